@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every Debian package facet's build and tests need. Idempotent: checks `dpkg -s`
+# first and runs `apt-get update` only when something is missing.
+#   scripts/deps.sh           build + test dependencies
+#   scripts/deps.sh --peers   also the peer tools used by bench/ (COLMAP, Open3D)
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # core
+  libtbb-dev libspdlog-dev libfmt-dev libcli11-dev
+  # geometry / datasets / sfm
+  libeigen3-dev libnanoflann-dev libceres-dev libopencv-dev libtinygltf-dev nlohmann-json3-dev
+  # viewer
+  libvulkan-dev glslc glslang-tools mesa-vulkan-drivers vulkan-tools vulkan-validationlayers
+  libglfw3-dev libimgui-dev xvfb xauth
+  # tests and benchmarks (Open3D is a test oracle only)
+  googletest libgtest-dev libgmock-dev libbenchmark-dev libopen3d-dev
+)
+peers=(colmap)
+
+for arg in "$@"; do
+  case "$arg" in
+    --peers) packages+=("${peers[@]}") ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "deps.sh: installing ${#missing[@]} package(s): ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "deps.sh: all ${#packages[@]} packages present"

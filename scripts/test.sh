@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The README's test command: install dependencies, configure, build, run every CPU test.
+#   scripts/test.sh                 release preset (CUDA compiled when nvcc is found)
+#   CI=true scripts/test.sh         ci preset (CUDA compiled for sm_90, warnings as errors)
+#   FACET_PRESET=asan scripts/test.sh   any preset from CMakePresets.json
+# GPU tests (label "gpu") are left to scripts/gpu-check.sh on a machine with a GPU.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/deps.sh
+
+preset="${FACET_PRESET:-}"
+if [[ -z "$preset" ]]; then
+  preset=release
+  if [[ "${CI:-}" == "true" ]]; then
+    if [[ -x /usr/local/cuda/bin/nvcc ]] || command -v nvcc >/dev/null; then
+      preset=ci
+    else
+      echo "test.sh: no nvcc on this machine; CI falls back to the release preset (CPU only)"
+    fi
+  fi
+fi
+jobs="$(nproc)"
+
+echo "test.sh: configuring with preset '$preset'"
+cmake --preset "$preset" >/dev/null
+echo "test.sh: building with $jobs jobs"
+cmake --build --preset "$preset" -j "$jobs"
+echo "test.sh: testing"
+ctest --test-dir "build/$preset" --output-on-failure -LE gpu -j2 --no-tests=error
