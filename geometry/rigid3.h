@@ -1,0 +1,38 @@
+// Rigid3: a rotation and a translation mapping points of frame a into frame b, named for what it
+// maps: `cam_from_world * x_in_world == x_in_cam` (COLMAP's convention).
+#pragma once
+
+#include <Eigen/Core>
+#include <Eigen/Geometry>
+
+namespace facet::geometry {
+
+struct Rigid3 {
+  Eigen::Quaterniond rotation = Eigen::Quaterniond::Identity();  // unit quaternion
+  Eigen::Vector3d translation = Eigen::Vector3d::Zero();
+
+  Rigid3() = default;
+  Rigid3(const Eigen::Quaterniond& r, const Eigen::Vector3d& t) : rotation(r), translation(t) {}
+  // From a 3x4 [R | t] matrix; R is re-orthonormalised through the quaternion.
+  static Rigid3 FromMatrix(const Eigen::Matrix<double, 3, 4>& m);
+
+  Eigen::Matrix<double, 3, 4> ToMatrix() const;
+  Rigid3 Inverse() const;
+
+  // x_in_b = b_from_a * x_in_a
+  Eigen::Vector3d operator*(const Eigen::Vector3d& x_in_a) const {
+    return rotation * x_in_a + translation;
+  }
+  // c_from_a = c_from_b * b_from_a
+  Rigid3 operator*(const Rigid3& b_from_a) const {
+    return {(rotation * b_from_a.rotation).normalized(),
+            rotation * b_from_a.translation + translation};
+  }
+};
+
+// The centre of a camera in the world, from its world-to-camera pose.
+inline Eigen::Vector3d CameraCenter(const Rigid3& cam_from_world) {
+  return cam_from_world.Inverse().translation;
+}
+
+}  // namespace facet::geometry
