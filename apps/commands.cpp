@@ -4,9 +4,12 @@
 
 namespace facet::apps {
 
-std::vector<Subcommand> RegisterSubcommands([[maybe_unused]] CLI::App& app) {
-  std::vector<Subcommand> subcommands;
-  return subcommands;
+Subcommand RegisterSynth(CLI::App& app);
+
+std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
+  return {
+      RegisterSynth(app),
+  };
 }
 
 }  // namespace facet::apps
