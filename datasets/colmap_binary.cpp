@@ -46,7 +46,7 @@ class ByteReader {
     if (remaining() < sizeof(T)) {
       Fail(offset_, fmt::format("{} is cut off: the file ends at byte {}", what, bytes_.size()));
     }
-    std::array<std::uint8_t, sizeof(T)> raw;
+    std::array<std::uint8_t, sizeof(T)> raw{};
     std::memcpy(raw.data(), bytes_.data() + offset_, sizeof(T));
     if constexpr (std::endian::native == std::endian::big) std::reverse(raw.begin(), raw.end());
     T value;
@@ -104,7 +104,7 @@ class ByteWriter {
   template <typename T>
   void Write(T value) {
     static_assert(std::is_arithmetic_v<T>);
-    std::array<std::uint8_t, sizeof(T)> raw;
+    std::array<std::uint8_t, sizeof(T)> raw{};
     std::memcpy(raw.data(), &value, sizeof(T));
     if constexpr (std::endian::native == std::endian::big) std::reverse(raw.begin(), raw.end());
     bytes_.insert(bytes_.end(), raw.begin(), raw.end());
@@ -167,7 +167,7 @@ void ReadImages(const fs::path& path, Scene* scene) {
     const std::uint64_t at = in.offset();
     Image image;
     image.id = ImageId(in.Read<std::uint32_t>("an image id"));
-    std::array<double, 7> qvec_tvec;
+    std::array<double, 7> qvec_tvec{};
     for (double& v : qvec_tvec) v = in.Read<double>("an image pose");
     image.camera_id = CameraId(in.Read<std::uint32_t>("the camera id of an image"));
     image.name = in.ReadCString("an image name");

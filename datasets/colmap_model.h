@@ -30,7 +30,7 @@
 // Differences from COLMAP, all on the side of safety:
 // - Writers write the stored quaternion (facet keeps it unit) rather than renormalising it, so
 //   the bits survive; readers renormalise a quaternion only when its norm is off 1 by more than
-//   4 ulps (COLMAP always renormalises).
+//   4 machine epsilons (COLMAP always renormalises; a normalised quaternion's norm is within 2).
 // - Writers sort by id (facet's maps are ordered); COLMAP's order follows its hash maps. Readers
 //   accept any order.
 // - Readers reject what COLMAP would accept silently or crash on: counts larger than the file can

@@ -184,7 +184,7 @@ void ReadImages(const fs::path& path, Scene* scene) {
     Fields fields(line, lines);
     Image image;
     image.id = ImageId(fields.NextNumber<std::uint32_t>("the image id"));
-    std::array<double, 7> qvec_tvec;
+    std::array<double, 7> qvec_tvec{};
     for (double& v : qvec_tvec) v = fields.NextNumber<double>("a pose value (QW ... TZ)");
     image.camera_id = CameraId(fields.NextNumber<std::uint32_t>("the camera id"));
     image.name = fields.Rest();  // the rest of the line, so that names may hold spaces
@@ -293,8 +293,9 @@ void WriteColmapModelText(const fs::path& folder, const Scene& scene) {
     for (const auto& [id, image] : scene.images) {
       if (!image.IsRegistered()) continue;
       fmt::format_to(it, "{}", id);
-      for (double v : detail::PoseToColmap(*image.cam_from_world))
+      for (double v : detail::PoseToColmap(*image.cam_from_world)) {
         fmt::format_to(it, " {:.17g}", v);
+      }
       fmt::format_to(it, " {} {}\n", image.camera_id, image.name);
       const char* separator = "";
       for (const Point2D& point : image.points2d) {

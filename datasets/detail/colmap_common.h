@@ -26,7 +26,7 @@ std::string UnsupportedCameraModelMessage(const std::string& model_name);
 
 // The pose from COLMAP's (qw, qx, qy, qz, tx, ty, tz): std::nullopt when a value is not finite or
 // the quaternion is zero. The quaternion is renormalised only when its norm is off 1 by more than
-// 4 ulps, so a unit quaternion keeps its bits.
+// 4 machine epsilons, so a quaternion that is unit to double precision keeps its bits.
 std::optional<geometry::Rigid3> PoseFromColmap(const std::array<double, 7>& qvec_tvec);
 // (qw, qx, qy, qz, tx, ty, tz), as stored.
 std::array<double, 7> PoseToColmap(const geometry::Rigid3& cam_from_world);

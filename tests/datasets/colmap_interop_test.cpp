@@ -144,7 +144,7 @@ TEST(ColmapInterop, ColmapMovesArbitraryQuaternionsByAFewUlpsOnly) {
   WriteColmapModelBinary(dir / "bin", scene);
   Convert(dir / "bin", dir / "txt", "TXT");
   Scene read = ReadColmapModel(dir / "txt");
-  const double kTolerance = 2 * 2.5 * std::numeric_limits<double>::epsilon();
+  constexpr double kTolerance = 2 * 2.5 * std::numeric_limits<double>::epsilon();
   for (auto& [id, image] : read.images) {
     const Eigen::Vector4d expected = scene.images.at(id).cam_from_world->rotation.coeffs();
     const Eigen::Vector4d actual = image.cam_from_world->rotation.coeffs();

@@ -252,7 +252,7 @@ TEST(ColmapModel, UnsupportedCameraModelsAreNamedWithAWayOut) {
   TempDir dir;
   WriteColmapModelBinary(dir.path(), TinyScene());
   std::vector<std::uint8_t> cameras = ReadFile(dir / "cameras.bin");
-  const std::int32_t kFov = 7;
+  constexpr std::int32_t kFov = 7;
   std::memcpy(cameras.data() + 12, &kFov, 4);  // after the count and the camera id
   WriteFileAtomically(dir / "cameras.bin", cameras);
   std::string message = ErrorOf([&] { ReadColmapModel(dir.path()); });
@@ -277,7 +277,7 @@ TEST(ColmapModel, HugeCountsAreRejectedBeforeAllocating) {
     const char* file;
     std::size_t offset;
   };
-  const Patch kPatches[] = {
+  constexpr Patch kPatches[] = {
       {"cameras.bin", 0},
       {"images.bin", 0},
       {"points3D.bin", 0},
@@ -287,7 +287,7 @@ TEST(ColmapModel, HugeCountsAreRejectedBeforeAllocating) {
   for (const Patch& patch : kPatches) {
     const std::vector<std::uint8_t> original = ReadFile(dir / patch.file);
     std::vector<std::uint8_t> bytes = original;
-    const std::uint64_t kHuge = 1ull << 60;
+    constexpr std::uint64_t kHuge = 1ull << 60;
     std::memcpy(bytes.data() + patch.offset, &kHuge, 8);
     WriteFileAtomically(dir / patch.file, bytes);
     const std::string message = ErrorOf([&] { ReadColmapModelBinary(dir.path()); });
@@ -341,8 +341,7 @@ TEST(ColmapModel, DuplicateIdsAndTrailingBytesAreRejected) {
             std::string::npos);
 }
 
-// COLMAP renormalises quaternions on reading; so does facet, unless the norm is already 1 to 4
-// ulps.
+// COLMAP renormalises quaternions on reading; so does facet unless the norm is 1 within 4 eps.
 TEST(ColmapModel, NonUnitQuaternionsAreNormalisedOnRead) {
   TempDir dir;
   WriteColmapModelText(dir.path(), TinyScene());

@@ -38,7 +38,7 @@ inline Scene RandomScene(std::uint32_t seed, const RandomSceneOptions& options =
     return std::uniform_real_distribution<>(lo, hi)(rng);
   };
   Scene scene;
-  const geometry::CameraModelId kModels[] = {
+  constexpr geometry::CameraModelId kModels[] = {
       geometry::CameraModelId::kSimplePinhole, geometry::CameraModelId::kPinhole,
       geometry::CameraModelId::kSimpleRadial,  geometry::CameraModelId::kRadial,
       geometry::CameraModelId::kOpenCV,        geometry::CameraModelId::kOpenCVFisheye,
@@ -54,9 +54,10 @@ inline Scene RandomScene(std::uint32_t seed, const RandomSceneOptions& options =
   }
 
   // Exactly representable unit quaternions (Pythagorean quadruples over powers of two).
-  const double kExact[][4] = {{1, 0, 0, 0},         {0, 1, 0, 0},      {0.6, 0.8, 0, 0},
-                              {0.5, 0.5, 0.5, 0.5}, {0, 0, 0.6, -0.8}, {-0.5, 0.5, -0.5, 0.5}};
-  const double kExtremes[] = {-0.0, 5e-324, 2.2250738585072014e-308, 1e300, -1e-300, 0.1, 1.0 / 3};
+  constexpr double kExact[][4] = {{1, 0, 0, 0},         {0, 1, 0, 0},      {0.6, 0.8, 0, 0},
+                                  {0.5, 0.5, 0.5, 0.5}, {0, 0, 0.6, -0.8}, {-0.5, 0.5, -0.5, 0.5}};
+  constexpr double kExtremes[] = {-0.0, 5e-324, 2.2250738585072014e-308, 1e300, -1e-300,
+                                  0.1,  1.0 / 3};
   std::normal_distribution<double> normal;
   for (int i = 1; i <= options.num_images; ++i) {
     Image image;
@@ -86,8 +87,9 @@ inline Scene RandomScene(std::uint32_t seed, const RandomSceneOptions& options =
   for (int p = 0; p < options.num_points; ++p, point_id += 1 + rng() % 3) {
     Point3D point;
     point.xyz = Eigen::Vector3d(normal(rng), normal(rng), normal(rng)) * 10.0;
-    if (options.extreme_values)
+    if (options.extreme_values) {
       point.xyz.z() = kExtremes[static_cast<std::size_t>(p) % std::size(kExtremes)];
+    }
     point.color = {static_cast<std::uint8_t>(rng()), static_cast<std::uint8_t>(rng()),
                    static_cast<std::uint8_t>(rng())};
     point.error = p % 5 == 0 ? -1.0 : uniform(0.0, 2.0);
