@@ -6,14 +6,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cmath>
 #include <string>
-#include <string_view>
-#include <type_traits>
 
 #include "core/error.h"
 #include "core/file_io.h"
+#include "datasets/detail/text_parse.h"
 #include "datasets/exif.h"
 
 namespace facet::datasets {
@@ -24,52 +22,10 @@ using geometry::Rigid3;
 
 namespace {
 
-constexpr std::uint64_t kMaxTextBytes = std::uint64_t{1} << 30;
-
-// The non-empty, non-comment lines of a text file, split on whitespace, with 1-based line numbers.
-struct TextLine {
-  int number = 0;
-  std::vector<std::string_view> fields{};
-};
-
-// The lines view `text`, which must outlive them.
-std::vector<TextLine> ReadTextLines(const std::string& text) {
-  std::vector<TextLine> lines;
-  std::size_t begin = 0;
-  for (int number = 1; begin < text.size(); ++number) {
-    std::size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    const std::string_view line(text.data() + begin, end - begin);
-    begin = end + 1;
-    TextLine parsed{number, {}};
-    std::size_t i = 0;
-    while (i < line.size()) {
-      while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
-      std::size_t j = i;
-      while (j < line.size() && !std::isspace(static_cast<unsigned char>(line[j]))) ++j;
-      if (j > i) parsed.fields.push_back(line.substr(i, j - i));
-      i = j;
-    }
-    if (parsed.fields.empty() || parsed.fields[0].front() == '#') continue;
-    lines.push_back(std::move(parsed));
-  }
-  return lines;
-}
-
-std::string ReadText(const fs::path& path) {
-  const std::vector<std::uint8_t> bytes = ReadFile(path, kMaxTextBytes);
-  return std::string(bytes.begin(), bytes.end());
-}
-
-template <typename T>
-T ParseNumber(std::string_view field, const fs::path& path, int line) {
-  T value{};
-  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
-  bool ok = ec == std::errc() && end == field.data() + field.size();
-  if constexpr (std::is_floating_point_v<T>) ok = ok && std::isfinite(value);
-  FACET_CHECK(ok, "'{}' line {}: \"{}\" is not a valid number", path.string(), line, field);
-  return value;
-}
+using detail::ParseNumber;
+using detail::ReadText;
+using detail::SplitLines;
+using detail::TextLine;
 
 // A TUM list file (rgb.txt / depth.txt): (timestamp, path) sorted by time.
 std::vector<std::pair<double, fs::path>> ReadTumList(const fs::path& path) {
@@ -78,7 +34,7 @@ std::vector<std::pair<double, fs::path>> ReadTumList(const fs::path& path) {
               path.string());
   std::vector<std::pair<double, fs::path>> list;
   const std::string text = ReadText(path);  // the lines are views into it
-  for (const TextLine& line : ReadTextLines(text)) {
+  for (const TextLine& line : SplitLines(text)) {
     FACET_CHECK(line.fields.size() == 2,
                 "'{}' line {}: expected \"timestamp filename\", found {} fields", path.string(),
                 line.number, line.fields.size());
@@ -98,7 +54,7 @@ struct TimedPose {
 std::vector<TimedPose> ReadTumGroundTruth(const fs::path& path) {
   std::vector<TimedPose> poses;
   const std::string text = ReadText(path);  // the lines are views into it
-  for (const TextLine& line : ReadTextLines(text)) {
+  for (const TextLine& line : SplitLines(text)) {
     FACET_CHECK(line.fields.size() == 8,
                 "'{}' line {}: expected \"timestamp tx ty tz qx qy qz qw\", found {} fields",
                 path.string(), line.number, line.fields.size());
@@ -310,7 +266,7 @@ RgbdSequence ReadRedwoodSequence(const fs::path& folder, const Camera& intrinsic
 
 std::vector<TrajectoryEntry> ReadTrajectoryLog(const fs::path& path) {
   const std::string text = ReadText(path);  // the lines are views into it
-  const std::vector<TextLine> lines = ReadTextLines(text);
+  const std::vector<TextLine> lines = SplitLines(text);
   std::vector<TrajectoryEntry> entries;
   for (std::size_t i = 0; i < lines.size(); i += 5) {
     FACET_CHECK(lines[i].fields.size() == 3,

@@ -200,7 +200,7 @@ TEST(TrajectoryLog, CorruptFilesAreRejectedCleanly) {
   TempDir dir;
   WriteTrajectoryLog(dir / "t.log", RandomTrajectory(5));
   const auto stats = facet::testing::ExpectCorruptionIsHandled(
-      ReadFile(dir / "t.log"), dir / "mutated.log", 300, 11,
+      ReadFile(dir / "t.log"), dir / "mutated.log", 150, 11,
       [](const fs::path& p) { ReadTrajectoryLog(p); });
   EXPECT_GT(stats.rejected, 0);
 }
