@@ -61,8 +61,9 @@ struct ProjectionDecomposition {
 ProjectionDecomposition DecomposeProjection(const Eigen::Matrix<double, 3, 4>& projection);
 
 struct DtuCamera {
-  int view = 0;               // the "view i" index
-  geometry::Camera camera{};  // PINHOLE from `calibration` (its skew is dropped)
+  int view = 0;  // the "view i" index
+  // PINHOLE from `calibration`, whose skew is dropped (scan24: |K(0,1)| < 6e-4 px).
+  geometry::Camera camera{};
   Eigen::Matrix3d calibration = Eigen::Matrix3d::Identity();  // full K incl. skew, scaled
   geometry::Rigid3 cam_from_world{};                          // world units of DTU (millimetres)
   Eigen::Matrix<double, 3, 4> projection = Eigen::Matrix<double, 3, 4>::Zero();  // scaled input P
