@@ -27,6 +27,8 @@ using detail::ReadText;
 using detail::SplitLines;
 using detail::TextLine;
 
+constexpr std::int64_t kMaxDepthPixels = std::int64_t{1} << 28;  // 16k x 16k
+
 // A TUM list file (rgb.txt / depth.txt): (timestamp, path) sorted by time.
 std::vector<std::pair<double, fs::path>> ReadTumList(const fs::path& path) {
   FACET_CHECK(fs::is_regular_file(path),
@@ -131,13 +133,17 @@ void CheckCameraMatchesImage(const Camera& camera, const fs::path& image) {
 
 std::vector<fs::path> SortedImages(const fs::path& folder) {
   std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(folder)) {
-    std::string ext = entry.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (entry.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) {
-      files.push_back(entry.path());
+  try {
+    for (const auto& entry : fs::directory_iterator(folder)) {
+      std::string ext = entry.path().extension().string();
+      std::transform(ext.begin(), ext.end(), ext.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (entry.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) {
+        files.push_back(entry.path());
+      }
     }
+  } catch (const fs::filesystem_error& e) {
+    FACET_THROW("cannot list the images in '{}': {}", folder.string(), e.what());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -313,6 +319,15 @@ void WriteTrajectoryLog(const fs::path& path, const std::vector<TrajectoryEntry>
 ImageF32 LoadDepthMeters(const fs::path& path, double scale) {
   FACET_CHECK(scale > 0.0 && std::isfinite(scale),
               "the depth scale for '{}' must be positive (got {})", path.string(), scale);
+  // Check the header before decoding, so that a corrupt size never reaches the allocator.
+  const ImageHeader header = ReadImageHeader(path);
+  FACET_CHECK(header.format == ImageFormat::kPng && header.channels == 1 && header.bit_depth == 16,
+              "depth image '{}' must be a 16-bit single-channel PNG (it has {} channel(s) of {} "
+              "bits): depth maps store integer units, e.g. millimetres",
+              path.string(), header.channels, header.bit_depth);
+  FACET_CHECK(std::int64_t{header.stored_width} * header.stored_height <= kMaxDepthPixels,
+              "depth image '{}' claims {}x{} pixels, more than facet reads (the file is corrupt?)",
+              path.string(), header.stored_width, header.stored_height);
   std::vector<std::uint8_t> bytes = ReadFile(path);
   FACET_CHECK(!bytes.empty() && bytes.size() < (std::size_t{1} << 31),
               "cannot read depth image '{}': {} bytes (empty, or too large for the decoder)",

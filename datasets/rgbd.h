@@ -99,7 +99,8 @@ void WriteTrajectoryLog(const std::filesystem::path& path,
                         const std::vector<TrajectoryEntry>& entries);
 
 // Reads a 16-bit single-channel depth PNG as metres: value / scale, 0 (no measurement) stays 0.
-// Throws facet::Error when the file is not a 16-bit single-channel image.
+// Throws facet::Error when the file is not a 16-bit single-channel PNG (checked on the header,
+// before decoding) or is larger than 2^28 pixels.
 ImageF32 LoadDepthMeters(const std::filesystem::path& path, double scale);
 
 }  // namespace facet::datasets

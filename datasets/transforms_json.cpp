@@ -74,6 +74,7 @@ Camera MakeCamera(const Intrinsics& in, const std::string& where, ProbeSize&& pr
   };
   Camera camera;
   const auto w = get("w"), h = get("h");
+  FACET_CHECK(w.has_value() == h.has_value(), "{}: give both \"w\" and \"h\", or neither", where);
   if (w && h) {
     FACET_CHECK(*w >= 1 && *h >= 1 && *w <= kMaxImageSide && *h <= kMaxImageSide &&
                     *w == std::floor(*w) && *h == std::floor(*h),

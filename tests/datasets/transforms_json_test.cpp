@@ -214,6 +214,7 @@ TEST(TransformsJson, MalformedFilesAreRefusedNamingFileAndFrame) {
        "3 or 4 rows"},
       {"{" + size + ", \"frames\": [" + frame0 + ", " + frame0 + "]}", "appears twice"},
       {R"({"fl_x": 10, "frames": [)" + frame0 + "]}", "image size cannot be read"},
+      {R"({"fl_x": 10, "w": 20, "frames": [)" + frame0 + "]}", "both"},
   };
   for (const auto& [text, expected] : cases) {
     WriteFileAtomically(dir / "bad.json", std::string_view(text));
