@@ -14,3 +14,7 @@ endif()
 if(FACET_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+find_package(nlohmann_json REQUIRED)
+if(FACET_BUILD_TESTS)
+  find_package(JPEG REQUIRED)  # datasets tests write CMYK JPEGs with libjpeg
+endif()

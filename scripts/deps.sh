@@ -17,6 +17,8 @@ packages=(
   libglfw3-dev libimgui-dev xvfb xauth
   # tests and benchmarks (Open3D is a test oracle only)
   googletest libgtest-dev libgmock-dev libbenchmark-dev libopen3d-dev
+  # datasets tests: libjpeg writes the CMYK JPEGs that OpenCV cannot
+  libjpeg-dev
 )
 peers=(colmap)
 
