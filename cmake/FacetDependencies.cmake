@@ -14,3 +14,4 @@ endif()
 if(FACET_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+find_package(TinyGLTF REQUIRED)  # datasets/gltf.cpp; a shared library: never define TINYGLTF_IMPLEMENTATION
