@@ -377,13 +377,17 @@ TEST(Gltf, ReadRefusesContentItCannotRepresent) {
 }
 
 TEST(Gltf, CorruptFilesAreRefusedCleanly) {
+  // facet's own output, and a file with node transforms, strides and small integer types.
   testing::TempDir dir;
   WriteGlb(dir / "sphere.glb", Sphere(6, 8));
-  const std::vector<std::uint8_t> original = ReadFile(dir / "sphere.glb");
-  const testing::CorruptionStats stats = testing::ExpectCorruptionIsHandled(
-      original, dir / "mutated.glb", 400, 1234,
-      [](const std::filesystem::path& path) { (void)ReadGlb(path); });
-  EXPECT_GT(stats.rejected, 100);
+  WriteModel(dir / "two.glb", TwoPrimitiveModel());
+  std::uint32_t seed = 1234;
+  for (const char* name : {"sphere.glb", "two.glb"}) {
+    const testing::CorruptionStats stats = testing::ExpectCorruptionIsHandled(
+        ReadFile(dir / name), dir / "mutated.glb", 400, seed++,
+        [](const std::filesystem::path& path) { (void)ReadGlb(path); });
+    EXPECT_GT(stats.rejected, 100) << name;
+  }
 }
 
 }  // namespace
