@@ -18,3 +18,4 @@ find_package(nlohmann_json REQUIRED)
 if(FACET_BUILD_TESTS)
   find_package(JPEG REQUIRED)  # datasets tests write CMYK JPEGs with libjpeg
 endif()
+find_package(TinyGLTF REQUIRED)  # datasets/gltf.cpp; a shared library: never define TINYGLTF_IMPLEMENTATION

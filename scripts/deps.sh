@@ -44,3 +44,13 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "deps.sh: all ${#packages[@]} packages present"
+
+# The Khronos glTF validator for the .glb tests (npm package; tests skip without it). Optional:
+# only when node/npm exist, and a failed install (e.g. offline) is not fatal.
+if command -v npm >/dev/null 2>&1 && [[ ! -d "$(npm root -g 2>/dev/null)/gltf-validator" ]]; then
+  echo "deps.sh: installing the npm package gltf-validator"
+  npm_sudo=()
+  [[ $(id -u) -eq 0 ]] || npm_sudo=(sudo)
+  "${npm_sudo[@]}" npm install -g --silent gltf-validator >/dev/null 2>&1 ||
+    echo "deps.sh: could not install gltf-validator; glTF validation tests will skip" >&2
+fi
