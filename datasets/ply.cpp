@@ -1,5 +1,6 @@
 #include "datasets/ply.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -185,7 +186,13 @@ geometry::TriangleMesh ReadMeshPly(const fs::path& path) {
   mesh.vertices.reserve(vertex_count);
   if (columns.nx >= 0) mesh.vertex_normals.reserve(vertex_count);
   if (columns.red >= 0) mesh.vertex_colors.reserve(vertex_count);
-  mesh.triangles.reserve(face->count);
+  // A valid face has at least 3 corners: a count and 3 indices (binary), or 4 tokens (ASCII).
+  const PlyProperty& list_property = face->properties[indices];
+  const std::size_t min_face_bytes =
+      header.format == PlyFormat::kAscii
+          ? 8
+          : PlyTypeSize(list_property.count_type) + 3 * PlyTypeSize(list_property.type);
+  mesh.triangles.reserve(std::min<std::uint64_t>(face->count, bytes.size() / min_face_bytes));
   std::vector<detail::PlyRowHandler> handlers(header.elements.size());
   handlers[ElementIndex(header, vertex)] =
       VertexHandler(columns, mesh.vertices, mesh.vertex_normals, mesh.vertex_colors);

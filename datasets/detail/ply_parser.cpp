@@ -165,14 +165,15 @@ PlyHeader ParsePlyHeader(std::span<const std::uint8_t> bytes, const std::string&
   std::size_t pos = 0;
   int line_number = 0;
   while (true) {
-    const std::size_t newline = text.find('\n', pos);
-    FACET_CHECK(newline != std::string_view::npos,
+    FACET_CHECK(pos < text.size(),
                 "cannot read PLY '{}': the header has no end_header line (after line {}); the "
                 "file is truncated or not a PLY file",
                 file, line_number);
+    std::size_t newline = text.find('\n', pos);
+    if (newline == std::string_view::npos) newline = text.size();  // a last line without '\n'
     std::string_view line = text.substr(pos, newline - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    pos = newline + 1;
+    pos = std::min(newline + 1, text.size());
     ++line_number;
     const std::vector<std::string_view> words = SplitWords(line);
     if (line_number == 1) {
@@ -357,11 +358,12 @@ class PlyDataWalker {
   }
 
  private:
-  [[noreturn]] void Truncated(const PlyElement& element, std::uint64_t row) const {
+  [[noreturn]] void Truncated(const PlyElement& element, std::uint64_t row,
+                              std::size_t offset) const {
     FACET_THROW(
-        "cannot read PLY '{}': row {} of element '{}' runs past the end of the file ({} "
-        "bytes); the file is truncated",
-        file_, row, element.name, bytes_.size());
+        "cannot read PLY '{}': row {} of element '{}' (byte offset {}) runs past the end "
+        "of the file ({} bytes); the file is truncated",
+        file_, row, element.name, offset, bytes_.size());
   }
 
   void ReadBinary(const PlyElement& element, const PlyRowHandler* handler) {
@@ -377,7 +379,7 @@ class PlyDataWalker {
         row_size += PlyTypeSize(element.properties[p].type);
       }
       // ParsePlyHeader has checked this; repeat it because the walk relies on it.
-      if (element.count > (bytes_.size() - pos_) / row_size) Truncated(element, 0);
+      if (element.count > (bytes_.size() - pos_) / row_size) Truncated(element, 0, pos_);
       if (handler == nullptr) {
         pos_ += element.count * row_size;
         return;
@@ -393,12 +395,12 @@ class PlyDataWalker {
           const PlyProperty& property = element.properties[p];
           offsets_[p] = pos_ - start;
           if (!property.is_list) {
-            if (end - pos_ < PlyTypeSize(property.type)) Truncated(element, r);
+            if (end - pos_ < PlyTypeSize(property.type)) Truncated(element, r, start);
             pos_ += PlyTypeSize(property.type);
             continue;
           }
           const std::size_t count_size = PlyTypeSize(property.count_type);
-          if (end - pos_ < count_size) Truncated(element, r);
+          if (end - pos_ < count_size) Truncated(element, r, start);
           const double count = Decode(bytes_.data() + pos_, property.count_type, big_endian);
           FACET_CHECK(count >= 0.0,
                       "cannot read PLY '{}': list '{}' in row {} of element '{}' "
