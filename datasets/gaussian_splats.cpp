@@ -23,8 +23,8 @@ constexpr std::size_t kSplatRecordBytes = 32;
 int RequireScalar(const PlyElement& vertex, const std::string& name, const std::string& file) {
   const int index = vertex.FindProperty(name);
   FACET_CHECK(index >= 0,
-              "cannot read 3DGS PLY '{}': its vertex element has no property '{}' "
-              "(is it a 3D Gaussian Splatting file?)",
+              "cannot read 3DGS PLY '{}': its vertex element has no property '{}' (is it a 3D "
+              "Gaussian Splatting file?)",
               file, name);
   FACET_CHECK(!vertex.properties[index].is_list,
               "cannot read 3DGS PLY '{}': property '{}' is a list, expected a scalar", file, name);
@@ -55,8 +55,8 @@ std::vector<int> FindShRest(const PlyElement& vertex, const std::string& file, i
     if (GaussianSplats::NumShRest(d) == count) degree = d;
   }
   FACET_CHECK(degree >= 0,
-              "cannot read 3DGS PLY '{}': it has {} f_rest_* properties; expected "
-              "0, 9, 24 or 45 (SH degree 0 to 3)",
+              "cannot read 3DGS PLY '{}': it has {} f_rest_* properties; expected 0, 9, 24 or 45 "
+              "(SH degree 0 to 3)",
               file, count);
   std::vector<int> ordered(count, -1);
   for (int i = 0; i < count; ++i) {
@@ -98,8 +98,8 @@ void GaussianSplats::Check() const {
               normals.size(), n);
   FACET_CHECK(
       sh_dc.size() == n && opacities.size() == n && log_scales.size() == n && rotations.size() == n,
-      "GaussianSplats arrays disagree: {} positions, {} sh_dc, {} opacities, {} "
-      "log_scales, {} rotations",
+      "GaussianSplats arrays disagree: {} positions, {} sh_dc, {} opacities, {} log_scales, {} "
+      "rotations",
       n, sh_dc.size(), opacities.size(), log_scales.size(), rotations.size());
   FACET_CHECK(sh_rest.size() == n * static_cast<std::size_t>(NumShRest()),
               "GaussianSplats::sh_rest has {} values; degree {} needs {} per splat ({} in all)",
@@ -200,8 +200,8 @@ GaussianSplats ReadSplat(const fs::path& path) {
       splats.positions[i][k] = floats[k];
       const float scale = floats[3 + k];
       FACET_CHECK(scale >= 0.0f,
-                  "cannot read .splat '{}': splat {} (byte offset {}) has scale "
-                  "{}; scales must be non-negative",
+                  "cannot read .splat '{}': splat {} (byte offset {}) has scale {}; scales must be "
+                  "non-negative",
                   file, i, i * kSplatRecordBytes, scale);
       splats.log_scales[i][k] = std::log(scale);
       splats.sh_dc[i][k] = ((rgba[k] + 0.5f) / 255.0f - 0.5f) / kShC0;

@@ -67,8 +67,8 @@ PcdHeader ParseHeader(std::span<const std::uint8_t> bytes, const std::string& fi
   int line_number = 0;
   while (true) {
     FACET_CHECK(pos < text.size(),
-                "cannot read PCD '{}': the header has no DATA line (after "
-                "line {}); the file is truncated or not a PCD file",
+                "cannot read PCD '{}': the header has no DATA line (after line {}); the file is "
+                "truncated or not a PCD file",
                 file, line_number);
     std::size_t newline = text.find('\n', pos);
     if (newline == std::string_view::npos) newline = text.size();
@@ -81,17 +81,16 @@ PcdHeader ParseHeader(std::span<const std::uint8_t> bytes, const std::string& fi
     const std::string_view key = words[0];
     const std::size_t values = words.size() - 1;
     auto expect_per_field = [&](std::string_view what) {
-      FACET_CHECK(!header.fields.empty() && values == header.fields.size(),
-                  "cannot read PCD '{}' line {}: {} has {} values for {} FIELDS (FIELDS must "
-                  "come first)",
-                  file, line_number, what, values, header.fields.size());
+      FACET_CHECK(
+          !header.fields.empty() && values == header.fields.size(),
+          "cannot read PCD '{}' line {}: {} has {} values for {} FIELDS (FIELDS must come first)",
+          file, line_number, what, values, header.fields.size());
     };
     auto parse_count = [&](std::string_view token, std::string_view what) {
       std::uint64_t value = 0;
       FACET_CHECK(ParseNumber(token, value),
-                  "cannot read PCD '{}' line {}: {} '{}' is not a "
-                  "non-negative integer",
-                  file, line_number, what, token);
+                  "cannot read PCD '{}' line {}: {} '{}' is not a non-negative integer", file,
+                  line_number, what, token);
       return value;
     };
     if (key == "VERSION" || key == "VIEWPOINT") continue;
@@ -110,9 +109,8 @@ PcdHeader ParseHeader(std::span<const std::uint8_t> bytes, const std::string& fi
       expect_per_field("TYPE");
       for (std::size_t f = 0; f < values; ++f) {
         FACET_CHECK(words[f + 1].size() == 1,
-                    "cannot read PCD '{}' line {}: TYPE '{}' is not "
-                    "I, U or F",
-                    file, line_number, words[f + 1]);
+                    "cannot read PCD '{}' line {}: TYPE '{}' is not I, U or F", file, line_number,
+                    words[f + 1]);
         header.fields[f].type = words[f + 1][0];
       }
       have_type = true;
@@ -121,9 +119,8 @@ PcdHeader ParseHeader(std::span<const std::uint8_t> bytes, const std::string& fi
       for (std::size_t f = 0; f < values; ++f) {
         header.fields[f].count = parse_count(words[f + 1], "COUNT");
         FACET_CHECK(header.fields[f].count >= 1,
-                    "cannot read PCD '{}' line {}: field '{}' has "
-                    "COUNT 0",
-                    file, line_number, header.fields[f].name);
+                    "cannot read PCD '{}' line {}: field '{}' has COUNT 0", file, line_number,
+                    header.fields[f].name);
       }
     } else if (key == "WIDTH" || key == "HEIGHT" || key == "POINTS") {
       FACET_CHECK(values == 1, "cannot read PCD '{}' line {}: {} needs one value", file,
@@ -140,8 +137,7 @@ PcdHeader ParseHeader(std::span<const std::uint8_t> bytes, const std::string& fi
       }
     } else if (key == "DATA") {
       FACET_CHECK(values == 1,
-                  "cannot read PCD '{}' line {}: expected 'DATA ascii|binary|"
-                  "binary_compressed'",
+                  "cannot read PCD '{}' line {}: expected 'DATA ascii|binary|binary_compressed'",
                   file, line_number);
       if (words[1] == "ascii") {
         header.data = PcdData::kAscii;
@@ -172,8 +168,8 @@ PcdHeader ParseHeader(std::span<const std::uint8_t> bytes, const std::string& fi
             : ((field.type == 'I' || field.type == 'U') &&
                (field.size == 1 || field.size == 2 || field.size == 4 || field.size == 8));
     FACET_CHECK(valid,
-                "cannot read PCD '{}': field '{}' has SIZE {} TYPE {}, which PCD does not "
-                "define (I/U take 1, 2, 4, 8 bytes; F takes 4 or 8)",
+                "cannot read PCD '{}': field '{}' has SIZE {} TYPE {}, which PCD does not define "
+                "(I/U take 1, 2, 4, 8 bytes; F takes 4 or 8)",
                 file, field.name, field.size, field.type);
   }
   if (!have_width) width = header.points;
@@ -238,10 +234,10 @@ Layout FindFields(const PcdHeader& header, const std::string& file, bool structu
       if (name == kNormal[k]) assign(layout.normal[k], f);
     }
     if (name == "rgb" || name == "rgba") {
-      FACET_CHECK(field.size == 4 && field.count == 1,
-                  "cannot read PCD '{}': colour field '{}' "
-                  "must be one 4-byte value (got SIZE {} COUNT {})",
-                  file, name, field.size, field.count);
+      FACET_CHECK(
+          field.size == 4 && field.count == 1,
+          "cannot read PCD '{}': colour field '{}' must be one 4-byte value (got SIZE {} COUNT {})",
+          file, name, field.size, field.count);
       assign(layout.color, f);
     }
     const std::size_t bytes = field.size * field.count;  // bounded: COUNT fits the file (below)
@@ -342,10 +338,10 @@ void ReadAsciiPoints(std::string_view text, const PcdHeader& header, const Layou
   int line_number = header.data_line;
   std::uint64_t read = 0;
   while (read < header.points) {
-    FACET_CHECK(pos < text.size(),
-                "cannot read PCD '{}': the file ends after {} of {} points "
-                "(line {}); it is truncated",
-                file, read, header.points, line_number);
+    FACET_CHECK(
+        pos < text.size(),
+        "cannot read PCD '{}': the file ends after {} of {} points (line {}); it is truncated",
+        file, read, header.points, line_number);
     std::size_t newline = text.find('\n', pos);
     if (newline == std::string_view::npos) newline = text.size();
     std::string_view line = text.substr(pos, newline - pos);
@@ -355,16 +351,14 @@ void ReadAsciiPoints(std::string_view text, const PcdHeader& header, const Layou
     const std::vector<std::string_view> tokens = SplitWords(line);
     if (tokens.empty()) continue;
     FACET_CHECK(tokens.size() == per_point,
-                "cannot read PCD '{}' line {}: {} values, but the "
-                "fields need {} per point",
-                file, line_number, tokens.size(), per_point);
+                "cannot read PCD '{}' line {}: {} values, but the fields need {} per point", file,
+                line_number, tokens.size(), per_point);
     auto number = [&](const FieldAccess& access) {
       const std::string_view token = tokens[first[access.field]];
       const PcdField& field = header.fields[access.field];
       double value = 0.0;
       FACET_CHECK(ParseAsciiValue(token, field, value),
-                  "cannot read PCD '{}' line {}: '{}' is "
-                  "not a valid {} {} value (field '{}')",
+                  "cannot read PCD '{}' line {}: '{}' is not a valid {} {} value (field '{}')",
                   file, line_number, token, field.type, field.size, field.name);
       return value;
     };
@@ -415,10 +409,10 @@ geometry::PointCloud ReadPcd(const fs::path& path) {
 
   if (header.data == PcdData::kAscii) {
     // Every point takes at least one line of one value: two bytes (the last newline optional).
-    FACET_CHECK(header.points <= available / 2 + 1,
-                "cannot read PCD '{}': POINTS {} is more "
-                "than the {} bytes after the header can hold",
-                file, header.points, available);
+    FACET_CHECK(
+        header.points <= available / 2 + 1,
+        "cannot read PCD '{}': POINTS {} is more than the {} bytes after the header can hold", file,
+        header.points, available);
     RecordBytes(header, file, false);
     const Layout layout = FindFields(header, file, false);
     reserve(layout);
@@ -439,15 +433,15 @@ geometry::PointCloud ReadPcd(const fs::path& path) {
   }
 
   FACET_CHECK(available >= 8,
-              "cannot read PCD '{}': binary_compressed data at byte offset {} "
-              "lacks its 8-byte size prefix; the file is truncated",
+              "cannot read PCD '{}': binary_compressed data at byte offset {} lacks its 8-byte "
+              "size prefix; the file is truncated",
               file, header.data_offset);
   std::uint32_t compressed = 0, uncompressed = 0;
   std::memcpy(&compressed, data, 4);
   std::memcpy(&uncompressed, data + 4, 4);
   FACET_CHECK(compressed <= available - 8,
-              "cannot read PCD '{}': {} compressed bytes declared at "
-              "byte offset {}, but only {} follow; the file is truncated",
+              "cannot read PCD '{}': {} compressed bytes declared at byte offset {}, but only {} "
+              "follow; the file is truncated",
               file, compressed, header.data_offset, available - 8);
   const std::uint64_t record = RecordBytes(header, file, true);
   std::uint64_t expected = 0;
@@ -461,9 +455,8 @@ geometry::PointCloud ReadPcd(const fs::path& path) {
               file, compressed, uncompressed, detail::kLzfMaxExpansion);
   const auto inflated = detail::LzfDecompress({data + 8, compressed}, uncompressed);
   FACET_CHECK(inflated.has_value(),
-              "cannot read PCD '{}': the LZF data at byte offset {} are "
-              "corrupt",
-              file, header.data_offset + 8);
+              "cannot read PCD '{}': the LZF data at byte offset {} are corrupt", file,
+              header.data_offset + 8);
   const Layout layout = FindFields(header, file, true);
   reserve(layout);
   ReadBinaryPoints(inflated->data(), header, layout, cloud);
@@ -493,8 +486,8 @@ void WritePcd(const fs::path& path, const geometry::PointCloud& cloud, PcdFormat
   }
   static constexpr const char* kData[] = {"ascii", "binary", "binary_compressed"};
   std::string out = fmt::format(
-      "# .PCD v0.7 - Point Cloud Data file format\nVERSION 0.7\nFIELDS {}\nSIZE {}\nTYPE {}\n"
-      "COUNT {}\nWIDTH {}\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\nPOINTS {}\nDATA {}\n",
+      "# .PCD v0.7 - Point Cloud Data file format\nVERSION 0.7\nFIELDS {}\nSIZE {}\nTYPE {}\nCOUNT "
+      "{}\nWIDTH {}\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\nPOINTS {}\nDATA {}\n",
       names, sizes, types, counts, n, n, kData[static_cast<int>(format)]);
 
   // Field f of point i as 4 bytes (float bits, or the packed 0x00RRGGBB colour).
@@ -535,8 +528,8 @@ void WritePcd(const fs::path& path, const geometry::PointCloud& cloud, PcdFormat
       const std::vector<std::uint8_t> packed = detail::LzfCompress(data);
       FACET_CHECK(data.size() <= std::numeric_limits<std::uint32_t>::max() &&
                       packed.size() <= std::numeric_limits<std::uint32_t>::max(),
-                  "cannot write PCD '{}': {} bytes of point data exceed binary_compressed's "
-                  "32-bit sizes (write it as binary)",
+                  "cannot write PCD '{}': {} bytes of point data exceed binary_compressed's 32-bit "
+                  "sizes (write it as binary)",
                   path.string(), data.size());
       const std::array<std::uint32_t, 2> prefix = {static_cast<std::uint32_t>(packed.size()),
                                                    static_cast<std::uint32_t>(data.size())};

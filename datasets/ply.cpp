@@ -66,8 +66,8 @@ VertexColumns FindVertexColumns(const PlyHeader& header, const std::string& file
         c.color_scale[k] = 1.0 / 65535.0;
       } else {
         FACET_CHECK(!PlyTypeIsInteger(type),
-                    "cannot read PLY '{}': colour '{}' has type {}; "
-                    "expected uchar, ushort, float or double",
+                    "cannot read PLY '{}': colour '{}' has type {}; expected uchar, ushort, float "
+                    "or double",
                     file, names[k], PlyTypeName(type));
       }
     }
@@ -130,11 +130,11 @@ void PutVertex(detail::PlyEncoder& encoder, PlyType position_type, const Eigen::
 }  // namespace
 
 void PlyWriteOptions::Check() const {
-  FACET_CHECK(format == PlyFormat::kAscii || format == PlyFormat::kBinaryLittleEndian ||
-                  format == PlyFormat::kBinaryBigEndian,
-              "PlyWriteOptions::format must be kAscii, kBinaryLittleEndian or kBinaryBigEndian "
-              "(got {})",
-              static_cast<int>(format));
+  FACET_CHECK(
+      format == PlyFormat::kAscii || format == PlyFormat::kBinaryLittleEndian ||
+          format == PlyFormat::kBinaryBigEndian,
+      "PlyWriteOptions::format must be kAscii, kBinaryLittleEndian or kBinaryBigEndian (got {})",
+      static_cast<int>(format));
 }
 
 PlyHeader ReadPlyHeader(const fs::path& path) {
@@ -166,10 +166,10 @@ geometry::TriangleMesh ReadMeshPly(const fs::path& path) {
   const VertexColumns columns = FindVertexColumns(header, file);
   const PlyElement* vertex = header.FindElement("vertex");
   const PlyElement* face = header.FindElement("face");
-  FACET_CHECK(face != nullptr,
-              "cannot read PLY mesh '{}': it has no 'face' element (read it "
-              "as a point cloud instead)",
-              file);
+  FACET_CHECK(
+      face != nullptr,
+      "cannot read PLY mesh '{}': it has no 'face' element (read it as a point cloud instead)",
+      file);
   int indices = face->FindProperty("vertex_indices");
   if (indices < 0) indices = face->FindProperty("vertex_index");
   FACET_CHECK(indices >= 0 && face->properties[indices].is_list &&
@@ -201,16 +201,15 @@ geometry::TriangleMesh ReadMeshPly(const fs::path& path) {
   handlers[ElementIndex(header, face)] = [&](const detail::PlyRow& row) {
     const std::uint64_t corners = row.ListSize(list);
     FACET_CHECK(corners >= 3,
-                "cannot read PLY mesh '{}': face {} ({}) has {} corners; a face "
-                "needs at least 3",
+                "cannot read PLY mesh '{}': face {} ({}) has {} corners; a face needs at least 3",
                 file, row.index(), row.Where(), corners);
     polygon.clear();
     for (std::uint64_t k = 0; k < corners; ++k) {
       const double index = row.ListItem(list, k);
-      FACET_CHECK(index >= 0.0 && index < static_cast<double>(vertex_count),
-                  "cannot read PLY mesh '{}': face {} ({}) refers to vertex {}, but there are {} "
-                  "vertices",
-                  file, row.index(), row.Where(), index, vertex_count);
+      FACET_CHECK(
+          index >= 0.0 && index < static_cast<double>(vertex_count),
+          "cannot read PLY mesh '{}': face {} ({}) refers to vertex {}, but there are {} vertices",
+          file, row.index(), row.Where(), index, vertex_count);
       polygon.push_back(static_cast<std::uint32_t>(index));
     }
     for (std::size_t k = 1; k + 1 < polygon.size(); ++k) {  // fan, keeping the winding

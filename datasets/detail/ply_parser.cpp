@@ -166,8 +166,8 @@ PlyHeader ParsePlyHeader(std::span<const std::uint8_t> bytes, const std::string&
   int line_number = 0;
   while (true) {
     FACET_CHECK(pos < text.size(),
-                "cannot read PLY '{}': the header has no end_header line (after line {}); the "
-                "file is truncated or not a PLY file",
+                "cannot read PLY '{}': the header has no end_header line (after line {}); the file "
+                "is truncated or not a PLY file",
                 file, line_number);
     std::size_t newline = text.find('\n', pos);
     if (newline == std::string_view::npos) newline = text.size();  // a last line without '\n'
@@ -207,16 +207,14 @@ PlyHeader ParsePlyHeader(std::span<const std::uint8_t> bytes, const std::string&
       have_format = true;
     } else if (keyword == "element") {
       FACET_CHECK(words.size() == 3,
-                  "cannot read PLY '{}' line {}: expected 'element <name> "
-                  "<count>', got '{}'",
-                  file, line_number, line);
+                  "cannot read PLY '{}' line {}: expected 'element <name> <count>', got '{}'", file,
+                  line_number, line);
       PlyElement element;
       element.name = std::string(words[1]);
       const std::string_view count = words[2];
       FACET_CHECK(count.front() != '-',
-                  "cannot read PLY '{}' line {}: element '{}' has a "
-                  "negative count {}",
-                  file, line_number, words[1], count);
+                  "cannot read PLY '{}' line {}: element '{}' has a negative count {}", file,
+                  line_number, words[1], count);
       const auto [end, ec] =
           std::from_chars(count.data(), count.data() + count.size(), element.count);
       FACET_CHECK(ec == std::errc() && end == count.data() + count.size(),
@@ -230,45 +228,42 @@ PlyHeader ParsePlyHeader(std::span<const std::uint8_t> bytes, const std::string&
       element_lines.push_back(line_number);
     } else if (keyword == "property") {
       FACET_CHECK(!header.elements.empty(),
-                  "cannot read PLY '{}' line {}: a property comes "
-                  "before any element",
-                  file, line_number);
+                  "cannot read PLY '{}' line {}: a property comes before any element", file,
+                  line_number);
       auto parse_type = [&](std::string_view name) {
         for (const TypeName& entry : kTypeNames) {
           if (entry.name == name) return entry.type;
         }
         FACET_THROW(
-            "cannot read PLY '{}' line {}: unknown property type '{}' (expected one of "
-            "char uchar short ushort int uint float double or int8 ... float64)",
+            "cannot read PLY '{}' line {}: unknown property type '{}' (expected one of char uchar "
+            "short ushort int uint float double or int8 ... float64)",
             file, line_number, name);
       };
       PlyProperty property;
       if (words.size() >= 2 && words[1] == "list") {
         FACET_CHECK(words.size() == 5,
-                    "cannot read PLY '{}' line {}: expected 'property list "
-                    "<count type> <item type> <name>', got '{}'",
+                    "cannot read PLY '{}' line {}: expected 'property list <count type> <item "
+                    "type> <name>', got '{}'",
                     file, line_number, line);
         property.is_list = true;
         property.count_type = parse_type(words[2]);
         property.type = parse_type(words[3]);
         property.name = std::string(words[4]);
         FACET_CHECK(PlyTypeIsInteger(property.count_type),
-                    "cannot read PLY '{}' line {}: the "
-                    "count type of list '{}' must be an integer type, not {}",
+                    "cannot read PLY '{}' line {}: the count type of list '{}' must be an integer "
+                    "type, not {}",
                     file, line_number, words[4], words[2]);
       } else {
         FACET_CHECK(words.size() == 3,
-                    "cannot read PLY '{}' line {}: expected 'property <type> "
-                    "<name>', got '{}'",
+                    "cannot read PLY '{}' line {}: expected 'property <type> <name>', got '{}'",
                     file, line_number, line);
         property.type = parse_type(words[1]);
         property.name = std::string(words[2]);
       }
       PlyElement& element = header.elements.back();
       FACET_CHECK(element.FindProperty(property.name) < 0,
-                  "cannot read PLY '{}' line {}: "
-                  "element '{}' declares property '{}' twice",
-                  file, line_number, element.name, property.name);
+                  "cannot read PLY '{}' line {}: element '{}' declares property '{}' twice", file,
+                  line_number, element.name, property.name);
       element.properties.push_back(std::move(property));
     } else {
       FACET_THROW("cannot read PLY '{}' line {}: unknown header keyword '{}'", file, line_number,
@@ -299,8 +294,8 @@ PlyHeader ParsePlyHeader(std::span<const std::uint8_t> bytes, const std::string&
         header.format == PlyFormat::kAscii ? (needed <= available / 2 + 1) : (needed <= available);
     FACET_CHECK(!overflow && fits,
                 "cannot read PLY '{}': element '{}' (line {}) declares {} rows of at least {} {} "
-                "each, more than the {} bytes after the header hold; the file is truncated or "
-                "its header is wrong",
+                "each, more than the {} bytes after the header hold; the file is truncated or its "
+                "header is wrong",
                 file, element.name, element_lines[e], element.count, row,
                 header.format == PlyFormat::kAscii ? "values" : "bytes", available);
   }
@@ -361,8 +356,8 @@ class PlyDataWalker {
   [[noreturn]] void Truncated(const PlyElement& element, std::uint64_t row,
                               std::size_t offset) const {
     FACET_THROW(
-        "cannot read PLY '{}': row {} of element '{}' (byte offset {}) runs past the end "
-        "of the file ({} bytes); the file is truncated",
+        "cannot read PLY '{}': row {} of element '{}' (byte offset {}) runs past the end of the "
+        "file ({} bytes); the file is truncated",
         file_, row, element.name, offset, bytes_.size());
   }
 
@@ -403,15 +398,14 @@ class PlyDataWalker {
           if (end - pos_ < count_size) Truncated(element, r, start);
           const double count = Decode(bytes_.data() + pos_, property.count_type, big_endian);
           FACET_CHECK(count >= 0.0,
-                      "cannot read PLY '{}': list '{}' in row {} of element '{}' "
-                      "(byte offset {}) has a negative count {}",
+                      "cannot read PLY '{}': list '{}' in row {} of element '{}' (byte offset {}) "
+                      "has a negative count {}",
                       file_, property.name, r, element.name, pos_, count);
           pos_ += count_size;
           const std::size_t item_size = PlyTypeSize(property.type);
           FACET_CHECK(count <= static_cast<double>((end - pos_) / item_size),
-                      "cannot read PLY '{}': list '{}' in row {} of element '{}' (byte offset "
-                      "{}) has {} items, more than the rest of the file holds; the file is "
-                      "corrupt",
+                      "cannot read PLY '{}': list '{}' in row {} of element '{}' (byte offset {}) "
+                      "has {} items, more than the rest of the file holds; the file is corrupt",
                       file_, property.name, r, element.name, pos_ - count_size, count);
           pos_ += static_cast<std::size_t>(count) * item_size;
         }
@@ -442,10 +436,10 @@ class PlyDataWalker {
            text[pos_] != '\n') {
       ++pos_;
     }
-    FACET_CHECK(pos_ > start,
-                "cannot read PLY '{}': the file ends in row {} of element '{}' "
-                "(line {}); it is truncated",
-                file_, row, element.name, line_);
+    FACET_CHECK(
+        pos_ > start,
+        "cannot read PLY '{}': the file ends in row {} of element '{}' (line {}); it is truncated",
+        file_, row, element.name, line_);
     return {text + start, pos_ - start};
   }
 
@@ -464,10 +458,9 @@ class PlyDataWalker {
       ok = std::isfinite(rounded) || !std::isfinite(value);  // no overflow to infinity
       value = rounded;
     }
-    FACET_CHECK(ok,
-                "cannot read PLY '{}' line {}: '{}' is not a valid {} (property '{}' of "
-                "element '{}')",
-                file_, line_, token, PlyTypeName(type), property, element.name);
+    FACET_CHECK(
+        ok, "cannot read PLY '{}' line {}: '{}' is not a valid {} (property '{}' of element '{}')",
+        file_, line_, token, PlyTypeName(type), property, element.name);
     return value;
   }
 
