@@ -83,7 +83,8 @@ struct PlyHeader {
   const PlyElement* FindElement(std::string_view element_name) const;
 };
 
-// Parses and validates the header only (e.g. to tell a 3DGS file from a mesh). Throws
+// Parses and validates the header only (e.g. to tell a 3DGS file from a mesh). Reads the whole
+// file, since the counts are validated against its length. Throws
 // facet::Error naming the file and line for a malformed header or counts the file cannot hold.
 PlyHeader ReadPlyHeader(const std::filesystem::path& path);
 
