@@ -1,15 +1,13 @@
 // `facet synth`: writes the built-in synthetic scene (see datasets/synthetic/synthetic_scene.h).
 #include <spdlog/spdlog.h>
 
-#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "apps/command.h"
 #include "core/error.h"
-#include "core/image_io.h"
-#include "core/progress.h"
 #include "core/timer.h"
-#include "datasets/synthetic/synthetic_scene.h"
+#include "datasets/synthetic/dataset_writer.h"
 
 namespace facet::apps {
 namespace {
@@ -37,35 +35,11 @@ void RunSynth(const SynthArgs& args) {
   ParseSize(args.size, options);
   options.Check();
   const Timer timer;
-  fs::create_directories(args.output / "images");
-  if (options.rgbd) fs::create_directories(args.output / "depth");
-
-  spdlog::info("synth: building the scene ({} views at {}x{}, seed {})", options.num_views,
-               options.width, options.height, options.seed);
-  const auto synthetic = datasets::synthetic::MakeSyntheticScene(options);
-  const auto renderer = datasets::synthetic::MakeRenderer(synthetic);
-
-  ProgressBar bar(options.num_views, {.label = "synth", .unit = "views"});
-  for (int i = 0; i < options.num_views; ++i) {
-    const auto view = datasets::synthetic::RenderSyntheticView(synthetic, renderer, i);
-    const auto& image =
-        synthetic.scene.images.at(synthetic.image_order[static_cast<std::size_t>(i)]);
-    WriteImage(args.output / "images" / image.name, view.rgb);
-    if (options.rgbd) {
-      // TUM convention: 16-bit PNG, 5000 units per metre, 0 = no measurement.
-      ImageU16 depth(options.width, options.height, 1);
-      for (int y = 0; y < options.height; ++y) {
-        for (int x = 0; x < options.width; ++x) {
-          const double units = std::round(view.depth(x, y) * 5000.0);
-          depth(x, y) = units > 0.0 && units < 65535.0 ? static_cast<std::uint16_t>(units) : 0;
-        }
-      }
-      WriteImage(args.output / "depth" / image.name, depth);
-    }
-    bar.Add();
-  }
-  bar.Finish();
-  spdlog::info("synth: wrote {} in {:.1f} s", args.output.string(), timer.ElapsedSeconds());
+  spdlog::info("synth: rendering {} views at {}x{} (seed {}) into {}", options.num_views,
+               options.width, options.height, options.seed, args.output.string());
+  datasets::synthetic::WriteSyntheticDataset(options, args.output);
+  spdlog::info("synth: done in {:.1f} s: images/, transforms.json, ground_truth/{}",
+               timer.ElapsedSeconds(), options.rgbd ? ", depth/ and TUM index files" : "");
 }
 
 }  // namespace

@@ -12,10 +12,19 @@ cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)" --target facet
 facet="build/$preset/bin/facet"
 
-mkdir -p "$out"
 echo
 "$facet" --version
 echo
-echo "demo.sh: the pipeline stages are not in this build yet; the foundation (core library and"
-echo "the facet program) is. See README.md for what each stage will run here."
-"$facet" --help
+# Stage 1 of the pipeline that exists today: the built-in synthetic scene, a photo set of a known
+# object with ground-truth cameras and mesh. Later stages (SfM, splatting, meshing) run on it here
+# as they land.
+"$facet" synth -o "$out/synthetic"
+echo
+echo "demo.sh: the synthetic scene is in $out/synthetic:"
+for entry in "$out"/synthetic/*; do
+  if [[ -d "$entry" ]]; then
+    echo "  $(basename "$entry")/  ($(find "$entry" -type f | wc -l) files)"
+  else
+    echo "  $(basename "$entry")"
+  fi
+done

@@ -69,25 +69,24 @@ std::vector<geometry::Rigid3> HandheldTrajectory(int num_views, std::uint32_t se
   std::vector<geometry::Rigid3> poses;
   const double phase = kTwoPi * HashToUnit(HashLattice(4, 5, 6, seed));
   for (int i = 0; i < num_views; ++i) {
-    const double s = num_views > 1 ? static_cast<double>(i) / (num_views - 1) : 0.0;
-    // Half an orbit, walked slowly, with the sway of a hand-held camera: low-frequency wobble of
-    // the position and of the point looked at, and a slight roll.
-    const double theta = phase + std::numbers::pi * s;
-    const double radius = 1.7 + 0.12 * std::sin(5.0 * kTwoPi * s);
-    const double height = 1.2 + 0.08 * std::sin(3.0 * kTwoPi * s + 0.7);
+    // Frames at 30 Hz of a person walking slowly around the object (0.25 rad/s, about 1.4 cm and
+    // 0.5 degrees per frame), with the sway of a hand-held camera: slow wobbles of the position and
+    // of the point looked at, and a slight roll. Half an orbit takes about 12 s (377 frames).
+    const double t = i / 30.0;
+    const double theta = phase + 0.25 * t;
+    const double radius = 1.7 + 0.12 * std::sin(kTwoPi * 0.15 * t);
+    const double height = 1.2 + 0.08 * std::sin(kTwoPi * 0.23 * t + 0.7);
     const Eigen::Vector3d eye(radius * std::cos(theta), radius * std::sin(theta), height);
     const Eigen::Vector3d target =
-        ObjectCenter() + Eigen::Vector3d(0.08 * std::sin(2.0 * kTwoPi * s),
-                                         0.08 * std::cos(1.5 * kTwoPi * s),
-                                         0.05 * std::sin(kTwoPi * s));
+        ObjectCenter() + Eigen::Vector3d(0.08 * std::sin(kTwoPi * 0.1 * t),
+                                         0.08 * std::cos(kTwoPi * 0.13 * t),
+                                         0.05 * std::sin(kTwoPi * 0.07 * t));
     geometry::Rigid3 cam_from_world = LookAt(eye, target);
-    const double roll = 0.04 * std::sin(4.0 * kTwoPi * s + 0.3);
+    const double roll = 0.04 * std::sin(kTwoPi * 0.3 * t + 0.3);
+    const Eigen::AngleAxisd roll_in_cam(roll, Eigen::Vector3d::UnitZ());
     cam_from_world.rotation =
-        (Eigen::Quaterniond(Eigen::AngleAxisd(roll, Eigen::Vector3d::UnitZ())) *
-         cam_from_world.rotation)
-            .normalized();
-    cam_from_world.translation =
-        Eigen::AngleAxisd(roll, Eigen::Vector3d::UnitZ()) * cam_from_world.translation;
+        (Eigen::Quaterniond(roll_in_cam) * cam_from_world.rotation).normalized();
+    cam_from_world.translation = roll_in_cam * cam_from_world.translation;
     poses.push_back(cam_from_world);
   }
   return poses;
