@@ -5,7 +5,7 @@ find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
-find_package(OpenCV 4.6 REQUIRED COMPONENTS core imgproc imgcodecs)
+find_package(OpenCV 4.6 REQUIRED COMPONENTS core imgproc imgcodecs features2d calib3d)
 
 if(FACET_BUILD_TESTS)
   find_package(GTest REQUIRED)

@@ -58,4 +58,21 @@ inline double Fbm(const Eigen::Vector3d& p, int octaves, std::uint32_t seed) {
   return sum / total;
 }
 
+// Random dots: 1 inside a disc placed at random in each cell of a lattice of `cell` spacing
+// (roughly one dot in `1 / density` cells, radius up to a third of the cell), else 0. Blobs like
+// these are what difference-of-Gaussians detectors (SIFT) respond to.
+inline double Speckle(const Eigen::Vector3d& p, double cell, double density, std::uint32_t seed) {
+  const Eigen::Vector3d q = p / cell;
+  const Eigen::Vector3d f = q.array().floor();
+  const auto x = static_cast<std::int32_t>(f.x()), y = static_cast<std::int32_t>(f.y()),
+             z = static_cast<std::int32_t>(f.z());
+  const std::uint32_t h = HashLattice(x, y, z, seed);
+  if (HashToUnit(h) > density) return 0.0;
+  const Eigen::Vector3d center(0.5 + 0.3 * (HashToUnit(h * 747796405u + 1u) - 0.5),
+                               0.5 + 0.3 * (HashToUnit(h * 2891336453u + 2u) - 0.5),
+                               0.5 + 0.3 * (HashToUnit(h * 1181783497u + 3u) - 0.5));
+  const double radius = 0.15 + 0.18 * HashToUnit(h * 3266489917u + 4u);
+  return (q - f - center).norm() < radius ? 1.0 : 0.0;
+}
+
 }  // namespace facet::datasets::synthetic

@@ -116,7 +116,10 @@ geometry::TriangleMesh MakeObjectMesh(double voxel_size) {
 Eigen::Vector3f ObjectAlbedo(const Eigen::Vector3d& p, std::uint32_t seed) {
   const double fine = Fbm(p * 60.0, 3, seed + 1);    // ~1-2 cm grain
   const double medium = Fbm(p * 14.0, 3, seed + 2);  // ~5-10 cm blotches
-  double detail = 0.55 + 0.6 * fine;
+  // Multiplicative grain plus dark and light dots at two scales (about 1 and 2.5 cm across).
+  const double spots =
+      0.55 * Speckle(p, 0.02, 0.35, seed + 5) - 0.45 * Speckle(p, 0.05, 0.3, seed + 6);
+  const double detail = (0.55 + 0.6 * fine) * (1.0 - spots);
   switch (NearestPart(p)) {
     case kTray: {  // wood-like: stripes along x warped by noise, dark knots
       const double stripes = 0.5 + 0.5 * std::sin(90.0 * p.y() + 8.0 * medium);
@@ -175,11 +178,26 @@ RoomHit IntersectRoom(const Eigen::Vector3d& o, const Eigen::Vector3d& d, std::u
   const Eigen::Vector3d p = o + hit.t * d;
   const double fine = Fbm(p * 25.0, 3, seed + 11);
   const double medium = Fbm(p * 4.0, 3, seed + 12);
-  const double detail = 0.6 + 0.55 * fine;
+  // Grain, and dots at two scales (about 3 and 8 cm across), as terrazzo and plaster have. The
+  // dots are laid out in the face's own coordinates, mid-cell across it, so that every face gets
+  // them whatever its position on the lattice.
+  const Eigen::Vector2d on_face = axis == 0   ? Eigen::Vector2d(p.y(), p.z())
+                                  : axis == 1 ? Eigen::Vector2d(p.x(), p.z())
+                                              : Eigen::Vector2d(p.x(), p.y());
+  auto face_speckle = [&](double cell, double density, std::uint32_t stream) {
+    return Speckle(Eigen::Vector3d(on_face.x(), on_face.y(), 0.5 * cell), cell, density,
+                   seed + stream + 97u * static_cast<std::uint32_t>(axis));
+  };
+  const double spots = 0.5 * face_speckle(0.06, 0.35, 14) - 0.45 * face_speckle(0.16, 0.3, 15);
+  const double detail = (0.45 + 0.9 * fine) * (1.0 - spots);
   if (axis == 2 && d.z() < 0.0) {  // floor: 0.4 m tiles with grout and speckles
     const double u = p.x() / 0.4, v = p.y() / 0.4;
     const double grout = Step(std::min(u - std::floor(u), v - std::floor(v)), 0.04);
-    const Eigen::Vector3f tile = Mix({0.55f, 0.50f, 0.45f}, {0.30f, 0.35f, 0.45f}, medium);
+    // Each tile its own tone, so tile corners are distinctive.
+    const double tone = HashToUnit(HashLattice(static_cast<int>(std::floor(u)),
+                                               static_cast<int>(std::floor(v)), 0, seed + 16));
+    const Eigen::Vector3f tile =
+        Mix({0.60f, 0.52f, 0.42f}, {0.25f, 0.32f, 0.45f}, 0.5 * medium + 0.7 * tone);
     hit.albedo = Mix({0.12f, 0.12f, 0.12f}, tile, grout) * static_cast<float>(detail);
   } else if (axis == 2) {  // ceiling: plain with soft noise
     hit.albedo = Eigen::Vector3f::Constant(static_cast<float>(0.5 + 0.4 * fine));
