@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,8 +14,22 @@ namespace facet::testing {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "facet_test_XXXXXX").string();
+  enum Location {
+    kDisk,
+    // tmpfs (/dev/shm) when the machine has one: for files rewritten thousands of times (the fuzz
+    // tests), since ext4 flushes each truncated-and-rewritten file (auto_da_alloc), milliseconds
+    // apiece.
+    kPreferMemory,
+  };
+
+  explicit TempDir(Location location = kDisk) {
+    std::error_code ec;
+    const bool memory = location == kPreferMemory &&
+                        std::filesystem::is_directory("/dev/shm", ec) &&
+                        ::access("/dev/shm", W_OK) == 0;
+    const std::filesystem::path parent =
+        memory ? std::filesystem::path("/dev/shm") : std::filesystem::temp_directory_path();
+    std::string pattern = (parent / "facet_test_XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
     path_ = pattern;
   }

@@ -57,30 +57,6 @@ std::string ErrorMessage(Fn&& fn) {
   return {};
 }
 
-// The file the fuzz loops rewrite thousands of times, on tmpfs (/dev/shm) when there is one: ext4
-// flushes a file that is truncated and rewritten (auto_da_alloc), about 6 ms per mutation on this
-// project's disks, which would make the fuzz tests 40x slower. Removed on destruction.
-class ScratchFile {
- public:
-  ScratchFile(const std::filesystem::path& fallback_dir, const std::string& name) {
-    std::error_code ec;
-    const std::filesystem::path shm = "/dev/shm";
-    path_ = std::filesystem::is_directory(shm, ec)
-                ? shm / ("facet_fuzz_" + std::to_string(::getpid()) + "_" + name)
-                : fallback_dir / name;
-  }
-  ~ScratchFile() {
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);
-  }
-  ScratchFile(const ScratchFile&) = delete;
-  ScratchFile& operator=(const ScratchFile&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 // `count` points in [-10, 10]^3 plus a few extreme coordinates, with unit normals and colours on
 // the 8-bit sRGB grid (so that they survive quantisation exactly).
 inline geometry::PointCloud SampleCloud(int count, bool normals, bool colors,

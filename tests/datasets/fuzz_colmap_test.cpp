@@ -25,32 +25,6 @@ namespace fs = std::filesystem;
 
 constexpr int kMutationsPerFile = 3000;
 
-// The harness rewrites the model file for every mutation; on ext4 each truncate-and-rewrite starts
-// a write-back (auto_da_alloc), which makes 18,000 rewrites take 20 s instead of 0.4 s in memory.
-// So the scratch model lives in /dev/shm when the machine has one (TempDir follows TMPDIR).
-class ScratchInMemory {
- public:
-  ScratchInMemory() {
-    if (const char* old = std::getenv("TMPDIR")) old_ = old;
-    std::error_code ec;
-    if (fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0) {
-      ::setenv("TMPDIR", "/dev/shm", 1);
-    }
-  }
-  ~ScratchInMemory() {
-    if (old_) {
-      ::setenv("TMPDIR", old_->c_str(), 1);
-    } else {
-      ::unsetenv("TMPDIR");
-    }
-  }
-  ScratchInMemory(const ScratchInMemory&) = delete;
-  ScratchInMemory& operator=(const ScratchInMemory&) = delete;
-
- private:
-  std::optional<std::string> old_;
-};
-
 // A model small enough to read in microseconds, with every kind of record.
 Scene FuzzScene() {
   return facet::testing::RandomScene(
@@ -75,16 +49,14 @@ void FuzzModel(const fs::path& folder, const std::vector<std::string>& files,
 
 TEST(ColmapModelFuzz, CorruptBinaryFilesAreRefusedCleanly) {
   facet::testing::CapAddressSpace(8ull << 30);
-  const ScratchInMemory in_memory;
-  facet::testing::TempDir dir;
+  facet::testing::TempDir dir(facet::testing::TempDir::kPreferMemory);
   WriteColmapModelBinary(dir.path(), FuzzScene());
   FuzzModel(dir.path(), {"cameras.bin", "images.bin", "points3D.bin"}, &ReadColmapModelBinary, 100);
 }
 
 TEST(ColmapModelFuzz, CorruptTextFilesAreRefusedCleanly) {
   facet::testing::CapAddressSpace(8ull << 30);
-  const ScratchInMemory in_memory;
-  facet::testing::TempDir dir;
+  facet::testing::TempDir dir(facet::testing::TempDir::kPreferMemory);
   WriteColmapModelText(dir.path(), FuzzScene());
   FuzzModel(dir.path(), {"cameras.txt", "images.txt", "points3D.txt"}, &ReadColmapModelText, 200);
 }

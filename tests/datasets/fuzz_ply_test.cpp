@@ -42,11 +42,11 @@ geometry::TriangleMesh FuzzMesh() {
 
 TEST(PlyFuzz, BinaryMeshCorruptionIsHandled) {
   testing::CapAddressSpace(8ull << 30);
-  testing::TempDir dir;
-  const testing::ScratchFile scratch(dir.path(), "mutated.ply");
+  testing::TempDir dir(testing::TempDir::kPreferMemory);
+  const std::filesystem::path scratch = dir / "mutated.ply";
   WriteMeshPly(dir / "mesh.ply", FuzzMesh(), PlyFormat::kBinaryLittleEndian);
   const auto stats = testing::ExpectCorruptionIsHandled(
-      testing::ReadBytes(dir / "mesh.ply"), scratch.path(), kMutations, 1,
+      testing::ReadBytes(dir / "mesh.ply"), scratch, kMutations, 1,
       [](const std::filesystem::path& path) {
         const geometry::TriangleMesh mesh = ReadMeshPly(path);
         EXPECT_NO_THROW(mesh.Check());  // what reads must be consistent
@@ -56,8 +56,8 @@ TEST(PlyFuzz, BinaryMeshCorruptionIsHandled) {
 
 TEST(PlyFuzz, AsciiMeshCorruptionIsHandled) {
   testing::CapAddressSpace(8ull << 30);
-  testing::TempDir dir;
-  const testing::ScratchFile scratch(dir.path(), "mutated.ply");
+  testing::TempDir dir(testing::TempDir::kPreferMemory);
+  const std::filesystem::path scratch = dir / "mutated.ply";
   WriteMeshPly(dir / "mesh.ply", FuzzMesh(), PlyFormat::kAscii);
   std::vector<std::uint8_t> bytes = testing::ReadBytes(dir / "mesh.ply");
   const std::string quad = "4 0 1 2 3\n";  // one more face: a quad, fan-triangulated
@@ -70,7 +70,7 @@ TEST(PlyFuzz, AsciiMeshCorruptionIsHandled) {
   patched += quad;
   bytes.assign(patched.begin(), patched.end());
   const auto stats = testing::ExpectCorruptionIsHandled(
-      bytes, scratch.path(), kMutations, 2, [](const std::filesystem::path& path) {
+      bytes, scratch, kMutations, 2, [](const std::filesystem::path& path) {
         const geometry::TriangleMesh mesh = ReadMeshPly(path);
         EXPECT_NO_THROW(mesh.Check());
         const geometry::PointCloud cloud = ReadPointCloudPly(path);
@@ -81,11 +81,11 @@ TEST(PlyFuzz, AsciiMeshCorruptionIsHandled) {
 
 TEST(PlyFuzz, GaussianPlyCorruptionIsHandled) {
   testing::CapAddressSpace(8ull << 30);
-  testing::TempDir dir;
-  const testing::ScratchFile scratch(dir.path(), "mutated.ply");
+  testing::TempDir dir(testing::TempDir::kPreferMemory);
+  const std::filesystem::path scratch = dir / "mutated.ply";
   WriteGaussianPly(dir / "splats.ply", testing::SampleSplats(12, 3, false));
   const auto stats =
-      testing::ExpectCorruptionIsHandled(testing::ReadBytes(dir / "splats.ply"), scratch.path(),
+      testing::ExpectCorruptionIsHandled(testing::ReadBytes(dir / "splats.ply"), scratch,
                                          kMutations, 3, [](const std::filesystem::path& path) {
                                            const GaussianSplats splats = ReadGaussianPly(path);
                                            EXPECT_NO_THROW(splats.Check());

@@ -22,11 +22,11 @@ void Report(const char* what, const testing::CorruptionStats& stats) {
 
 TEST(SplatFuzz, SplatCorruptionIsHandled) {
   testing::CapAddressSpace(8ull << 30);
-  testing::TempDir dir;
-  const testing::ScratchFile scratch(dir.path(), "mutated.splat");
+  testing::TempDir dir(testing::TempDir::kPreferMemory);
+  const std::filesystem::path scratch = dir / "mutated.splat";
   WriteSplat(dir / "scene.splat", testing::SampleSplats(40, 0, false));
   const auto stats =
-      testing::ExpectCorruptionIsHandled(testing::ReadBytes(dir / "scene.splat"), scratch.path(),
+      testing::ExpectCorruptionIsHandled(testing::ReadBytes(dir / "scene.splat"), scratch,
                                          kMutations, 4, [](const std::filesystem::path& path) {
                                            const GaussianSplats splats = ReadSplat(path);
                                            EXPECT_NO_THROW(splats.Check());
@@ -37,12 +37,12 @@ TEST(SplatFuzz, SplatCorruptionIsHandled) {
 
 void FuzzPcd(PcdFormat format, std::uint32_t seed, const char* what) {
   testing::CapAddressSpace(8ull << 30);
-  testing::TempDir dir;
-  const testing::ScratchFile scratch(dir.path(), "mutated.pcd");
+  testing::TempDir dir(testing::TempDir::kPreferMemory);
+  const std::filesystem::path scratch = dir / "mutated.pcd";
   WritePcd(dir / "cloud.pcd", testing::SampleCloud(60, true, true), format);
   const auto stats =
-      testing::ExpectCorruptionIsHandled(testing::ReadBytes(dir / "cloud.pcd"), scratch.path(),
-                                         kMutations, seed, [](const std::filesystem::path& path) {
+      testing::ExpectCorruptionIsHandled(testing::ReadBytes(dir / "cloud.pcd"), scratch, kMutations,
+                                         seed, [](const std::filesystem::path& path) {
                                            const geometry::PointCloud cloud = ReadPcd(path);
                                            EXPECT_NO_THROW(cloud.Check());
                                          });
