@@ -233,13 +233,15 @@ PlyFormat PlyEncoding(const ConvertOptions& options) {
   return options.text ? PlyFormat::kAscii : PlyFormat::kBinaryLittleEndian;
 }
 
+// `double_positions`: PLY positions as float64 (COLMAP's points are doubles); PCD is float32.
 void WriteCloud(const fs::path& output, DF format, const geometry::PointCloud& cloud,
-                const ConvertOptions& options) {
+                const ConvertOptions& options, bool double_positions) {
   CreateParentFolder(output);
   if (format == DF::kPcd) {
     WritePcd(output, cloud, options.text ? PcdFormat::kAscii : PcdFormat::kBinary);
   } else {
-    WritePointCloudPly(output, cloud, PlyEncoding(options));
+    WritePointCloudPly(output, cloud,
+                       {.format = PlyEncoding(options), .double_positions = double_positions});
   }
 }
 
@@ -269,7 +271,7 @@ std::string WriteScene(const fs::path& output, DF format, const Scene& scene,
                                   detail::Srgb8ToLinear(point.color[1]),
                                   detail::Srgb8ToLinear(point.color[2]));
       }
-      WriteCloud(output, format, cloud, options);
+      WriteCloud(output, format, cloud, options, /*double_positions=*/true);
       return fmt::format("{} 3D points with colours", cloud.size());
     }
     default:
@@ -458,7 +460,7 @@ std::string Convert(const fs::path& input, const fs::path& output, const Convers
       const geometry::PointCloud cloud =
           from == DF::kPcd ? ReadPcd(input) : ReadPointCloudPly(input);
       read = CloudCounts(cloud);
-      WriteCloud(output, to, cloud, options);
+      WriteCloud(output, to, cloud, options, /*double_positions=*/false);
       written = read;
       break;
     }

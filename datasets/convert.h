@@ -12,7 +12,8 @@
 //                                          readers resolve against the json's folder: write the
 //                                          json into the COLMAP image folder, or move it there.
 //                                       -> point-cloud PLY or PCD: the sparse 3D points with their
-//                                          colours (float32 positions).
+//                                          colours (PLY: float64 positions, lossless; PCD:
+//                                          float32).
 //   transforms.json                     -> COLMAP model: cameras (one per distinct intrinsics,
 //                                          ids from 1) and poses (image ids 1.. in file order),
 //                                          no keypoints or 3D points. Image names are the
