@@ -5,10 +5,12 @@
 namespace facet::apps {
 
 Subcommand RegisterSynth(CLI::App& app);
+Subcommand RegisterConvert(CLI::App& app);
 
 std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
   return {
       RegisterSynth(app),
+      RegisterConvert(app),
   };
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "apps/command.h"
+#include "apps/usage_error.h"
 #include "core/backend.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -84,6 +85,9 @@ int main(int argc, char** argv) {
     std::fputs(subcommands.empty() ? "facet: no subcommands are available in this build yet\n"
                                    : "facet: a subcommand is required\n",
                stderr);
+    return kExitUsage;
+  } catch (const facet::apps::UsageError& e) {  // found only once the inputs are read
+    std::fprintf(stderr, "facet: usage error: %s\n", e.what());
     return kExitUsage;
   } catch (const facet::Error& e) {
     spdlog::debug("error raised at {}:{}", e.where().file, e.where().line);
