@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/backend.h"
+
 namespace facet::apps {
 
 // Flags shared by every subcommand, given before or after the subcommand's name.
@@ -17,6 +19,9 @@ struct GlobalOptions {
   bool quiet = false;              // --quiet: no progress bars, only warnings and errors
   std::string log_file;            // --log-file: also write a detailed log here
   std::string log_level = "info";  // --log-level
+  // --device resolved at start-up (asking for CUDA where there is none is an error then, before
+  // any work): the backend subcommands pass on to the library.
+  Backend backend = Backend::kCpu;
 };
 
 struct Subcommand {

@@ -42,13 +42,15 @@ void AddGlobalOptions(CLI::App& app, facet::apps::GlobalOptions& options) {
       ->capture_default_str();
 }
 
-void ApplyGlobalOptions(const facet::apps::GlobalOptions& options) {
+void ApplyGlobalOptions(facet::apps::GlobalOptions& options) {
   facet::SetUpLogging(
       {.level = options.log_level, .file = options.log_file, .quiet = options.quiet});
   facet::SetProgressQuiet(options.quiet);
   const int threads = facet::SetMaxThreads(options.threads);
-  spdlog::debug("facet {} (git {}); {}; {} CPU threads", facet::Version(), facet::GitRevision(),
-                facet::DescribeCuda(), threads);
+  options.backend = facet::ResolveBackend(options.device);
+  spdlog::debug("facet {} (git {}); {}; {} CPU threads; device {}", facet::Version(),
+                facet::GitRevision(), facet::DescribeCuda(), threads,
+                facet::ToString(options.backend));
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // `facet synth`: writes the built-in synthetic scene (see datasets/synthetic/synthetic_scene.h).
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
+#include <charconv>
 #include <filesystem>
 
 #include "apps/command.h"
@@ -22,10 +22,14 @@ struct SynthArgs {
 };
 
 void ParseSize(const std::string& text, SynthOptions& options) {
+  const std::size_t x = text.find_first_of("xX");
   int w = 0, h = 0;
-  char x = 0, extra = 0;
-  const int n = std::sscanf(text.c_str(), "%d%c%d%c", &w, &x, &h, &extra);
-  FACET_CHECK(n == 3 && (x == 'x' || x == 'X'), "--size must look like 640x480 (got '{}')", text);
+  const char* end = text.data() + text.size();
+  const bool ok = x != std::string::npos &&
+                  std::from_chars(text.data(), text.data() + x, w).ptr == text.data() + x &&
+                  std::from_chars(text.data() + x + 1, end, h).ptr == end && x > 0 &&
+                  x + 1 < text.size();
+  FACET_CHECK(ok, "--size must look like 640x480 (got '{}')", text);
   options.width = w;
   options.height = h;
 }

@@ -47,17 +47,21 @@ function(facet_add_library)
   facet_set_warnings(${target})
 endfunction()
 
-# facet_add_test(NAME core_test SRCS ... [CUDA_SRCS ...] [LINK ...] [LABELS ...] [DEFINITIONS ...])
+# facet_add_test(NAME core_test SRCS ... [CUDA_SRCS ...] [LINK ...] [LABELS ...] [DEFINITIONS ...]
+#                [TIMEOUT seconds])
 # One GoogleTest binary; each TEST becomes a ctest entry carrying LABELS. Tests with label
 # "gpu" are excluded from the default run (`ctest -LE gpu`) and skip themselves without a device.
 function(facet_add_test)
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;CUDA_SRCS;LINK;LABELS;DEFINITIONS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;CUDA_SRCS;LINK;LABELS;DEFINITIONS" ${ARGN})
   set(srcs ${ARG_SRCS})
   if(FACET_WITH_CUDA)
     list(APPEND srcs ${ARG_CUDA_SRCS})
   endif()
   if(NOT srcs)
     return()
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
   endif()
   add_executable(${ARG_NAME} ${srcs})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LINK} GTest::gtest GTest::gtest_main)
@@ -71,7 +75,7 @@ function(facet_add_test)
   endif()
   gtest_discover_tests(${ARG_NAME}
     WORKING_DIRECTORY ${PROJECT_BINARY_DIR}
-    PROPERTIES LABELS "${labels}" TIMEOUT 300
+    PROPERTIES LABELS "${labels}" TIMEOUT ${ARG_TIMEOUT}
     DISCOVERY_MODE PRE_TEST)
 endfunction()
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "core/file_io.h"
@@ -96,6 +97,9 @@ Image<T> ReadImage(const fs::path& path, const ImageReadOptions& options) {
   options.Check();
   const std::vector<std::uint8_t> bytes = ReadFile(path);
   FACET_CHECK(!bytes.empty(), "cannot read image '{}': the file is empty", path.string());
+  FACET_CHECK(bytes.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max()),
+              "cannot read image '{}': {} bytes is more than the 2 GiB an encoded image may have",
+              path.string(), bytes.size());
   const Codec codec = SniffCodec(bytes);
   FACET_CHECK(codec != Codec::kUnknown,
               "cannot read image '{}': not a PNG or JPEG file (convert it, or remove it from the "

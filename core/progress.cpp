@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/error.h"
+
 namespace facet {
 namespace {
 
@@ -27,11 +29,21 @@ std::string FormatRate(double rate, const std::string& unit) {
 
 }  // namespace
 
+void ProgressOptions::Check() const {
+  FACET_CHECK(std::isfinite(redraw_interval_s) && redraw_interval_s >= 0.0,
+              "ProgressOptions::redraw_interval_s must be >= 0 (got {})", redraw_interval_s);
+  FACET_CHECK(std::isfinite(line_interval_s) && line_interval_s >= 0.0,
+              "ProgressOptions::line_interval_s must be >= 0 (got {})", line_interval_s);
+  FACET_CHECK(bar_width >= 1 && bar_width <= 200,
+              "ProgressOptions::bar_width must be in 1-200 (got {})", bar_width);
+}
+
 void SetProgressQuiet(bool quiet) { g_progress_quiet.store(quiet); }
 bool ProgressQuiet() { return g_progress_quiet.load(); }
 
 ProgressBar::ProgressBar(std::int64_t total, ProgressOptions options)
     : total_(total), options_(std::move(options)) {
+  options_.Check();
   if (!options_.clock) options_.clock = SteadySeconds;
   out_ = options_.out != nullptr ? options_.out : &std::cerr;
   if (options_.tty.has_value()) {

@@ -28,6 +28,9 @@ struct ProgressOptions {
   double line_interval_s = 5.0;     // not a terminal: one line at most this often
   int bar_width = 28;               // cells of the bar on a terminal
   std::function<double()> clock{};  // seconds on a monotonic clock; default steady_clock
+
+  // Throws facet::Error for a negative or non-finite interval or a bar width outside 1-200.
+  void Check() const;
 };
 
 class ProgressBar {

@@ -37,4 +37,5 @@ BENCHMARK(BM_ParallelFor)->Args({1 << 20, 1})->Args({1 << 20, 1024})->Args({1 <<
 
 }  // namespace
 
+// One main for the CPU and (when built) CUDA benchmarks of this binary.
 BENCHMARK_MAIN();

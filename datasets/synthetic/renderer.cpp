@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/parallel_for.h"
+#include "datasets/detail/srgb.h"
 #include "datasets/synthetic/noise.h"
 #include "datasets/synthetic/world.h"
 
@@ -21,11 +22,6 @@ struct Hit {
   Eigen::Vector3d normal{};
   bool object = false;
 };
-
-float SrgbFromLinear(float c) {
-  c = std::clamp(c, 0.0f, 1.0f);
-  return c <= 0.0031308f ? 12.92f * c : 1.055f * std::pow(c, 1.0f / 2.4f) - 0.055f;
-}
 
 // Standard normal deviate from a hash of (seed, index), by Box-Muller.
 float GaussianFromHash(std::uint32_t seed, std::uint32_t index) {
@@ -87,7 +83,12 @@ Renderer::Renderer(const geometry::TriangleMesh& object, const geometry::Camera&
     for (int x = 0; x < width; ++x) {
       const std::size_t pixel = std::size_t(y) * width + x;
       auto to_canvas = [&](double px, double py) {
-        const Eigen::Vector2d uv = *camera_.CamFromImg(Eigen::Vector2d(px, py));
+        const auto unprojected = camera_.CamFromImg(Eigen::Vector2d(px, py));
+        FACET_CHECK(unprojected.has_value(),
+                    "the synthetic camera's distortion is not invertible at pixel ({}, {}); use a "
+                    "smaller distortion",
+                    px, py);
+        const Eigen::Vector2d& uv = *unprojected;
         return Eigen::Vector2f(static_cast<float>(canvas_.fx * uv.x() + canvas_.cx),
                                static_cast<float>(canvas_.fy * uv.y() + canvas_.cy));
       };
@@ -321,7 +322,7 @@ RenderedView Renderer::Render(const geometry::Rigid3& cam_from_world, bool with_
       for (int k = 0; k < s * s; ++k) sum += bilinear(sample_map_[pixel * s * s + k]);
       sum /= static_cast<float>(s * s);
       for (int c = 0; c < 3; ++c) {
-        float v = SrgbFromLinear(sum[c]);
+        float v = detail::LinearToSrgb(std::clamp(sum[c], 0.0f, 1.0f));
         if (options_.noise_sigma > 0.0) {
           v += static_cast<float>(options_.noise_sigma) *
                GaussianFromHash(noise_seed, static_cast<std::uint32_t>(pixel * 3 + c));

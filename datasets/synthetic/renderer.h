@@ -51,9 +51,6 @@ class Renderer {
   };
 
   GBuffer Rasterize(const geometry::Rigid3& cam_from_world) const;
-  // Surface point, normal and albedo seen along the canvas ray through (x, y) (canvas pixels).
-  Eigen::Vector3f ShadeRay(const geometry::Rigid3& world_from_cam, double x, double y,
-                           std::int32_t triangle, double* depth) const;
 
   const geometry::TriangleMesh& object_;
   geometry::Camera camera_;

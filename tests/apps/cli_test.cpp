@@ -7,6 +7,7 @@
 
 #include "common/run_command.h"
 #include "common/temp_dir.h"
+#include "core/backend.h"
 #include "core/version.h"
 
 namespace facet {
@@ -46,6 +47,19 @@ TEST(Cli, InvalidGlobalValuesAreUsageErrors) {
   EXPECT_EQ(Facet("--threads -4").exit_code, 2);
   EXPECT_EQ(Facet("--threads many").exit_code, 2);
   EXPECT_EQ(Facet("--log-level loud").exit_code, 2);
+}
+
+TEST(Cli, AskingForCudaWithoutADeviceIsARuntimeError) {
+  if (CudaDeviceCount() > 0) GTEST_SKIP() << "a CUDA device is present";
+  testing::TempDir dir;
+  const auto result =
+      Facet("--device cuda synth --views 1 --size 32x24 -o '" + dir.path().string() + "'");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("--device cpu"), std::string::npos) << result.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "images"));  // refused before any work
+  EXPECT_EQ(Facet("--device cpu synth --views 1 --size 32x24 -q -o '" + dir.path().string() + "'")
+                .exit_code,
+            0);
 }
 
 TEST(Cli, MissingSubcommandIsAUsageError) {

@@ -9,9 +9,16 @@ namespace {
 
 TEST(Backend, CpuIsAlwaysAvailable) { EXPECT_EQ(ResolveBackend("cpu"), Backend::kCpu); }
 
-TEST(Backend, AutoPicksCudaExactlyWhenADeviceIsPresent) {
-  const Backend expected = CudaDeviceCount() > 0 ? Backend::kCuda : Backend::kCpu;
-  EXPECT_EQ(ResolveBackend("auto"), expected);
+TEST(Backend, AutoPicksTheCpuWithoutCudaOrADevice) {
+  if (CudaBuilt() && CudaDeviceCount() > 0) GTEST_SKIP() << "a CUDA device is present";
+  EXPECT_EQ(ResolveBackend("auto"), Backend::kCpu);
+}
+
+TEST(Backend, AutoPicksCudaWhenBuiltWithADevicePresent) {
+  if (!CudaBuilt() || CudaDeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
+  EXPECT_EQ(ResolveBackend("auto"), Backend::kCuda);
+  EXPECT_EQ(ResolveBackend("cuda"), Backend::kCuda);
+  EXPECT_FALSE(CudaDeviceName(0).empty());
 }
 
 TEST(Backend, AskingForCudaWithoutADeviceIsAClearError) {

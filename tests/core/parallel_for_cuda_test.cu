@@ -15,27 +15,44 @@ FACET_HOST_DEVICE inline float Body(std::int64_t i) {
   return 0.5f * static_cast<float>(i % 1000) + 1.0f;
 }
 
+// Device memory freed on every path, a failed check included.
+template <typename T>
+class DeviceBuffer {
+ public:
+  explicit DeviceBuffer(std::int64_t n) : n_(n) {
+    FACET_CUDA_CHECK(cudaMalloc(&data_, n * sizeof(T)));
+    FACET_CUDA_CHECK(cudaMemset(data_, 0, n * sizeof(T)));
+  }
+  ~DeviceBuffer() { cudaFree(data_); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  T* data() const { return data_; }
+  std::vector<T> ToHost() const {
+    std::vector<T> host(n_);
+    FACET_CUDA_CHECK(cudaMemcpy(host.data(), data_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
+    return host;
+  }
+
+ private:
+  T* data_ = nullptr;
+  std::int64_t n_;
+};
+
 // Extended __device__ lambdas may not live in TEST bodies (private member functions), so the
 // launches are free functions.
 std::vector<int> VisitCountsOnDevice(std::int64_t n) {
-  int* visits = nullptr;
-  FACET_CUDA_CHECK(cudaMalloc(&visits, n * sizeof(int)));
-  FACET_CUDA_CHECK(cudaMemset(visits, 0, n * sizeof(int)));
-  ParallelForCuda(n, [visits] __device__(std::int64_t i) { atomicAdd(visits + i, 1); });
-  std::vector<int> host(n);
-  FACET_CUDA_CHECK(cudaMemcpy(host.data(), visits, n * sizeof(int), cudaMemcpyDeviceToHost));
-  FACET_CUDA_CHECK(cudaFree(visits));
-  return host;
+  const DeviceBuffer<int> visits(n);
+  int* counts = visits.data();
+  ParallelForCuda(n, [counts] __device__(std::int64_t i) { atomicAdd(counts + i, 1); });
+  return visits.ToHost();
 }
 
 std::vector<float> BodyOnDevice(std::int64_t n) {
-  float* gpu_out = nullptr;
-  FACET_CUDA_CHECK(cudaMalloc(&gpu_out, n * sizeof(float)));
-  ParallelForCuda(n, [gpu_out] __device__(std::int64_t i) { gpu_out[i] = Body(i); });
-  std::vector<float> gpu(n);
-  FACET_CUDA_CHECK(cudaMemcpy(gpu.data(), gpu_out, n * sizeof(float), cudaMemcpyDeviceToHost));
-  FACET_CUDA_CHECK(cudaFree(gpu_out));
-  return gpu;
+  const DeviceBuffer<float> out(n);
+  float* values = out.data();
+  ParallelForCuda(n, [values] __device__(std::int64_t i) { values[i] = Body(i); });
+  return out.ToHost();
 }
 
 class ParallelForCudaTest : public ::testing::Test {

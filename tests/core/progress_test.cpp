@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/parallel_for.h"
 
 namespace facet {
@@ -87,12 +88,13 @@ TEST(ProgressBar, TerminalDoesNotRedrawFasterThanTheInterval) {
   FakeClock clock;
   ProgressBar bar(1000,
                   {.out = &out, .tty = true, .redraw_interval_s = 0.5, .clock = clock.Function()});
-  for (int i = 0; i < 1000; ++i) {
-    clock.now += 0.001;  // 1 s in all: two redraws at most
+  for (int i = 0; i < 1100; ++i) {
+    clock.now += 0.001;  // 1.1 s in all: redraws at 0.5 s and 1.0 s
     bar.Add();
   }
   const std::string text = out.str();
-  EXPECT_LE(std::count(text.begin(), text.end(), '\r'), 3);  // initial + 2
+  // The initial draw plus one redraw per half second: exactly 3.
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\r'), 3) << text;
 }
 
 TEST(ProgressBar, UnknownTotalShowsCountAndRateOnly) {
@@ -134,6 +136,11 @@ TEST(ProgressBar, FinishIsIdempotent) {
   bar.Finish();
   bar.Finish();
   EXPECT_EQ(Lines(out.str()).size(), 1u);
+}
+
+TEST(ProgressBar, OptionsAreChecked) {
+  EXPECT_THROW(ProgressBar(10, {.bar_width = -3}), Error);
+  EXPECT_THROW(ProgressBar(10, {.line_interval_s = -1.0}), Error);
 }
 
 TEST(ProgressBar, FormatsDurationsCompactly) {
