@@ -146,7 +146,11 @@ std::vector<DtuCamera> ReadDtuCameras(const fs::path& path, const DtuReadOptions
   const std::string text = detail::ReadText(path);
   const std::vector<detail::TextLine> lines = detail::SplitLines(text);
   std::vector<DtuCamera> cameras;
-  const Eigen::DiagonalMatrix<double, 3> scale(options.image_scale, options.image_scale, 1.0);
+  // S T (benchmarks.h): to facet's pixel convention first, then scaled, which is exact only there.
+  Eigen::Matrix3d to_facet_pixels = Eigen::Matrix3d::Identity();
+  to_facet_pixels(0, 2) = to_facet_pixels(1, 2) = geometry::kOpenCvToFacetPixelOffset;
+  const Eigen::Matrix3d to_scaled_pixels =
+      Eigen::Vector3d(options.image_scale, options.image_scale, 1.0).asDiagonal() * to_facet_pixels;
   for (std::size_t i = 0; i < lines.size(); i += 9) {
     const detail::TextLine& header = lines[i];
     FACET_CHECK(header.fields.size() == 2 && header.fields[0] == "view",
@@ -170,7 +174,7 @@ std::vector<DtuCamera> ReadDtuCameras(const fs::path& path, const DtuReadOptions
                   "'{}' line {}: the last row of a 4x4 matrix must be 0 0 0 1", path.string(),
                   lines[i + 4 * static_cast<std::size_t>(m) + 4].number);
     }
-    camera.projection = scale * matrices[0].topRows<3>();
+    camera.projection = to_scaled_pixels * matrices[0].topRows<3>();
     camera.world_from_normalized = matrices[1];
     ProjectionDecomposition decomposition;
     try {

@@ -98,29 +98,26 @@ std::optional<Rigid3> PoseAt(const std::vector<TimedPose>& poses, double t,
   return nearest;
 }
 
-// TUM's published calibration (file formats page), chosen by the sequence's folder name.
+// TUM's published calibration (file formats page, "Intrinsic Camera Calibration of the Kinect"),
+// chosen by the sequence's folder name. TUM calibrated with ROS (OpenCV's pixel convention), so
+// the numbers go through CameraFromOpenCvIntrinsics.
 Camera TumDefaultCamera(const fs::path& folder) {
   fs::path normal = folder.lexically_normal();
   if (!normal.has_filename()) normal = normal.parent_path();  // "a/b/" -> "a/b"
   const std::string name = normal.filename().string();
-  Camera camera;
-  camera.width = 640;
-  camera.height = 480;
+  using geometry::CameraFromOpenCvIntrinsics;
   if (name.find("freiburg1") != std::string::npos) {
-    camera.model = CameraModelId::kFullOpenCV;
-    camera.params = {517.3, 516.5, 318.6, 255.3, 0.2624, -0.9531, -0.0054, 0.0026, 1.1633, 0, 0, 0};
-  } else if (name.find("freiburg2") != std::string::npos) {
-    camera.model = CameraModelId::kFullOpenCV;
-    camera.params = {520.9,   521.0,   325.1,  249.7, 0.2312, -0.7849,
-                     -0.0033, -0.0001, 0.9172, 0,     0,      0};
-  } else if (name.find("freiburg3") != std::string::npos) {
-    camera.model = CameraModelId::kPinhole;
-    camera.params = {535.4, 539.2, 320.1, 247.6};
-  } else {
-    camera.model = CameraModelId::kPinhole;
-    camera.params = {525.0, 525.0, 319.5, 239.5};
+    return CameraFromOpenCvIntrinsics(517.3, 516.5, 318.6, 255.3, 640, 480,
+                                      {0.2624, -0.9531, -0.0054, 0.0026, 1.1633});
   }
-  return camera;
+  if (name.find("freiburg2") != std::string::npos) {
+    return CameraFromOpenCvIntrinsics(520.9, 521.0, 325.1, 249.7, 640, 480,
+                                      {0.2312, -0.7849, -0.0033, -0.0001, 0.9172});
+  }
+  if (name.find("freiburg3") != std::string::npos) {
+    return CameraFromOpenCvIntrinsics(535.4, 539.2, 320.1, 247.6, 640, 480);
+  }
+  return CameraFromOpenCvIntrinsics(525.0, 525.0, 319.5, 239.5, 640, 480);
 }
 
 void CheckCameraMatchesImage(const Camera& camera, const fs::path& image) {
@@ -210,7 +207,13 @@ RgbdSequence ReadTumSequence(const fs::path& folder, const TumReadOptions& optio
   }
   RgbdSequence sequence;
   sequence.depth_scale = 5000.0;
-  sequence.camera = options.camera ? *options.camera : TumDefaultCamera(folder);
+  if (options.camera) {
+    sequence.camera = *options.camera;
+  } else if (fs::is_regular_file(folder / "cameras.txt")) {
+    sequence.camera = ReadSequenceCameraFile(folder / "cameras.txt");
+  } else {
+    sequence.camera = TumDefaultCamera(folder);
+  }
   for (const auto& [c, d] : pairs) {
     RgbdFrame frame;
     frame.timestamp = colors[c].first;
@@ -222,6 +225,54 @@ RgbdSequence ReadTumSequence(const fs::path& folder, const TumReadOptions& optio
   }
   CheckCameraMatchesImage(sequence.camera, sequence.frames[0].color_path);
   return sequence;
+}
+
+Camera ReadSequenceCameraFile(const fs::path& path) {
+  const std::string text = ReadText(path);  // the lines are views into it
+  const std::vector<TextLine> lines = SplitLines(text);
+  FACET_CHECK(lines.size() == 1,
+              "'{}' holds {} camera lines; an RGB-D sequence's cameras.txt holds exactly one "
+              "(\"CAMERA_ID MODEL WIDTH HEIGHT PARAMS[]\")",
+              path.string(), lines.size());
+  const TextLine& line = lines[0];
+  FACET_CHECK(line.fields.size() >= 4,
+              "'{}' line {}: expected \"CAMERA_ID MODEL WIDTH HEIGHT PARAMS[]\", found {} fields",
+              path.string(), line.number, line.fields.size());
+  ParseNumber<int>(line.fields[0], path, line.number);  // the id: any integer
+  const std::optional<CameraModelId> model = geometry::CameraModelFromName(line.fields[1]);
+  FACET_CHECK(model.has_value(),
+              "'{}' line {}: camera model \"{}\" is not one facet implements (SIMPLE_PINHOLE, "
+              "PINHOLE, SIMPLE_RADIAL, RADIAL, OPENCV, OPENCV_FISHEYE, FULL_OPENCV)",
+              path.string(), line.number, line.fields[1]);
+  Camera camera;
+  camera.model = *model;
+  camera.width = ParseNumber<int>(line.fields[2], path, line.number);
+  camera.height = ParseNumber<int>(line.fields[3], path, line.number);
+  FACET_CHECK(static_cast<int>(line.fields.size()) - 4 == geometry::CameraModelNumParams(*model),
+              "'{}' line {}: a {} camera has {} parameters ({}), found {}", path.string(),
+              line.number, camera.ModelName(), geometry::CameraModelNumParams(*model),
+              geometry::CameraModelParamsInfo(*model), line.fields.size() - 4);
+  for (std::size_t i = 4; i < line.fields.size(); ++i) {
+    camera.params.push_back(ParseNumber<double>(line.fields[i], path, line.number));
+  }
+  try {
+    camera.Check();
+  } catch (const Error& e) {
+    FACET_THROW("'{}' line {}: {}", path.string(), line.number, e.what());
+  }
+  return camera;
+}
+
+void WriteSequenceCameraFile(const fs::path& path, const Camera& camera) {
+  camera.Check();
+  std::string text =
+      "# Camera list with one line of data per camera:\n"
+      "#   CAMERA_ID, MODEL, WIDTH, HEIGHT, PARAMS[]\n"
+      "# Number of cameras: 1\n";
+  text += fmt::format("1 {} {} {}", camera.ModelName(), camera.width, camera.height);
+  for (double p : camera.params) text += fmt::format(" {:.17g}", p);
+  text += '\n';
+  WriteFileAtomically(path, std::string_view(text));
 }
 
 RgbdSequence ReadRedwoodSequence(const fs::path& folder, const Camera& intrinsics,

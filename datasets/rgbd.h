@@ -6,14 +6,21 @@
 //                          optical centre and orientation in the world, i.e. world_from_cam with
 //                          the camera axes x right, y down, z forward (COLMAP's)
 //   depth PNGs             16-bit, 5000 units per metre, 0 = no measurement
+//   cameras.txt            (optional, facet's addition; `facet synth --rgbd` writes it) the
+//                          colour intrinsics as COLMAP's text cameras file with one camera, in
+//                          facet's pixel convention (see ReadSequenceCameraFile)
 //   Colour and depth are associated as TUM's associate.py does: pairs closer than
 //   max_association_dt_s, greedily by increasing time difference, each image used once.
+//   TUM's calibrations (ROS/OpenCV, pixel centres at integers) are converted to facet's pixel
+//   convention: cx and cy gain 0.5 px (geometry/camera.h, CameraFromOpenCvIntrinsics).
 //
 // Redwood / Open3D (Choi et al., CVPR 2015; Open3D's RGB-D examples):
 //   image/ (or color/, rgb/) *.jpg|*.png and depth/ *.png (16-bit millimetres), sorted by name and
 //   paired by index; trajectory .log files: per entry a line of three integers (metadata; for a
 //   camera trajectory the first is the frame index) then four lines of a 4x4 camera-to-world
-//   matrix (world_from_cam, camera axes as above).
+//   matrix (world_from_cam, camera axes as above). Redwood/Open3D intrinsics are in OpenCV's
+//   pixel convention (Open3D unprojects pixel (u, v) as ((u - cx) / fx, (v - cy) / fy) with
+//   integer u, v): convert them with CameraFromOpenCvIntrinsics before passing them here.
 #pragma once
 
 #include <Eigen/Core>
@@ -57,8 +64,11 @@ struct TumReadOptions {
   // Otherwise the nearest ground-truth sample is used when within this; >= 0. Frames matching
   // neither keep no pose.
   double max_groundtruth_dt_s = 0.02;
-  // Intrinsics; empty: from the folder name (TUM's calibration for "freiburg1/2/3", FULL_OPENCV
-  // with its k1 k2 p1 p2 k3 for freiburg1/2), else TUM's default 525, 525, 319.5, 239.5.
+  // Colour intrinsics in facet's pixel convention. Precedence: this when set; else the
+  // sequence's cameras.txt when present; else TUM's calibration for a folder name containing
+  // "freiburg1/2/3" (FULL_OPENCV with its k1 k2 p1 p2 k3 for freiburg1/2); else TUM's default
+  // 525, 525, 319.5, 239.5. TUM's numbers are OpenCV-convention and gain 0.5 px on cx and cy
+  // (the default becomes 525, 525, 320, 240).
   std::optional<geometry::Camera> camera{};
 
   void Check() const;
@@ -78,9 +88,20 @@ struct RedwoodReadOptions {
   void Check() const;
 };
 
-// Reads a Redwood/Open3D RGB-D folder with `intrinsics` (its size must match the first colour
-// image). Throws facet::Error when the folders are missing, the colour and depth counts differ,
-// or the trajectory names frames that do not exist.
+// The intrinsics file of an RGB-D sequence folder: COLMAP's cameras.txt text format
+// ("CAMERA_ID MODEL WIDTH HEIGHT PARAMS[]" after '#' comment lines; colmap_model.h) holding exactly
+// one camera, in facet's (= COLMAP's) pixel convention. The reader throws facet::Error naming the
+// file and line when there is not exactly one camera line, the model is not one facet implements,
+// a number is malformed, the parameter count does not fit the model, or Camera::Check fails. The
+// writer prints 17 significant digits (the read-back is bit-exact), atomically.
+geometry::Camera ReadSequenceCameraFile(const std::filesystem::path& path);
+void WriteSequenceCameraFile(const std::filesystem::path& path, const geometry::Camera& camera);
+
+// Reads a Redwood/Open3D RGB-D folder with `intrinsics` in facet's pixel convention (its size must
+// match the first colour image; Open3D's PrimeSenseDefault 525, 525, 319.5, 239.5 is
+// CameraFromOpenCvIntrinsics(525, 525, 319.5, 239.5, 640, 480), i.e. cx = 320, cy = 240). Throws
+// facet::Error when the folders are missing, the colour and depth counts differ, or the trajectory
+// names frames that do not exist.
 RgbdSequence ReadRedwoodSequence(const std::filesystem::path& folder,
                                  const geometry::Camera& intrinsics,
                                  const RedwoodReadOptions& options = {});

@@ -178,7 +178,8 @@ std::string ImageName(const std::string& file_path) {
 void TransformsReadOptions::Check() const {
   FACET_CHECK(
       background.allFinite() && background.minCoeff() >= 0.0f && background.maxCoeff() <= 1.0f,
-      "TransformsReadOptions::background must be RGB in [0, 1]");
+      "TransformsReadOptions::background must be sRGB-encoded RGB in [0, 1] (got {} {} {})",
+      background[0], background[1], background[2]);
   FACET_CHECK(rotation_tolerance >= 0.0 && rotation_tolerance < 1.0,
               "TransformsReadOptions::rotation_tolerance must be in [0, 1) (got {})",
               rotation_tolerance);
@@ -363,7 +364,7 @@ void WriteTransformsJson(const fs::path& path, const Scene& scene,
 ImageU8 LoadRgbaOverBackground(const fs::path& path, const Eigen::Vector3f& background) {
   FACET_CHECK(
       background.allFinite() && background.minCoeff() >= 0.0f && background.maxCoeff() <= 1.0f,
-      "the background colour for '{}' must be RGB in [0, 1]", path.string());
+      "the background colour for '{}' must be sRGB in [0, 1]", path.string());
   const ImageU8 source = ReadImage<std::uint8_t>(path);
   if (source.channels() == 3) return source;
   ImageU8 out(source.width(), source.height(), 3);
@@ -374,6 +375,7 @@ ImageU8 LoadRgbaOverBackground(const fs::path& path, const Eigen::Vector3f& back
       const float a = alpha ? source(x, y, source.channels() - 1) / 255.0f : 1.0f;
       for (int c = 0; c < 3; ++c) {
         const float colour = source(x, y, gray ? 0 : c);
+        // In sRGB code values, as the NeRF-synthetic loaders blend (transforms_json.h).
         const float blended = a * colour + (1.0f - a) * 255.0f * background[c];
         out(x, y, c) = static_cast<std::uint8_t>(std::lround(std::clamp(blended, 0.0f, 255.0f)));
       }

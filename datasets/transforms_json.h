@@ -36,7 +36,8 @@
 namespace facet::datasets {
 
 struct TransformsReadOptions {
-  // Colour composited under RGBA images (linear in [0, 1], RGB); NeRF-synthetic uses white.
+  // Colour composited under RGBA images: sRGB-encoded RGB in [0, 1] (255 * value is the 8-bit code
+  // value; not linear light), as LoadRgbaOverBackground blends. NeRF-synthetic uses white.
   Eigen::Vector3f background = Eigen::Vector3f::Ones();
   // Largest allowed |R^T R - I| entry of a transform_matrix rotation; scaled or sheared matrices
   // beyond it are refused. In [0, 1).
@@ -54,7 +55,7 @@ struct TransformsFrame {
 struct TransformsDataset {
   Scene scene{};  // one camera per distinct intrinsics; images in file order
   std::vector<TransformsFrame> frames{};                 // one per image, in file order
-  Eigen::Vector3f background = Eigen::Vector3f::Ones();  // from the read options
+  Eigen::Vector3f background = Eigen::Vector3f::Ones();  // from the read options (sRGB, [0, 1])
 };
 
 // Reads a transforms.json. Throws facet::Error naming the file and the frame (index and
@@ -81,9 +82,13 @@ struct TransformsWriteOptions {
 void WriteTransformsJson(const std::filesystem::path& path, const Scene& scene,
                          const TransformsWriteOptions& options = {});
 
-// Loads an image as 8-bit RGB, compositing RGBA (or gray+alpha) over `background` (RGB in
-// [0, 1]): out = alpha · colour + (1 - alpha) · background, per 8-bit sRGB value, rounded (what
-// the NeRF-synthetic loaders do). Images without alpha are returned as RGB unchanged.
+// Loads an image as 8-bit RGB, compositing RGBA (or gray+alpha) over `background` (sRGB-encoded
+// RGB in [0, 1]) in sRGB space, not linear light: out = round(alpha · colour + (1 - alpha) · 255 ·
+// background) per 8-bit code value, alpha = A / 255. This is the NeRF-synthetic convention, which
+// the models trained on it expect: NeRF's run_nerf.py (white_bkgd: rgb · a + (1 - a) on the PNG's
+// values / 255) and nerfstudio's InputDataset (data/datasets/base_dataset.py: image[..., :3] ·
+// alpha + alpha_color · (1 - alpha) on values / 255, alpha_color in [0, 1]). Images without alpha
+// are returned as RGB unchanged.
 ImageU8 LoadRgbaOverBackground(const std::filesystem::path& path,
                                const Eigen::Vector3f& background);
 

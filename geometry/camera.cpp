@@ -143,4 +143,24 @@ std::optional<Eigen::Vector2d> Camera::CamFromImg(const Eigen::Vector2d& pixel) 
   return uv;
 }
 
+Camera CameraFromOpenCvIntrinsics(double fx, double fy, double cx, double cy, int width, int height,
+                                  const std::vector<double>& opencv_dist_coeffs) {
+  const std::size_t n = opencv_dist_coeffs.size();
+  FACET_CHECK(n == 0 || n == 4 || n == 5 || n == 8,
+              "OpenCV distortion with {} coefficients is not supported: pass none, 4 (k1 k2 p1 "
+              "p2), 5 (+ k3) or 8 (+ k4 k5 k6)",
+              n);
+  Camera camera;
+  camera.model = n == 0   ? CameraModelId::kPinhole
+                 : n == 4 ? CameraModelId::kOpenCV
+                          : CameraModelId::kFullOpenCV;
+  camera.width = width;
+  camera.height = height;
+  camera.params = {fx, fy, cx + kOpenCvToFacetPixelOffset, cy + kOpenCvToFacetPixelOffset};
+  camera.params.insert(camera.params.end(), opencv_dist_coeffs.begin(), opencv_dist_coeffs.end());
+  camera.params.resize(static_cast<std::size_t>(CameraModelNumParams(camera.model)), 0.0);
+  camera.Check();
+  return camera;
+}
+
 }  // namespace facet::geometry

@@ -1,6 +1,14 @@
 // Camera: an intrinsic model (COLMAP's models, ids and parameter order; see camera_models_impl.h),
-// the image size in pixels and the parameter vector. Pixel (0, 0) is the top-left corner of the
-// image; the first pixel's centre is (0.5, 0.5).
+// the image size in pixels and the parameter vector.
+//
+// Pixel convention: COLMAP's. The top-left corner of the image is (0, 0), so the first pixel's
+// centre is (0.5, 0.5), the image spans [0, W] x [0, H], and a centred principal point is
+// (W/2, H/2). OpenCV puts the first pixel's centre at (0, 0) instead (a centred principal point is
+// ((W-1)/2, (H-1)/2), e.g. 319.5, 239.5 at 640x480); so do calibrations made with it or in its
+// convention: ROS and TUM RGB-D, Open3D and Redwood, IDR/NeuS's DTU cameras. One physical camera
+// has cx = cx_opencv + 0.5 and cy = cy_opencv + 0.5 here; focal lengths and distortion coefficients
+// (which act on normalised coordinates) are the same. Convert such numbers with
+// CameraFromOpenCvIntrinsics.
 #pragma once
 
 #include <Eigen/Core>
@@ -70,5 +78,17 @@ struct Camera {
   // distortion inverted; std::nullopt when the inversion does not converge.
   std::optional<Eigen::Vector2d> CamFromImg(const Eigen::Vector2d& pixel) const;
 };
+
+// What to add to an OpenCV-convention pixel coordinate to get facet's (see the top of this file).
+inline constexpr double kOpenCvToFacetPixelOffset = 0.5;
+
+// The facet camera for intrinsics given in OpenCV's pixel convention (fx, fy in pixels; cx, cy
+// with the first pixel's centre at 0, 0): the principal point moves by +0.5 px on both axes.
+// `opencv_dist_coeffs` are OpenCV's distCoeffs in its order, k1 k2 p1 p2 [k3 [k4 k5 k6]]: none
+// gives PINHOLE, 4 give OPENCV, 5 or 8 give FULL_OPENCV (k4-k6 zero when absent; facet's
+// FULL_OPENCV order is OpenCV's). Throws facet::Error for other counts (OpenCV's 12- and
+// 14-coefficient thin-prism and tilt models are not implemented) or when Camera::Check fails.
+Camera CameraFromOpenCvIntrinsics(double fx, double fy, double cx, double cy, int width, int height,
+                                  const std::vector<double>& opencv_dist_coeffs = {});
 
 }  // namespace facet::geometry

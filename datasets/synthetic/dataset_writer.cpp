@@ -12,6 +12,7 @@
 #include "core/progress.h"
 #include "datasets/colmap_model.h"
 #include "datasets/ply.h"
+#include "datasets/rgbd.h"
 #include "datasets/transforms_json.h"
 
 namespace facet::datasets::synthetic {
@@ -52,6 +53,8 @@ void WriteTumIndex(const SyntheticScene& synthetic, const fs::path& folder) {
   WriteFileAtomically(folder / "rgb.txt", std::string_view(rgb));
   WriteFileAtomically(folder / "depth.txt", std::string_view(depth));
   WriteFileAtomically(folder / "groundtruth.txt", std::string_view(truth));
+  // The intrinsics, so that the folder describes itself (TUM folders rely on the sensor's name).
+  WriteSequenceCameraFile(folder / "cameras.txt", synthetic.scene.cameras.at(CameraId(1)));
 }
 
 }  // namespace

@@ -8,7 +8,10 @@
 //   depth/NNNNN.png           with --rgbd: 16-bit depth, 5000 units per metre (TUM), 0 = none
 //   rgb.txt depth.txt         with --rgbd: TUM index files (30 frames per second) and
 //   groundtruth.txt           the trajectory (world_from_cam), so the folder reads as a TUM
-//   sequence
+//                             sequence (ReadTumSequence, datasets/rgbd.h)
+//   cameras.txt               with --rgbd: the camera (COLMAP text, one camera, facet's pixel
+//                             convention: f = focal_factor * max(W, H), cx = W/2), which
+//                             ReadTumSequence prefers to TUM's default 525 px intrinsics
 //
 // Every file is written atomically; the same options and seed give the same bytes.
 #pragma once

@@ -1,6 +1,7 @@
 #include "datasets/benchmarks.h"
 
 #include <Eigen/Geometry>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -161,6 +162,44 @@ TEST(DtuCameras, MalformedFilesNameTheLine) {
   EXPECT_THROW(ReadDtuCameras(dir / "c.txt", {.image_scale = 2.0}), Error);
 }
 
+// IDR/NeuS's P maps to OpenCV pixel coordinates (pixel centres at integers): a camera whose
+// principal point is at the image centre in that convention, (1600 - 1) / 2 = 799.5 and 599.5,
+// must come out centred in facet's, (W/2, H/2), at full size and at every scale. That holds only
+// when the +0.5 shift comes before the scaling: shifting after would give 0.25 * 799.5 + 0.5 =
+// 200.375 instead of 200 at quarter size.
+TEST(DtuCameras, PrincipalPointShiftsHalfAPixelBeforeScaling) {
+  TempDir dir;
+  Eigen::Matrix3d k;
+  k << 2900, 0, 799.5, 0, 2890, 599.5, 0, 0, 1;
+  const Rigid3 pose(
+      Eigen::Quaterniond(Eigen::AngleAxisd(0.3, Eigen::Vector3d(1, 2, 3).normalized())),
+      Eigen::Vector3d(10, -20, 600));
+  const Eigen::Matrix<double, 3, 4> p = 0.37 * Compose(k, pose);  // P is known up to scale
+  std::string text = "view 0\n";
+  for (int r = 0; r < 3; ++r) {
+    text += fmt::format("{:.17g} {:.17g} {:.17g} {:.17g}\n", p(r, 0), p(r, 1), p(r, 2), p(r, 3));
+  }
+  text += "0 0 0 1\n1 0 0 0\n0 1 0 0\n0 0 1 0\n0 0 0 1\n";
+  WriteFileAtomically(dir / "cameras.txt", std::string_view(text));
+  for (const double scale : {1.0, 0.5, 0.25}) {
+    const DtuCamera c = ReadDtuCameras(dir / "cameras.txt", {.image_scale = scale}).at(0);
+    const geometry::Camera centred = geometry::Camera::Create(geometry::CameraModelId::kPinhole,
+                                                              1.0, c.camera.width, c.camera.height);
+    // Round-off of the RQ decomposition: ~1e-12 relative to K's entries (~3e3 px).
+    EXPECT_NEAR(c.camera.params[2], centred.params[2], 1e-9) << "scale " << scale;
+    EXPECT_NEAR(c.camera.params[3], centred.params[3], 1e-9) << "scale " << scale;
+    EXPECT_NEAR(c.camera.params[0], 2900 * scale, 1e-9);
+    EXPECT_NEAR(c.camera.params[1], 2890 * scale, 1e-9);
+    EXPECT_LT(c.cam_from_world.rotation.angularDistance(pose.rotation), 1e-12);
+    EXPECT_LT((c.cam_from_world.translation - pose.translation).norm(), 1e-9);
+    // A world point lands where OpenCV's P puts it, plus half a pixel, scaled about the corner.
+    const Eigen::Vector3d x_in_world(30, 40, 50);
+    const Eigen::Vector2d opencv_full = (p * x_in_world.homogeneous()).hnormalized();
+    const Eigen::Vector2d facet = *c.camera.ImgFromCam(c.cam_from_world * x_in_world);
+    EXPECT_LT((facet - scale * (opencv_full + Eigen::Vector2d(0.5, 0.5))).norm(), 1e-9);
+  }
+}
+
 TEST(DtuCameras, Scan24ProjectionsDecomposeExactly) {
   const fs::path path = kData / "dtu-scan24/cameras.txt";
   if (!fs::exists(path)) GTEST_SKIP() << "shared data not found: " << path;
@@ -194,6 +233,17 @@ TEST(DtuCameras, Scan24ProjectionsDecomposeExactly) {
       EXPECT_LT(pixel.y(), c.camera.height);
     }
     if (scale == 1.0) std::printf("DTU scan24: largest |skew| K(0,1) = %.3g px\n", max_skew);
+  }
+  // In facet's (corner) pixel convention, the quarter-size calibration is exactly the full-size
+  // one scaled by 1/4 (the half-pixel shift happened before the scaling).
+  const std::vector<DtuCamera> full = ReadDtuCameras(path);
+  const std::vector<DtuCamera> quarter = ReadDtuCameras(path, {.image_scale = 0.25});
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    EXPECT_LT((quarter[i].calibration.topRows<2>() - 0.25 * full[i].calibration.topRows<2>())
+                  .cwiseAbs()
+                  .maxCoeff(),
+              1e-9)
+        << "view " << i;
   }
 }
 

@@ -12,6 +12,9 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "core/image_io.h"
+#include "core/progress.h"
+#include "datasets/colmap_model.h"
+#include "datasets/synthetic/dataset_writer.h"
 
 namespace facet::datasets {
 namespace {
@@ -66,7 +69,9 @@ TEST(TumSequence, AssociatesNearestDepthWithinTolerance) {
   const RgbdSequence seq = ReadTumSequence(dir.path());
   EXPECT_EQ(seq.depth_scale, 5000.0);
   EXPECT_EQ(seq.camera.model, CameraModelId::kPinhole);  // no freiburg in the name: defaults
-  EXPECT_EQ(seq.camera.params, (std::vector<double>{525.0, 525.0, 319.5, 239.5}));
+  // TUM's default 525, 525, 319.5, 239.5 is OpenCV's pixel convention (the centre of a 640x480
+  // image is at 319.5, 239.5 when pixel centres are integers); in facet's it is 320, 240.
+  EXPECT_EQ(seq.camera.params, (std::vector<double>{525.0, 525.0, 320.0, 240.0}));
   // 1.100 has no depth within 0.02 s; 2.000 and 2.015 compete for 2.010, the closer one wins.
   ASSERT_EQ(seq.frames.size(), 4u);
   const double colors[] = {1.000, 1.033, 1.066, 2.015};
@@ -103,16 +108,147 @@ TEST(TumSequence, FreiburgFolderNamesSelectTumCalibration) {
   TempDir dir;
   const fs::path folder = dir / "rgbd_dataset_freiburg3_long_office_household";
   WriteTumFolder(folder);
+  // TUM's published numbers, with the principal point moved from OpenCV's pixel convention to
+  // facet's (+0.5 px); focal lengths and distortion are unchanged.
   const RgbdSequence fr3 = ReadTumSequence(folder / "");
-  EXPECT_EQ(fr3.camera.params, (std::vector<double>{535.4, 539.2, 320.1, 247.6}));
+  EXPECT_EQ(fr3.camera.params, (std::vector<double>{535.4, 539.2, 320.1 + 0.5, 247.6 + 0.5}));
   const fs::path fr1_folder = dir / "rgbd_dataset_freiburg1_xyz";
   WriteTumFolder(fr1_folder);
   const RgbdSequence fr1 = ReadTumSequence(fr1_folder);
   EXPECT_EQ(fr1.camera.model, CameraModelId::kFullOpenCV);
-  EXPECT_EQ(fr1.camera.params[8], 1.1633);  // k3
+  EXPECT_EQ(fr1.camera.params, (std::vector<double>{517.3, 516.5, 318.6 + 0.5, 255.3 + 0.5, 0.2624,
+                                                    -0.9531, -0.0054, 0.0026, 1.1633, 0, 0, 0}));
   // Explicit intrinsics win, and must match the images.
   const Camera small = Camera::Create(CameraModelId::kPinhole, 100.0, 320, 240);
   EXPECT_THROW(ReadTumSequence(folder, {.camera = small}), Error);
+}
+
+TEST(TumSequence, CameraPrecedenceIsOptionsThenCamerasTxtThenFolderName) {
+  TempDir dir;
+  const fs::path folder = dir / "rgbd_dataset_freiburg3_with_camera";
+  WriteTumFolder(folder);
+  Camera file_camera = Camera::Create(CameraModelId::kSimpleRadial, 600.0, 640, 480);
+  file_camera.params[3] = -0.01;
+  WriteSequenceCameraFile(folder / "cameras.txt", file_camera);
+  const RgbdSequence from_file = ReadTumSequence(folder);
+  EXPECT_EQ(from_file.camera.model, file_camera.model);
+  EXPECT_EQ(from_file.camera.params, file_camera.params);  // beats the freiburg3 name
+  const Camera explicit_camera = Camera::Create(CameraModelId::kPinhole, 700.0, 640, 480);
+  EXPECT_EQ(ReadTumSequence(folder, {.camera = explicit_camera}).camera.params,
+            explicit_camera.params);  // beats cameras.txt
+  // A cameras.txt that does not fit the images is an error, not silently replaced.
+  WriteSequenceCameraFile(folder / "cameras.txt",
+                          Camera::Create(CameraModelId::kPinhole, 300.0, 320, 240));
+  ExpectErrorMentions([&] { ReadTumSequence(folder); }, {"320x240", "1.000.png"});
+}
+
+TEST(SequenceCameraFile, RoundTripIsExactAndColmapCompatible) {
+  TempDir dir;
+  Camera camera = Camera::Create(CameraModelId::kFullOpenCV, 517.3, 640, 480);
+  camera.params = {517.3,   516.5,  318.6 + 0.5, 255.3 + 0.5, 0.2624, -0.9531,
+                   -0.0054, 0.0026, 1.1633,      1e-17,       0,      0};
+  WriteSequenceCameraFile(dir / "cameras.txt", camera);
+  const Camera back = ReadSequenceCameraFile(dir / "cameras.txt");
+  EXPECT_EQ(back.model, camera.model);
+  EXPECT_EQ(back.width, 640);
+  EXPECT_EQ(back.height, 480);
+  EXPECT_EQ(back.params, camera.params);  // 17 significant digits: bit-exact
+  // COLMAP's own cameras.txt with one camera (as facet's COLMAP writer makes it) reads the same.
+  Scene scene;
+  scene.cameras[CameraId(7)] = camera;
+  WriteColmapModelText(dir / "colmap", scene);
+  EXPECT_EQ(ReadSequenceCameraFile(dir / "colmap/cameras.txt").params, camera.params);
+  // And the other way round: COLMAP's reader takes facet's file.
+  fs::copy_file(dir / "cameras.txt", dir / "colmap/cameras.txt",
+                fs::copy_options::overwrite_existing);
+  EXPECT_EQ(ReadColmapModelText(dir / "colmap").cameras.at(CameraId(1)).params, camera.params);
+}
+
+TEST(SequenceCameraFile, MalformedFilesNameFileAndLine) {
+  TempDir dir;
+  const fs::path path = dir / "cameras.txt";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"# none\n", {"holds 0 camera lines"}},
+      {"1 PINHOLE 64 48 50 50 32 24\n2 PINHOLE 64 48 50 50 32 24\n", {"holds 2 camera lines"}},
+      {"# c\n1 PINHOLE 64\n", {"line 2", "found 3 fields"}},
+      {"1 FOV 64 48 50 50 32 24 0.1\n", {"line 1", "\"FOV\""}},
+      {"1 PINHOLE 64 48 50 50 32\n", {"line 1", "PINHOLE camera has 4 parameters", "found 3"}},
+      {"1 PINHOLE 64 4x8 50 50 32 24\n", {"line 1", "4x8"}},
+      {"1 PINHOLE 64 48 50 nan 32 24\n", {"line 1", "nan"}},
+      {"1 PINHOLE 64 -48 50 50 32 24\n", {"line 1", "invalid size"}},
+      {"1 PINHOLE 64 48 0 50 32 24\n", {"line 1", "focal"}},
+  };
+  for (const auto& [text, parts] : cases) {
+    WriteText(path, text);
+    std::vector<std::string> with_file = parts;
+    with_file.push_back("cameras.txt");
+    ExpectErrorMentions([&] { ReadSequenceCameraFile(path); }, with_file);
+  }
+  EXPECT_THROW(ReadSequenceCameraFile(dir / "missing.txt"), Error);
+}
+
+// `facet synth --rgbd` writes a folder that reads back as a TUM sequence with the true camera,
+// poses and depths.
+TEST(TumSequence, SyntheticRgbdFolderReadsBackExactly) {
+  TempDir dir;
+  synthetic::SynthOptions options;
+  options.num_views = 5;
+  options.width = 96;
+  options.height = 72;
+  options.rgbd = true;
+  options.mesh_voxel_size = 0.012;
+  SetProgressQuiet(true);
+  const synthetic::SyntheticScene written = synthetic::WriteSyntheticDataset(options, dir.path());
+  SetProgressQuiet(false);
+  const RgbdSequence seq = ReadTumSequence(dir.path());
+
+  // The camera is the synthetic one (f = 0.9 * 96 px, centred: cx = W/2), not TUM's 525 px.
+  const Camera& truth = written.scene.cameras.at(CameraId(1));
+  EXPECT_EQ(seq.camera.model, truth.model);
+  EXPECT_EQ(seq.camera.width, 96);
+  EXPECT_EQ(seq.camera.height, 72);
+  EXPECT_EQ(seq.camera.params, truth.params);  // 17 significant digits: exact
+  EXPECT_DOUBLE_EQ(seq.camera.FocalX(), 0.9 * 96);
+  EXPECT_EQ(seq.camera.PrincipalPoint(), Eigen::Vector2d(48.0, 36.0));
+  EXPECT_EQ(seq.depth_scale, 5000.0);
+
+  ASSERT_EQ(seq.frames.size(), 5u);  // colour and depth share timestamps: every frame pairs
+  const synthetic::Renderer renderer = synthetic::MakeRenderer(written);
+  for (int i = 0; i < 5; ++i) {
+    const RgbdFrame& frame = seq.frames[static_cast<std::size_t>(i)];
+    const Image& image = written.scene.images.at(written.image_order[static_cast<std::size_t>(i)]);
+    EXPECT_EQ(frame.color_path, dir.path() / "images" / image.name);
+    EXPECT_EQ(frame.depth_path, dir.path() / "depth" / image.name);
+    EXPECT_EQ(frame.timestamp, frame.depth_timestamp);
+
+    // groundtruth.txt prints positions and quaternion components to 9 decimals (errors <= 5e-10
+    // each): the rotation is off by at most ~2 |dq| <= 2e-9 rad, and the camera-frame translation
+    // -R^T c by |dc| + |c| * 2e-9 (camera centres lie within ~3 m of the origin).
+    const std::optional<Rigid3> cam_from_world = frame.CamFromWorld();
+    ASSERT_TRUE(cam_from_world.has_value()) << "frame " << i;
+    EXPECT_LT(cam_from_world->rotation.angularDistance(image.cam_from_world->rotation), 3e-9);
+    EXPECT_LT((cam_from_world->translation - image.cam_from_world->translation).norm(), 1e-8);
+
+    // Depth: rounded to 1/5000 m units (error <= 1e-4 m), plus float round-off of metres (< 1e-6).
+    const synthetic::RenderedView rendered = synthetic::RenderSyntheticView(written, renderer, i);
+    const ImageF32 depth = LoadDepthMeters(frame.depth_path, seq.depth_scale);
+    ASSERT_EQ(depth.width(), 96);
+    ASSERT_EQ(depth.height(), 72);
+    int valid = 0;
+    for (int y = 0; y < 72; ++y) {
+      for (int x = 0; x < 96; ++x) {
+        const float expected = rendered.depth(x, y);
+        if (expected * 5000.0 >= 65534.5) {  // beyond 16 bits: written as "no measurement"
+          EXPECT_EQ(depth(x, y), 0.0f);
+          continue;
+        }
+        ++valid;
+        ASSERT_NEAR(depth(x, y), expected, 0.5 / 5000.0 + 1e-6)
+            << "frame " << i << " " << x << "," << y;
+      }
+    }
+    EXPECT_EQ(valid, 96 * 72);  // the room is small: every pixel holds a depth
+  }
 }
 
 TEST(TumSequence, MalformedListsNameFileAndLine) {
@@ -246,8 +382,11 @@ TEST(RedwoodSequence, PairsByIndexAndAttachesTheTrajectory) {
 TEST(RedwoodSequence, LivingRoomWithOpen3dTrajectory) {
   const fs::path folder = FACET_SOURCE_DIR "/../shared/data/rgbd-livingroom";
   if (!fs::exists(folder)) GTEST_SKIP() << "shared data not found: " << folder;
-  Camera camera = Camera::Create(CameraModelId::kPinhole, 525.0, 640, 480);
-  camera.params = {525.0, 525.0, 319.5, 239.5};
+  // The README's (and Open3D's PrimeSenseDefault) intrinsics 525, 525, 319.5, 239.5 are OpenCV's
+  // pixel convention (Open3D unprojects integer pixel indices): facet's principal point is
+  // (320, 240), the image centre.
+  const Camera camera = geometry::CameraFromOpenCvIntrinsics(525.0, 525.0, 319.5, 239.5, 640, 480);
+  EXPECT_EQ(camera.params, (std::vector<double>{525.0, 525.0, 320.0, 240.0}));
   const RgbdSequence seq =
       ReadRedwoodSequence(folder, camera, {.trajectory_log = "open3d_trajectory.log"});
   ASSERT_EQ(seq.frames.size(), 211u);

@@ -242,7 +242,9 @@ TEST(TransformsJson, RgbaIsCompositedOverTheBackground) {
   EXPECT_EQ(out(0, 0, 2), 30);
   EXPECT_EQ(out(1, 0, 0), 255);  // transparent: the background
   EXPECT_EQ(out(1, 0, 1), 0);
-  EXPECT_EQ(out(1, 0, 2), 128);  // 127.5 rounds up
+  // The background is sRGB-encoded, blended in code values as the NeRF-synthetic loaders do:
+  // 0.5 is code 127.5 (rounds up to 128), not linear 0.5 (which would encode as sRGB 188).
+  EXPECT_EQ(out(1, 0, 2), 128);
   const float a = 128.0f / 255.0f;
   EXPECT_EQ(out(2, 0, 0), std::lround(a * 200 + (1 - a) * 255));
   EXPECT_EQ(out(2, 0, 1), std::lround(a * 100));
