@@ -43,7 +43,7 @@ void RunSynth(const SynthArgs& args) {
                options.width, options.height, options.seed, args.output.string());
   datasets::synthetic::WriteSyntheticDataset(options, args.output);
   spdlog::info("synth: done in {:.1f} s: images/, transforms.json, ground_truth/{}",
-               timer.ElapsedSeconds(), options.rgbd ? ", depth/ and TUM index files" : "");
+               timer.ElapsedSeconds(), options.rgbd ? ", depth/, TUM index files and cameras.txt" : "");
 }
 
 }  // namespace
