@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,6 +21,13 @@ namespace facet::datasets::detail {
 
 // Parses the header at the start of `bytes` (the whole file); `file` names it in errors.
 PlyHeader ParsePlyHeader(std::span<const std::uint8_t> bytes, const std::string& file);
+
+// The same parser on the first bytes of a file of `file_size` bytes (prefix.size() <= file_size),
+// for reading a header without the data: std::nullopt when the prefix ends before the end_header
+// line does (read more and call again); otherwise the header, with every count checked against
+// file_size exactly as ParsePlyHeader checks it, or facet::Error.
+std::optional<PlyHeader> ParsePlyHeaderPrefix(std::span<const std::uint8_t> prefix,
+                                              std::uint64_t file_size, const std::string& file);
 
 // One row of an element, valid only during the callback that receives it. Values come as double,
 // which holds every PLY scalar type exactly except float64 itself (returned as is).
