@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "datasets/colmap_model.h"
+#include "datasets/detail/atomic_files.h"
 #include "datasets/detail/colmap_common.h"
 
 namespace facet::datasets {
@@ -113,7 +114,9 @@ class ByteWriter {
     bytes_.insert(bytes_.end(), text.begin(), text.end());
     bytes_.push_back(0);
   }
-  const std::vector<std::uint8_t>& bytes() const { return bytes_; }
+  std::string_view view() const {
+    return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
+  }
 
  private:
   std::vector<std::uint8_t> bytes_;
@@ -235,8 +238,9 @@ Scene ReadColmapModelBinary(const fs::path& folder) {
 void WriteColmapModelBinary(const fs::path& folder, const Scene& scene) {
   detail::CheckWritable(scene, /*text=*/false);
   detail::PrepareOutputFolder(folder);
+  ByteWriter cameras_bin, images_bin, points3d_bin;
   {
-    ByteWriter out;
+    ByteWriter& out = cameras_bin;
     out.Write<std::uint64_t>(scene.cameras.size());
     for (const auto& [id, camera] : scene.cameras) {
       out.Write<std::uint32_t>(id.value);
@@ -245,10 +249,9 @@ void WriteColmapModelBinary(const fs::path& folder, const Scene& scene) {
       out.Write<std::uint64_t>(static_cast<std::uint64_t>(camera.height));
       for (double p : camera.params) out.Write<double>(p);
     }
-    WriteFileAtomically(folder / detail::kCamerasBin, out.bytes());
   }
   {
-    ByteWriter out;
+    ByteWriter& out = images_bin;
     out.Write<std::uint64_t>(scene.NumRegisteredImages());
     for (const auto& [id, image] : scene.images) {
       if (!image.IsRegistered()) continue;
@@ -263,10 +266,9 @@ void WriteColmapModelBinary(const fs::path& folder, const Scene& scene) {
         out.Write<std::uint64_t>(point.point3d_id.value);  // all bits set: none, as COLMAP's
       }
     }
-    WriteFileAtomically(folder / detail::kImagesBin, out.bytes());
   }
   {
-    ByteWriter out;
+    ByteWriter& out = points3d_bin;
     out.Write<std::uint64_t>(scene.points3d.size());
     for (const auto& [id, point] : scene.points3d) {
       out.Write<std::uint64_t>(id.value);
@@ -279,8 +281,11 @@ void WriteColmapModelBinary(const fs::path& folder, const Scene& scene) {
         out.Write<std::uint32_t>(element.point2d_idx);
       }
     }
-    WriteFileAtomically(folder / detail::kPoints3DBin, out.bytes());
   }
+  const detail::PendingFile files[] = {{folder / detail::kCamerasBin, cameras_bin.view()},
+                                       {folder / detail::kImagesBin, images_bin.view()},
+                                       {folder / detail::kPoints3DBin, points3d_bin.view()}};
+  detail::WriteFilesAtomically(files);
 }
 
 }  // namespace facet::datasets
