@@ -26,4 +26,12 @@ void ReserveBounded(std::vector<T, Allocator>& items, std::uint64_t count,
   items.reserve(static_cast<std::size_t>(std::min(count, budget)));
 }
 
+// Makes room for `count` items in all, growing geometrically (at least doubling) when it must.
+// For containers filled in many appends of known sizes (glTF primitives instanced by many nodes):
+// reserve(size() + n) at each append would reallocate and copy everything every time, quadratic.
+template <typename T, typename Allocator>
+void ReserveGrowing(std::vector<T, Allocator>& items, std::size_t count) {
+  if (count > items.capacity()) items.reserve(std::max(count, 2 * items.capacity()));
+}
+
 }  // namespace facet::datasets::detail
