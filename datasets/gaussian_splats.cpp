@@ -138,7 +138,7 @@ GaussianSplats ReadGaussianPly(const fs::path& path) {
   std::vector<detail::PlyRowHandler> handlers(header.elements.size());
   handlers[static_cast<std::size_t>(vertex - header.elements.data())] =
       [&](const detail::PlyRow& row) {
-        const std::size_t i = row.index();
+        const std::size_t i = row.Index();
         auto get = [&row](int column) { return static_cast<float>(row.Scalar(column)); };
         for (int k = 0; k < 3; ++k) {
           splats.positions[i][k] = get(position[k]);
@@ -169,7 +169,7 @@ void WriteGaussianPly(const fs::path& path, const GaussianSplats& splats) {
   for (const std::string& name : names) vertex.properties.push_back({.name = name});
   const PlyHeader header{.format = PlyFormat::kBinaryLittleEndian, .elements = {vertex}};
   detail::PlyEncoder encoder(header.format, detail::FormatPlyHeader(header));
-  encoder.bytes().reserve(encoder.bytes().size() + splats.size() * names.size() * 4);
+  encoder.Bytes().reserve(encoder.Bytes().size() + splats.size() * names.size() * 4);
   const int rest = splats.NumShRest();
   for (std::size_t i = 0; i < splats.size(); ++i) {
     auto put = [&encoder](float value) { encoder.Put(PlyType::kFloat32, value); };
@@ -181,7 +181,7 @@ void WriteGaussianPly(const fs::path& path, const GaussianSplats& splats) {
     for (int k = 0; k < 3; ++k) put(splats.log_scales[i][k]);
     for (int k = 0; k < 4; ++k) put(splats.rotations[i][k]);
   }
-  WriteFileAtomically(path, std::string_view(encoder.bytes()));
+  WriteFileAtomically(path, std::string_view(encoder.Bytes()));
 }
 
 GaussianSplats ReadSplat(const fs::path& path) {

@@ -230,14 +230,14 @@ geometry::TriangleMesh ReadMeshPly(const fs::path& path) {
     const std::uint64_t corners = row.ListSize(list);
     FACET_CHECK(corners >= 3,
                 "cannot read PLY mesh '{}': face {} ({}) has {} corners; a face needs at least 3",
-                file, row.index(), row.Where(), corners);
+                file, row.Index(), row.Where(), corners);
     polygon.clear();
     for (std::uint64_t k = 0; k < corners; ++k) {
       const double index = row.ListItem(list, k);
       FACET_CHECK(
           index >= 0.0 && index < static_cast<double>(vertex_count),
           "cannot read PLY mesh '{}': face {} ({}) refers to vertex {}, but there are {} vertices",
-          file, row.index(), row.Where(), index, vertex_count);
+          file, row.Index(), row.Where(), index, vertex_count);
       polygon.push_back(static_cast<std::uint32_t>(index));
     }
     for (std::size_t k = 1; k + 1 < polygon.size(); ++k) {  // fan, keeping the winding
@@ -268,7 +268,7 @@ void WritePointCloudPly(const fs::path& path, const geometry::PointCloud& cloud,
               cloud.HasColors() ? &cloud.colors[i] : nullptr);
     encoder.EndRow();
   }
-  WriteFileAtomically(path, std::string_view(encoder.bytes()));
+  WriteFileAtomically(path, std::string_view(encoder.Bytes()));
 }
 
 void WriteMeshPly(const fs::path& path, const geometry::TriangleMesh& mesh, PlyFormat format) {
@@ -307,7 +307,7 @@ void WriteMeshPly(const fs::path& path, const geometry::TriangleMesh& mesh,
     for (int k = 0; k < 3; ++k) encoder.Put(index_type, triangle[k]);
     encoder.EndRow();
   }
-  WriteFileAtomically(path, std::string_view(encoder.bytes()));
+  WriteFileAtomically(path, std::string_view(encoder.Bytes()));
 }
 
 }  // namespace facet::datasets

@@ -37,7 +37,7 @@ class PlyRow {
   std::uint64_t ListSize(std::size_t property) const;
   double ListItem(std::size_t property, std::uint64_t item) const;
 
-  std::uint64_t index() const { return index_; }  // row number within its element, from 0
+  std::uint64_t Index() const { return index_; }  // row number within its element, from 0
   // "byte offset N" (binary) or "line N" (ASCII) of the row's start, for error messages.
   std::string Where() const;
 
@@ -74,7 +74,7 @@ class PlyEncoder {
   // guarantees it); floats are rounded to nearest.
   void Put(PlyType type, double value);
   void EndRow();
-  std::string& bytes() { return bytes_; }
+  std::string& Bytes() { return bytes_; }
 
  private:
   PlyFormat format_;

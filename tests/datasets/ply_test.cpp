@@ -174,7 +174,7 @@ std::string FileWithExtras(PlyFormat format) {
   for (int k : {2, 1, 0}) out.Put(PlyType::kUint16, k);
   out.Put(PlyType::kUint8, 0);
   out.EndRow();
-  return out.bytes();
+  return out.Bytes();
 }
 
 TEST(Ply, UnknownElementsAndPropertiesAreSkipped) {
@@ -230,12 +230,12 @@ TEST(Ply, EveryScalarTypeDecodesExactlyInEveryEncoding) {
       for (int t = 0; t < 8; ++t) out.Put(kTypes[t], row[t]);
       out.EndRow();
     }
-    WriteBytes(dir / "types.ply", out.bytes());
+    WriteBytes(dir / "types.ply", out.Bytes());
     const std::vector<std::uint8_t> bytes = testing::ReadBytes(dir / "types.ply");
     const PlyHeader parsed = detail::ParsePlyHeader(bytes, "types.ply");
     int rows = 0;
     detail::ReadPlyData(bytes, parsed, "types.ply", {[&](const detail::PlyRow& row) {
-                          const double* expected = row.index() == 0 ? low : high;
+                          const double* expected = row.Index() == 0 ? low : high;
                           for (int t = 0; t < 8; ++t) EXPECT_EQ(row.Scalar(t), expected[t]) << t;
                           ++rows;
                         }});
