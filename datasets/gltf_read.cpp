@@ -435,8 +435,9 @@ geometry::TriangleMesh ReadGlb(const std::filesystem::path& path) {
   // Depth-first without recursion (a hostile file can nest nodes deeply).
   std::vector<char> visited(model.nodes.size(), 0);
   std::vector<std::pair<int, Eigen::Matrix4d>> stack;
-  for (auto it = roots.rbegin(); it != roots.rend(); ++it)
+  for (auto it = roots.rbegin(); it != roots.rend(); ++it) {
     stack.emplace_back(*it, Eigen::Matrix4d::Identity());
+  }
   while (!stack.empty()) {
     const auto [index, parent] = stack.back();
     stack.pop_back();

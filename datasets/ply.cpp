@@ -106,8 +106,9 @@ std::size_t ElementIndex(const PlyHeader& header, const PlyElement* element) {
 PlyElement VertexElement(std::size_t count, bool normals, bool colors, bool double_positions) {
   PlyElement vertex{.name = "vertex", .count = count, .properties = {}};
   const PlyType position_type = double_positions ? PlyType::kFloat64 : PlyType::kFloat32;
-  for (const char* name : {"x", "y", "z"})
+  for (const char* name : {"x", "y", "z"}) {
     vertex.properties.push_back({.name = name, .type = position_type});
+  }
   if (normals) {
     for (const char* name : {"nx", "ny", "nz"}) vertex.properties.push_back({.name = name});
   }

@@ -17,9 +17,6 @@
 namespace facet::datasets {
 namespace {
 
-using detail::ParseNumber;
-using detail::SplitWords;
-
 static_assert(std::endian::native == std::endian::little, "facet assumes a little-endian host");
 
 struct TypeName {

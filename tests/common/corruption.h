@@ -67,8 +67,9 @@ inline std::vector<std::uint8_t> Mutate(
       break;
     case 1: {  // flip a few bytes
       const int flips = std::uniform_int_distribution<int>(1, 8)(rng);
-      for (int i = 0; i < flips && !bytes.empty(); ++i)
+      for (int i = 0; i < flips && !bytes.empty(); ++i) {
         bytes[random_index(bytes.size())] ^= 1 + rng() % 255;
+      }
       break;
     }
     case 2: {  // a 32-bit field set to an extreme value
@@ -99,7 +100,8 @@ inline std::vector<std::uint8_t> Mutate(
       break;
     }
     default: {  // splice in digits or a minus sign (text headers and numbers)
-      static const char* kSplices[] = {"9999999999", "-1", "4294967296", "nan", " ", "\n"};
+      static constexpr const char* kSplices[] = {"9999999999", "-1", "4294967296",
+                                                 "nan",        " ",  "\n"};
       const std::string splice = kSplices[rng() % 6];
       bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(random_index(bytes.size() + 1)),
                    splice.begin(), splice.end());

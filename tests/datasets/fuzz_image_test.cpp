@@ -120,17 +120,15 @@ TEST(ExifFuzz, JpegHeaderCorruptionIsHandled) {
   }
   ASSERT_GT(header_end, 200u);  // APP1 alone is about 160 bytes
   ASSERT_LT(header_end, original.size());
-  const auto stats =
-      testing::ExpectCorruptionIsHandled(original, dir / "mutated.jpg", kMutations, 33,
-                                         [](const fs::path& path) {
-                                           const ImageHeader h = ReadImageHeader(path);
-                                           EXPECT_GT(h.stored_width, 0);
-                                           EXPECT_GT(h.stored_height, 0);
-                                           EXPECT_GT(h.channels, 0);
-                                           if (h.exif)
-                                             ExpectValidExif(*h.exif, fs::file_size(path));
-                                         },
-                                         {.mutable_prefix = header_end});
+  auto read = [](const fs::path& path) {
+    const ImageHeader h = ReadImageHeader(path);
+    EXPECT_GT(h.stored_width, 0);
+    EXPECT_GT(h.stored_height, 0);
+    EXPECT_GT(h.channels, 0);
+    if (h.exif) ExpectValidExif(*h.exif, fs::file_size(path));
+  };
+  const auto stats = testing::ExpectCorruptionIsHandled(original, dir / "mutated.jpg", kMutations,
+                                                        33, read, {.mutable_prefix = header_end});
   Report("JPEG header", stats);
   EXPECT_GT(stats.rejected, kMutations / 10);
   EXPECT_GT(stats.accepted, 0);  // e.g. damage inside the EXIF block only drops tags
