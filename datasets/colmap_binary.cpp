@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "datasets/colmap_model.h"
+#include "datasets/detail/atomic_files.h"
 #include "datasets/detail/colmap_common.h"
 
 namespace facet::datasets {
@@ -37,13 +38,13 @@ class ByteReader {
   ByteReader(std::span<const std::uint8_t> bytes, const fs::path& path)
       : bytes_(bytes), path_(path) {}
 
-  std::uint64_t offset() const { return offset_; }
-  std::uint64_t remaining() const { return bytes_.size() - offset_; }
+  std::uint64_t Offset() const { return offset_; }
+  std::uint64_t Remaining() const { return bytes_.size() - offset_; }
 
   template <typename T>
   T Read(std::string_view what) {
     static_assert(std::is_arithmetic_v<T>);
-    if (remaining() < sizeof(T)) {
+    if (Remaining() < sizeof(T)) {
       Fail(offset_, fmt::format("{} is cut off: the file ends at byte {}", what, bytes_.size()));
     }
     std::array<std::uint8_t, sizeof(T)> raw{};
@@ -76,15 +77,15 @@ class ByteReader {
   // that a corrupt count can drive neither an allocation nor a long loop. `at`: the count's offset.
   void CheckCount(std::uint64_t count, std::uint64_t min_bytes, std::uint64_t at,
                   std::string_view what) const {
-    if (count > remaining() / min_bytes) {
+    if (count > Remaining() / min_bytes) {
       Fail(at, fmt::format("{} {} need at least {} bytes each, but only {} bytes follow", count,
-                           what, min_bytes, remaining()));
+                           what, min_bytes, Remaining()));
     }
   }
 
   void ExpectEnd(std::string_view what) const {
-    if (remaining() != 0) {
-      Fail(offset_, fmt::format("{} unexpected bytes follow the last {}", remaining(), what));
+    if (Remaining() != 0) {
+      Fail(offset_, fmt::format("{} unexpected bytes follow the last {}", Remaining(), what));
     }
   }
 
@@ -113,7 +114,9 @@ class ByteWriter {
     bytes_.insert(bytes_.end(), text.begin(), text.end());
     bytes_.push_back(0);
   }
-  const std::vector<std::uint8_t>& bytes() const { return bytes_; }
+  std::string_view view() const {
+    return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
+  }
 
  private:
   std::vector<std::uint8_t> bytes_;
@@ -125,7 +128,7 @@ void ReadCameras(const fs::path& path, Scene* scene) {
   const std::uint64_t count = in.Read<std::uint64_t>("the number of cameras");
   in.CheckCount(count, kMinCameraBytes, 0, "cameras");
   for (std::uint64_t i = 0; i < count; ++i) {
-    const std::uint64_t at = in.offset();
+    const std::uint64_t at = in.Offset();
     const CameraId id(in.Read<std::uint32_t>("a camera id"));
     const std::int32_t model_id = in.Read<std::int32_t>("a camera model id");
     const std::uint64_t width = in.Read<std::uint64_t>("a camera width");
@@ -164,14 +167,14 @@ void ReadImages(const fs::path& path, Scene* scene) {
   const std::uint64_t count = in.Read<std::uint64_t>("the number of images");
   in.CheckCount(count, kMinImageBytes, 0, "images");
   for (std::uint64_t i = 0; i < count; ++i) {
-    const std::uint64_t at = in.offset();
+    const std::uint64_t at = in.Offset();
     Image image;
     image.id = ImageId(in.Read<std::uint32_t>("an image id"));
     std::array<double, 7> qvec_tvec{};
     for (double& v : qvec_tvec) v = in.Read<double>("an image pose");
     image.camera_id = CameraId(in.Read<std::uint32_t>("the camera id of an image"));
     image.name = in.ReadCString("an image name");
-    const std::uint64_t count_at = in.offset();
+    const std::uint64_t count_at = in.Offset();
     const std::uint64_t num_points2d = in.Read<std::uint64_t>("the number of keypoints");
     in.CheckCount(num_points2d, kKeypointBytes, count_at, "keypoints");
     image.points2d.resize(num_points2d);
@@ -199,13 +202,13 @@ void ReadPoints3D(const fs::path& path, Scene* scene) {
   const std::uint64_t count = in.Read<std::uint64_t>("the number of 3D points");
   in.CheckCount(count, kMinPoint3DBytes, 0, "3D points");
   for (std::uint64_t i = 0; i < count; ++i) {
-    const std::uint64_t at = in.offset();
+    const std::uint64_t at = in.Offset();
     const Point3DId id(in.Read<std::uint64_t>("a 3D point id"));
     Point3D point;
     for (int k = 0; k < 3; ++k) point.xyz[k] = in.ReadFinite("a 3D point coordinate");
     for (int k = 0; k < 3; ++k) point.color[k] = in.Read<std::uint8_t>("a 3D point colour");
     point.error = in.ReadFinite("a 3D point error");
-    const std::uint64_t length_at = in.offset();
+    const std::uint64_t length_at = in.Offset();
     const std::uint64_t track_length = in.Read<std::uint64_t>("a track length");
     in.CheckCount(track_length, kTrackElementBytes, length_at, "track elements");
     point.track.resize(track_length);
@@ -235,8 +238,9 @@ Scene ReadColmapModelBinary(const fs::path& folder) {
 void WriteColmapModelBinary(const fs::path& folder, const Scene& scene) {
   detail::CheckWritable(scene, /*text=*/false);
   detail::PrepareOutputFolder(folder);
+  ByteWriter cameras_bin, images_bin, points3d_bin;
   {
-    ByteWriter out;
+    ByteWriter& out = cameras_bin;
     out.Write<std::uint64_t>(scene.cameras.size());
     for (const auto& [id, camera] : scene.cameras) {
       out.Write<std::uint32_t>(id.value);
@@ -245,10 +249,9 @@ void WriteColmapModelBinary(const fs::path& folder, const Scene& scene) {
       out.Write<std::uint64_t>(static_cast<std::uint64_t>(camera.height));
       for (double p : camera.params) out.Write<double>(p);
     }
-    WriteFileAtomically(folder / detail::kCamerasBin, out.bytes());
   }
   {
-    ByteWriter out;
+    ByteWriter& out = images_bin;
     out.Write<std::uint64_t>(scene.NumRegisteredImages());
     for (const auto& [id, image] : scene.images) {
       if (!image.IsRegistered()) continue;
@@ -263,10 +266,9 @@ void WriteColmapModelBinary(const fs::path& folder, const Scene& scene) {
         out.Write<std::uint64_t>(point.point3d_id.value);  // all bits set: none, as COLMAP's
       }
     }
-    WriteFileAtomically(folder / detail::kImagesBin, out.bytes());
   }
   {
-    ByteWriter out;
+    ByteWriter& out = points3d_bin;
     out.Write<std::uint64_t>(scene.points3d.size());
     for (const auto& [id, point] : scene.points3d) {
       out.Write<std::uint64_t>(id.value);
@@ -279,8 +281,11 @@ void WriteColmapModelBinary(const fs::path& folder, const Scene& scene) {
         out.Write<std::uint32_t>(element.point2d_idx);
       }
     }
-    WriteFileAtomically(folder / detail::kPoints3DBin, out.bytes());
   }
+  const detail::PendingFile files[] = {{folder / detail::kCamerasBin, cameras_bin.view()},
+                                       {folder / detail::kImagesBin, images_bin.view()},
+                                       {folder / detail::kPoints3DBin, points3d_bin.view()}};
+  detail::WriteFilesAtomically(files);
 }
 
 }  // namespace facet::datasets

@@ -69,8 +69,10 @@ Scene ReadColmapModelBinary(const std::filesystem::path& folder);
 Scene ReadColmapModelText(const std::filesystem::path& folder);
 
 // Writes cameras, images and points3D into `folder`, creating it (and its parents) when missing.
-// Each file is written atomically (WriteFileAtomically); the three are written in that order, so
-// an interrupted write may leave a new cameras file beside old images and points3D files.
+// The three are replaced together (datasets/detail/atomic_files.h): all are written to `.tmp`
+// files and flushed first, then renamed, so an interrupted or failed write leaves the previous
+// model intact; only a crash during the three renames themselves (microseconds) can leave a
+// mixed model.
 // Throws facet::Error, before writing anything, when the scene fails Scene::Check or cannot be
 // stored (see "Registered images only" and the name rules above; every number must be finite).
 void WriteColmapModelBinary(const std::filesystem::path& folder, const Scene& scene);

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <iterator>
@@ -20,13 +19,17 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "datasets/colmap_model.h"
+#include "datasets/detail/atomic_files.h"
 #include "datasets/detail/colmap_common.h"
+#include "datasets/detail/text_parse.h"
 
 namespace facet::datasets {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr std::string_view kSpace = " \t\r\v\f";
+using detail::ParseNumber;
+
+constexpr std::string_view kSpace = detail::kLineSpace;
 
 std::string_view Trim(std::string_view text) {
   const std::size_t begin = text.find_first_not_of(kSpace);
@@ -70,16 +73,6 @@ class LineReader {
   std::size_t position_ = 0;
   std::size_t line_number_ = 0;
 };
-
-template <typename T>
-std::optional<T> ParseNumber(std::string_view token) {
-  if (token.size() > 1 && token.front() == '+') token.remove_prefix(1);  // as std::stold accepts
-  T value{};
-  const char* end = token.data() + token.size();
-  const auto [ptr, ec] = std::from_chars(token.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
 
 // The white-space separated fields of one line; failures name the line through `reader`.
 class Fields {
@@ -245,9 +238,7 @@ void ReadPoints3D(const fs::path& path, Scene* scene) {
   }
 }
 
-void WriteBuffer(const fs::path& path, const fmt::memory_buffer& buffer) {
-  WriteFileAtomically(path, std::string_view(buffer.data(), buffer.size()));
-}
+std::string_view View(const fmt::memory_buffer& buffer) { return {buffer.data(), buffer.size()}; }
 
 }  // namespace
 
@@ -264,8 +255,9 @@ void WriteColmapModelText(const fs::path& folder, const Scene& scene) {
   detail::CheckWritable(scene, /*text=*/true);
   detail::PrepareOutputFolder(folder);
   const std::size_t num_observations = detail::NumObservations(scene);
+  fmt::memory_buffer cameras_txt, images_txt, points3d_txt;
   {
-    fmt::memory_buffer out;
+    fmt::memory_buffer& out = cameras_txt;
     auto it = std::back_inserter(out);
     fmt::format_to(it,
                    "# Camera list with one line of data per camera:\n"
@@ -277,11 +269,10 @@ void WriteColmapModelText(const fs::path& folder, const Scene& scene) {
       for (double p : camera.params) fmt::format_to(it, " {:.17g}", p);
       fmt::format_to(it, "\n");
     }
-    WriteBuffer(folder / detail::kCamerasTxt, out);
   }
   {
     const std::size_t num_images = scene.NumRegisteredImages();
-    fmt::memory_buffer out;
+    fmt::memory_buffer& out = images_txt;
     auto it = std::back_inserter(out);
     fmt::format_to(it,
                    "# Image list with two lines of data per image:\n"
@@ -309,11 +300,10 @@ void WriteColmapModelText(const fs::path& folder, const Scene& scene) {
       }
       fmt::format_to(it, "\n");
     }
-    WriteBuffer(folder / detail::kImagesTxt, out);
   }
   {
     const std::size_t num_points = scene.points3d.size();
-    fmt::memory_buffer out;
+    fmt::memory_buffer& out = points3d_txt;
     auto it = std::back_inserter(out);
     fmt::format_to(it,
                    "# 3D point list with one line of data per point:\n"
@@ -333,8 +323,11 @@ void WriteColmapModelText(const fs::path& folder, const Scene& scene) {
       }
       fmt::format_to(it, "\n");
     }
-    WriteBuffer(folder / detail::kPoints3DTxt, out);
   }
+  const detail::PendingFile files[] = {{folder / detail::kCamerasTxt, View(cameras_txt)},
+                                       {folder / detail::kImagesTxt, View(images_txt)},
+                                       {folder / detail::kPoints3DTxt, View(points3d_txt)}};
+  detail::WriteFilesAtomically(files);
 }
 
 }  // namespace facet::datasets

@@ -3,10 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -14,6 +10,7 @@
 #include "core/error.h"
 #include "datasets/colmap_model.h"
 #include "datasets/detail/srgb.h"
+#include "datasets/detail/text_parse.h"
 #include "datasets/gaussian_splats.h"
 #include "datasets/gltf.h"
 #include "datasets/pcd.h"
@@ -80,12 +77,6 @@ std::string_view TargetName(Target target) {
   return "?";
 }
 
-std::string Lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::optional<Target> TargetFromName(std::string_view to) {
   if (to == "colmap-bin") return Target::kColmapBinary;
   if (to == "colmap-txt") return Target::kColmapText;
@@ -98,7 +89,7 @@ std::optional<Target> TargetFromName(std::string_view to) {
 }
 
 std::optional<Target> TargetFromPath(const fs::path& output) {
-  const std::string extension = Lowercase(output.extension().string());
+  const std::string extension = detail::LowercaseExtension(output);
   if (extension == ".json") return Target::kTransforms;
   if (extension == ".ply") return Target::kPly;
   if (extension == ".splat") return Target::kSplat;
@@ -146,48 +137,9 @@ std::string ConvertsTo(DF input) {
   return fmt::format("a {} converts to: {}", DataFormatName(input), list);
 }
 
-// Classifies a PLY from its header lines, reading at most the first MiB. Returns nullopt when the
-// header is not complete within it, or malformed (ReadPlyHeader then gives the precise error).
-std::optional<DF> SniffPly(const fs::path& path) {
-  constexpr std::size_t kMaxHeaderBytes = std::size_t{1} << 20;
-  std::ifstream in(path, std::ios::binary);
-  FACET_CHECK(in.good(), "cannot open '{}' for reading (check the path and its permissions)",
-              path.string());
-  std::string prefix(kMaxHeaderBytes, '\0');
-  in.read(prefix.data(), static_cast<std::streamsize>(prefix.size()));
-  prefix.resize(static_cast<std::size_t>(in.gcount()));
-  std::istringstream lines(prefix);
-  std::string line;
-  if (!std::getline(lines, line) || (line != "ply" && line != "ply\r")) return std::nullopt;
-  std::string element;
-  bool gaussian = false, faces = false;
-  while (std::getline(lines, line)) {
-    std::istringstream words(line);
-    std::string keyword;
-    words >> keyword;
-    if (keyword == "end_header") {
-      if (gaussian) return DF::kGaussianPly;
-      return faces ? DF::kMeshPly : DF::kPointPly;
-    }
-    if (keyword == "element") {
-      std::string count;
-      words >> element >> count;
-      std::uint64_t n = 0;
-      const auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), n);
-      if (ec != std::errc() || end != count.data() + count.size()) return std::nullopt;
-      faces |= element == "face" && n > 0;
-    } else if (keyword == "property" && element == "vertex") {
-      std::string last, word;
-      while (words >> word) last = word;
-      gaussian |= last == "f_dc_0";
-    }
-  }
-  return std::nullopt;
-}
-
+// Classifies a PLY by its header, read with the readers' own parser (ReadPlyHeader reads only
+// the header), so that classification and reading cannot disagree.
 DF ClassifyPly(const fs::path& path) {
-  if (const auto format = SniffPly(path)) return *format;
-  // Not settled by the first MiB: the full parser either classifies it or explains what is wrong.
   const PlyHeader header = ReadPlyHeader(path);
   const PlyElement* vertex = header.FindElement("vertex");
   if (vertex != nullptr && vertex->FindProperty("f_dc_0") >= 0) return DF::kGaussianPly;
@@ -324,7 +276,7 @@ std::optional<DataFormat> DetectInputFormat(const fs::path& input) {
                 input.string());
     return *model == ColmapFormat::kBinary ? DF::kColmapBinary : DF::kColmapText;
   }
-  const std::string extension = Lowercase(input.extension().string());
+  const std::string extension = detail::LowercaseExtension(input);
   const std::string stem = input.stem().string();
   if ((extension == ".bin" || extension == ".txt") &&
       (stem == "cameras" || stem == "images" || stem == "points3D")) {

@@ -129,13 +129,16 @@ GaussianSplats ReadGaussianPly(const fs::path& path) {
 
   GaussianSplats splats;
   const std::vector<int> rest = FindShRest(*vertex, file, splats.sh_degree);
-  // The count was validated against the file length by the parser.
+  // The count was validated against the file length by the parser, and a splat takes at most 4
+  // bytes of memory per byte of its row (56 + 4 M bytes, or 68 + 4 M with normals, against rows
+  // of at least 14 + M, or 17 + M, one-byte properties; M = f_rest count): the bound of
+  // detail/reader_limits.h, so the arrays can be sized up front.
   if (normal_count == 3) splats.normals.reserve(vertex->count);
   splats.Resize(vertex->count);
   std::vector<detail::PlyRowHandler> handlers(header.elements.size());
   handlers[static_cast<std::size_t>(vertex - header.elements.data())] =
       [&](const detail::PlyRow& row) {
-        const std::size_t i = row.index();
+        const std::size_t i = row.Index();
         auto get = [&row](int column) { return static_cast<float>(row.Scalar(column)); };
         for (int k = 0; k < 3; ++k) {
           splats.positions[i][k] = get(position[k]);
@@ -166,7 +169,7 @@ void WriteGaussianPly(const fs::path& path, const GaussianSplats& splats) {
   for (const std::string& name : names) vertex.properties.push_back({.name = name});
   const PlyHeader header{.format = PlyFormat::kBinaryLittleEndian, .elements = {vertex}};
   detail::PlyEncoder encoder(header.format, detail::FormatPlyHeader(header));
-  encoder.bytes().reserve(encoder.bytes().size() + splats.size() * names.size() * 4);
+  encoder.Bytes().reserve(encoder.Bytes().size() + splats.size() * names.size() * 4);
   const int rest = splats.NumShRest();
   for (std::size_t i = 0; i < splats.size(); ++i) {
     auto put = [&encoder](float value) { encoder.Put(PlyType::kFloat32, value); };
@@ -178,7 +181,7 @@ void WriteGaussianPly(const fs::path& path, const GaussianSplats& splats) {
     for (int k = 0; k < 3; ++k) put(splats.log_scales[i][k]);
     for (int k = 0; k < 4; ++k) put(splats.rotations[i][k]);
   }
-  WriteFileAtomically(path, std::string_view(encoder.bytes()));
+  WriteFileAtomically(path, std::string_view(encoder.Bytes()));
 }
 
 GaussianSplats ReadSplat(const fs::path& path) {

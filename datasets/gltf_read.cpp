@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "core/file_io.h"
+#include "datasets/detail/reader_limits.h"
 #include "datasets/gltf.h"
 
 namespace facet::datasets {
@@ -306,7 +307,7 @@ void MeshCollector::AddPrimitive(const tinygltf::Primitive& primitive, int mesh_
   cofactor.col(1) = linear.col(2).cross(linear.col(0));
   cofactor.col(2) = linear.col(0).cross(linear.col(1));
   const Eigen::Matrix3d normal_matrix = (det < 0.0 ? -1.0 : 1.0) * cofactor;
-  mesh_.vertices.reserve(base + n);
+  detail::ReserveGrowing(mesh_.vertices, base + n);
   for (std::size_t i = 0; i < n; ++i) {
     const Eigen::Vector3d p(positions.Get(i, 0), positions.Get(i, 1), positions.Get(i, 2));
     FACET_CHECK(p.allFinite(), "cannot read '{}': {} POSITION {} is not finite", file_, where, i);
@@ -333,7 +334,7 @@ void MeshCollector::AddPrimitive(const tinygltf::Primitive& primitive, int mesh_
                                          : Eigen::Vector3f::Ones());
   }
 
-  mesh_.triangles.reserve(mesh_.triangles.size() + num_corners / 3);
+  detail::ReserveGrowing(mesh_.triangles, mesh_.triangles.size() + num_corners / 3);
   for (std::size_t t = 0; t < num_corners / 3; ++t) {
     std::uint32_t corner[3];
     for (std::size_t k = 0; k < 3; ++k) {
@@ -434,8 +435,9 @@ geometry::TriangleMesh ReadGlb(const std::filesystem::path& path) {
   // Depth-first without recursion (a hostile file can nest nodes deeply).
   std::vector<char> visited(model.nodes.size(), 0);
   std::vector<std::pair<int, Eigen::Matrix4d>> stack;
-  for (auto it = roots.rbegin(); it != roots.rend(); ++it)
+  for (auto it = roots.rbegin(); it != roots.rend(); ++it) {
     stack.emplace_back(*it, Eigen::Matrix4d::Identity());
+  }
   while (!stack.empty()) {
     const auto [index, parent] = stack.back();
     stack.pop_back();

@@ -4,21 +4,19 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstring>
 
 #include "core/error.h"
 #include "core/image_io.h"
+#include "datasets/detail/text_parse.h"
 
 namespace facet::datasets {
 namespace fs = std::filesystem;
 namespace {
 
 bool IsImageFile(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string ext = detail::LowercaseExtension(path);
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 

@@ -6,7 +6,7 @@
 //   1. EXIF FocalLengthIn35mmFilm f35:  f_px = f35 / 36 · max(W, H)  (36 mm = full-frame width).
 //   2. EXIF FocalLength f_mm and FocalPlaneXResolution r (pixels per unit u mm) for an image of
 //      PixelXDimension W0 pixels:  f_px = f_mm · r / u · W / W0  (W0 = W when absent).
-//   3. COLMAP's default:  f_px = 1.2 · max(W, H), and `focal_from_exif` is false.
+//   3. COLMAP's default:  f_px = 1.2 · max(W, H), and `FocalFromExif()` is false.
 // A rule whose result is implausible (f_px / max(W, H) outside [kMinFocalRatio, kMaxFocalRatio],
 // i.e. a field of view wider than ~180° or narrower than ~3°) is skipped: cameras do write
 // nonsense into these tags.
@@ -41,7 +41,7 @@ struct ImageFolderEntry {
   std::string camera_make{};   // EXIF Make ("" when absent)
   std::string camera_model{};  // EXIF Model ("" when absent)
 
-  bool focal_from_exif() const { return focal_source != FocalSource::kDefault; }
+  bool FocalFromExif() const { return focal_source != FocalSource::kDefault; }
 };
 
 struct ImageFolderOptions {

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,11 +16,19 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "datasets/detail/lzf.h"
+#include "datasets/detail/reader_limits.h"
 #include "datasets/detail/srgb.h"
+#include "datasets/detail/text_parse.h"
 
 namespace facet::datasets {
 namespace fs = std::filesystem;
 namespace {
+
+using detail::ParseNumber;
+using detail::SplitWords;
+
+// The most binary_compressed data facet inflates (pcd.h).
+constexpr std::uint64_t kMaxPcdInflatedBytes = std::uint64_t{1} << 30;
 
 enum class PcdData { kAscii, kBinary, kBinaryCompressed };
 
@@ -38,25 +46,6 @@ struct PcdHeader {
   std::size_t data_offset = 0;  // first byte after the DATA line
   int data_line = 0;            // line number of the DATA line
 };
-
-std::vector<std::string_view> SplitWords(std::string_view line) {
-  std::vector<std::string_view> words;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    const std::size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-    if (i > start) words.push_back(line.substr(start, i - start));
-  }
-  return words;
-}
-
-template <typename T>
-bool ParseNumber(std::string_view token, T& value) {
-  if (token.size() > 1 && token.front() == '+') token.remove_prefix(1);
-  const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
-  return ec == std::errc() && end == token.data() + token.size();
-}
 
 PcdHeader ParseHeader(std::span<const std::uint8_t> bytes, const std::string& file) {
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -87,11 +76,11 @@ PcdHeader ParseHeader(std::span<const std::uint8_t> bytes, const std::string& fi
           file, line_number, what, values, header.fields.size());
     };
     auto parse_count = [&](std::string_view token, std::string_view what) {
-      std::uint64_t value = 0;
-      FACET_CHECK(ParseNumber(token, value),
+      const std::optional<std::uint64_t> value = ParseNumber<std::uint64_t>(token);
+      FACET_CHECK(value.has_value(),
                   "cannot read PCD '{}' line {}: {} '{}' is not a non-negative integer", file,
                   line_number, what, token);
-      return value;
+      return *value;
     };
     if (key == "VERSION" || key == "VIEWPOINT") continue;
     if (key == "FIELDS" || key == "COLUMNS") {
@@ -311,7 +300,9 @@ void ReadBinaryPoints(const std::uint8_t* data, const PcdHeader& header, const L
 // An ASCII value of `field` as the binary encoding would hold it; false when the token is not
 // a number of that type (an integer in range, or a float that does not overflow float32).
 bool ParseAsciiValue(std::string_view token, const PcdField& field, double& value) {
-  if (!ParseNumber(token, value)) return false;
+  const std::optional<double> parsed = ParseNumber<double>(token);
+  if (!parsed) return false;
+  value = *parsed;
   if (field.type == 'F') {
     if (field.size == 8) return true;
     const float rounded = static_cast<float>(value);
@@ -373,16 +364,16 @@ void ReadAsciiPoints(std::string_view text, const PcdHeader& header, const Layou
       const std::string_view token = tokens[first[layout.color.field]];
       const bool digits =
           std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; });
-      std::int64_t integer = 0;
-      float bits = 0.0f;
       bool ok = false;
       if (field.type != 'F' || digits) {
-        ok = ParseNumber(token, integer) && integer >= std::numeric_limits<std::int32_t>::min() &&
-             integer <= std::numeric_limits<std::uint32_t>::max();
-        packed = static_cast<std::uint32_t>(integer);
+        const std::optional<std::int64_t> integer = ParseNumber<std::int64_t>(token);
+        ok = integer && *integer >= std::numeric_limits<std::int32_t>::min() &&
+             *integer <= std::numeric_limits<std::uint32_t>::max();
+        packed = static_cast<std::uint32_t>(integer.value_or(0));
       } else {
-        ok = ParseNumber(token, bits);
-        packed = std::bit_cast<std::uint32_t>(bits);
+        const std::optional<float> bits = ParseNumber<float>(token);
+        ok = bits.has_value();
+        packed = std::bit_cast<std::uint32_t>(bits.value_or(0.0f));
       }
       FACET_CHECK(ok, "cannot read PCD '{}' line {}: '{}' is not a packed colour", file,
                   line_number, token);
@@ -401,19 +392,27 @@ geometry::PointCloud ReadPcd(const fs::path& path) {
   const std::size_t available = bytes.size() - header.data_offset;
   const std::uint8_t* data = bytes.data() + header.data_offset;
   geometry::PointCloud cloud;
+  // Counts are verified against the bytes present before this; still reserve no more than
+  // detail/reader_limits.h allows, since a point in memory can be 20x its record.
   auto reserve = [&](const Layout& layout) {
-    cloud.points.reserve(header.points);
-    if (layout.normal[0].field >= 0) cloud.normals.reserve(header.points);
-    if (layout.color.field >= 0) cloud.colors.reserve(header.points);
+    detail::ReserveBounded(cloud.points, header.points, bytes.size());
+    if (layout.normal[0].field >= 0) {
+      detail::ReserveBounded(cloud.normals, header.points, bytes.size());
+    }
+    if (layout.color.field >= 0) detail::ReserveBounded(cloud.colors, header.points, bytes.size());
   };
 
   if (header.data == PcdData::kAscii) {
-    // Every point takes at least one line of one value: two bytes (the last newline optional).
-    FACET_CHECK(
-        header.points <= available / 2 + 1,
-        "cannot read PCD '{}': POINTS {} is more than the {} bytes after the header can hold", file,
-        header.points, available);
-    RecordBytes(header, file, false);
+    RecordBytes(header, file, false);  // throws on absurd COUNTs, which bounds the sum below
+    std::uint64_t values = 0;          // per point
+    for (const PcdField& field : header.fields) values += field.count;
+    // Every value takes at least one character and a separator (the last newline optional).
+    std::uint64_t total = 0;
+    FACET_CHECK(!__builtin_mul_overflow(header.points, values, &total) &&
+                    total <= (std::uint64_t{available} + 1) / 2,
+                "cannot read PCD '{}': POINTS {} is more than the {} bytes after the header (byte "
+                "offset {}) can hold at {} values per point; the file is truncated",
+                file, header.points, available, header.data_offset, values);
     const Layout layout = FindFields(header, file, false);
     reserve(layout);
     ReadAsciiPoints({reinterpret_cast<const char*>(data), available}, header, layout, file, cloud);
@@ -453,6 +452,11 @@ geometry::PointCloud ReadPcd(const fs::path& path) {
               "cannot read PCD '{}': {} compressed bytes cannot inflate to {} (LZF expands at most "
               "{}x); the file is corrupt",
               file, compressed, uncompressed, detail::kLzfMaxExpansion);
+  FACET_CHECK(uncompressed <= kMaxPcdInflatedBytes,
+              "cannot read PCD '{}': its binary_compressed data inflate to {} bytes, more than "
+              "facet inflates ({}); convert it to DATA binary (e.g. with PCL's pcl_convert_pcd_"
+              "ascii_binary) or split it",
+              file, uncompressed, kMaxPcdInflatedBytes);
   const auto inflated = detail::LzfDecompress({data + 8, compressed}, uncompressed);
   FACET_CHECK(inflated.has_value(),
               "cannot read PCD '{}': the LZF data at byte offset {} are corrupt", file,

@@ -19,8 +19,11 @@
 // Colours are 8-bit sRGB in the file and linear in PointCloud (see datasets/ply.h).
 //
 // Every count is checked against the file length before allocation, the decompressed size against
-// the most LZF can expand the compressed bytes (264 output bytes per 3 input bytes), and the
-// decompressor bounds-checks every literal run and back reference.
+// the most LZF can expand the compressed bytes (264 output bytes per 3 input bytes) and against an
+// absolute 1 GiB (larger binary_compressed files are refused: convert them to DATA binary), and
+// the decompressor bounds-checks every literal run and back reference and grows its output only
+// as it really decodes. Up front, the reader reserves at most 4 bytes per file byte per array
+// (datasets/detail/reader_limits.h); beyond that the cloud grows with the points decoded.
 #pragma once
 
 #include <filesystem>

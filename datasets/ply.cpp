@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <limits>
+#include <system_error>
 
 #include "core/error.h"
 #include "core/file_io.h"
 #include "datasets/detail/ply_parser.h"
+#include "datasets/detail/reader_limits.h"
 #include "datasets/detail/srgb.h"
 
 namespace facet::datasets {
@@ -103,8 +106,9 @@ std::size_t ElementIndex(const PlyHeader& header, const PlyElement* element) {
 PlyElement VertexElement(std::size_t count, bool normals, bool colors, bool double_positions) {
   PlyElement vertex{.name = "vertex", .count = count, .properties = {}};
   const PlyType position_type = double_positions ? PlyType::kFloat64 : PlyType::kFloat32;
-  for (const char* name : {"x", "y", "z"})
+  for (const char* name : {"x", "y", "z"}) {
     vertex.properties.push_back({.name = name, .type = position_type});
+  }
   if (normals) {
     for (const char* name : {"nx", "ny", "nz"}) vertex.properties.push_back({.name = name});
   }
@@ -138,7 +142,29 @@ void PlyWriteOptions::Check() const {
 }
 
 PlyHeader ReadPlyHeader(const fs::path& path) {
-  return detail::ParsePlyHeader(ReadFile(path), path.string());
+  const std::string file = path.string();
+  std::error_code ec;
+  FACET_CHECK(fs::is_regular_file(path, ec),
+              "cannot read '{}': no such file, or not a regular file (check the path)", file);
+  const std::uint64_t file_size = fs::file_size(path, ec);
+  FACET_CHECK(!ec, "cannot read '{}': {}", file, ec.message());
+  std::ifstream in(path, std::ios::binary);
+  FACET_CHECK(in.is_open(), "cannot open '{}' (check that it exists and is readable)", file);
+  // Headers are a few hundred bytes: read 64 KiB, and twice as much each time the header goes on.
+  std::vector<std::uint8_t> prefix;
+  std::size_t want = std::size_t{1} << 16;
+  while (true) {
+    const std::size_t old_size = prefix.size();
+    const std::size_t target = static_cast<std::size_t>(std::min<std::uint64_t>(want, file_size));
+    prefix.resize(target);
+    in.read(reinterpret_cast<char*>(prefix.data() + old_size),
+            static_cast<std::streamsize>(target - old_size));
+    FACET_CHECK(static_cast<std::size_t>(in.gcount()) == target - old_size,
+                "cannot read '{}': got {} of {} bytes (was it modified while reading?)", file,
+                old_size + static_cast<std::size_t>(in.gcount()), target);
+    if (auto header = detail::ParsePlyHeaderPrefix(prefix, file_size, file)) return *header;
+    want *= 2;
+  }
 }
 
 geometry::PointCloud ReadPointCloudPly(const fs::path& path) {
@@ -149,9 +175,10 @@ geometry::PointCloud ReadPointCloudPly(const fs::path& path) {
   const PlyElement* vertex = header.FindElement("vertex");
 
   geometry::PointCloud cloud;
-  cloud.points.reserve(vertex->count);  // validated against the file length by the parser
-  if (columns.nx >= 0) cloud.normals.reserve(vertex->count);
-  if (columns.red >= 0) cloud.colors.reserve(vertex->count);
+  // The count fits the file (checked by the parser), but a point in memory may be 20x its row.
+  detail::ReserveBounded(cloud.points, vertex->count, bytes.size());
+  if (columns.nx >= 0) detail::ReserveBounded(cloud.normals, vertex->count, bytes.size());
+  if (columns.red >= 0) detail::ReserveBounded(cloud.colors, vertex->count, bytes.size());
   std::vector<detail::PlyRowHandler> handlers(header.elements.size());
   handlers[ElementIndex(header, vertex)] =
       VertexHandler(columns, cloud.points, cloud.normals, cloud.colors);
@@ -183,16 +210,18 @@ geometry::TriangleMesh ReadMeshPly(const fs::path& path) {
               vertex_count);
 
   geometry::TriangleMesh mesh;
-  mesh.vertices.reserve(vertex_count);
-  if (columns.nx >= 0) mesh.vertex_normals.reserve(vertex_count);
-  if (columns.red >= 0) mesh.vertex_colors.reserve(vertex_count);
+  detail::ReserveBounded(mesh.vertices, vertex_count, bytes.size());
+  if (columns.nx >= 0) detail::ReserveBounded(mesh.vertex_normals, vertex_count, bytes.size());
+  if (columns.red >= 0) detail::ReserveBounded(mesh.vertex_colors, vertex_count, bytes.size());
   // A valid face has at least 3 corners: a count and 3 indices (binary), or 4 tokens (ASCII).
   const PlyProperty& list_property = face->properties[indices];
   const std::size_t min_face_bytes =
       header.format == PlyFormat::kAscii
           ? 8
           : PlyTypeSize(list_property.count_type) + 3 * PlyTypeSize(list_property.type);
-  mesh.triangles.reserve(std::min<std::uint64_t>(face->count, bytes.size() / min_face_bytes));
+  detail::ReserveBounded(mesh.triangles,
+                         std::min<std::uint64_t>(face->count, bytes.size() / min_face_bytes),
+                         bytes.size());
   std::vector<detail::PlyRowHandler> handlers(header.elements.size());
   handlers[ElementIndex(header, vertex)] =
       VertexHandler(columns, mesh.vertices, mesh.vertex_normals, mesh.vertex_colors);
@@ -202,14 +231,14 @@ geometry::TriangleMesh ReadMeshPly(const fs::path& path) {
     const std::uint64_t corners = row.ListSize(list);
     FACET_CHECK(corners >= 3,
                 "cannot read PLY mesh '{}': face {} ({}) has {} corners; a face needs at least 3",
-                file, row.index(), row.Where(), corners);
+                file, row.Index(), row.Where(), corners);
     polygon.clear();
     for (std::uint64_t k = 0; k < corners; ++k) {
       const double index = row.ListItem(list, k);
       FACET_CHECK(
           index >= 0.0 && index < static_cast<double>(vertex_count),
           "cannot read PLY mesh '{}': face {} ({}) refers to vertex {}, but there are {} vertices",
-          file, row.index(), row.Where(), index, vertex_count);
+          file, row.Index(), row.Where(), index, vertex_count);
       polygon.push_back(static_cast<std::uint32_t>(index));
     }
     for (std::size_t k = 1; k + 1 < polygon.size(); ++k) {  // fan, keeping the winding
@@ -240,7 +269,7 @@ void WritePointCloudPly(const fs::path& path, const geometry::PointCloud& cloud,
               cloud.HasColors() ? &cloud.colors[i] : nullptr);
     encoder.EndRow();
   }
-  WriteFileAtomically(path, std::string_view(encoder.bytes()));
+  WriteFileAtomically(path, std::string_view(encoder.Bytes()));
 }
 
 void WriteMeshPly(const fs::path& path, const geometry::TriangleMesh& mesh, PlyFormat format) {
@@ -279,7 +308,7 @@ void WriteMeshPly(const fs::path& path, const geometry::TriangleMesh& mesh,
     for (int k = 0; k < 3; ++k) encoder.Put(index_type, triangle[k]);
     encoder.EndRow();
   }
-  WriteFileAtomically(path, std::string_view(encoder.bytes()));
+  WriteFileAtomically(path, std::string_view(encoder.Bytes()));
 }
 
 }  // namespace facet::datasets

@@ -83,8 +83,9 @@ struct PlyHeader {
   const PlyElement* FindElement(std::string_view element_name) const;
 };
 
-// Parses and validates the header only (e.g. to tell a 3DGS file from a mesh). Reads the whole
-// file, since the counts are validated against its length. Throws
+// Parses and validates the header only (e.g. to tell a 3DGS file from a mesh), with the same
+// parser and checks as the readers below. Reads just the header's bytes (from 64 KiB, doubling
+// while the header goes on), and validates the counts against the file's length. Throws
 // facet::Error naming the file and line for a malformed header or counts the file cannot hold.
 PlyHeader ReadPlyHeader(const std::filesystem::path& path);
 

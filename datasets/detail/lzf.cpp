@@ -11,6 +11,7 @@ constexpr std::size_t kMaxDistance = 8192;  // 13 offset bits, plus one
 constexpr std::size_t kMinMatch = 3;
 constexpr std::size_t kMaxMatch = 264;  // 7 + 255 + 2
 constexpr int kHashBits = 14;
+constexpr std::size_t kLzfInitialCapacity = std::size_t{1} << 16;
 
 void FlushLiterals(std::span<const std::uint8_t> data, std::size_t begin, std::size_t end,
                    std::vector<std::uint8_t>& out) {
@@ -27,18 +28,26 @@ void FlushLiterals(std::span<const std::uint8_t> data, std::size_t begin, std::s
 
 std::optional<std::vector<std::uint8_t>> LzfDecompress(std::span<const std::uint8_t> compressed,
                                                        std::size_t size) {
-  std::vector<std::uint8_t> out(size);
+  std::vector<std::uint8_t> out;
+  // Room for `more` bytes: capacity grows with what the stream really produces (doubling, never
+  // past `size`), not with what the caller was told to expect.
+  auto make_room = [&](std::size_t more) {
+    if (out.capacity() - out.size() >= more) return;
+    out.reserve(std::min(size, std::max(out.size() + more, 2 * out.capacity())));
+  };
+  out.reserve(std::min(size, kLzfInitialCapacity));
   std::size_t ip = 0;
-  std::size_t op = 0;
   const std::size_t n = compressed.size();
   while (ip < n) {
     const std::size_t control = compressed[ip++];
+    const std::size_t op = out.size();
     if (control < kMaxLiteral) {  // literal run of control + 1 bytes
       const std::size_t run = control + 1;
       if (n - ip < run || size - op < run) return std::nullopt;
-      std::memcpy(out.data() + op, compressed.data() + ip, run);
+      make_room(run);
+      out.insert(out.end(), compressed.begin() + static_cast<std::ptrdiff_t>(ip),
+                 compressed.begin() + static_cast<std::ptrdiff_t>(ip + run));
       ip += run;
-      op += run;
       continue;
     }
     std::size_t length = control >> 5;
@@ -50,9 +59,13 @@ std::optional<std::vector<std::uint8_t>> LzfDecompress(std::span<const std::uint
     const std::size_t distance = ((control & 0x1f) << 8 | compressed[ip++]) + 1;
     length += 2;
     if (distance > op || size - op < length) return std::nullopt;
-    for (std::size_t k = 0; k < length; ++k, ++op) out[op] = out[op - distance];  // may overlap
+    make_room(length);
+    for (std::size_t k = 0; k < length; ++k) {
+      const std::uint8_t byte = out[out.size() - distance];  // may overlap what this run wrote
+      out.push_back(byte);
+    }
   }
-  if (op != size) return std::nullopt;
+  if (out.size() != size) return std::nullopt;
   return out;
 }
 

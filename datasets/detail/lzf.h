@@ -18,8 +18,10 @@ namespace facet::datasets::detail {
 inline constexpr std::size_t kLzfMaxExpansion = 88;
 
 // Inflates `compressed` into exactly `size` bytes, or nullopt when the stream is malformed (a run
-// or reference past either end, a reference before the start) or inflates to another size. The
-// caller bounds `size` (e.g. by kLzfMaxExpansion x the input) before calling.
+// or reference past either end, a reference before the start) or inflates to another size.
+// Memory follows the bytes actually decoded (the buffer doubles as it fills, never beyond
+// `size`), so a stream that declares a large `size` but breaks early costs little. The caller
+// still bounds `size` (by kLzfMaxExpansion x the input and an absolute limit) before calling.
 std::optional<std::vector<std::uint8_t>> LzfDecompress(std::span<const std::uint8_t> compressed,
                                                        std::size_t size);
 

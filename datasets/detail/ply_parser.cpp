@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -13,6 +12,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "datasets/detail/text_parse.h"
 
 namespace facet::datasets {
 namespace {
@@ -41,18 +41,6 @@ constexpr std::array<TypeName, 16> kTypeNames = {{
     {"double", PlyType::kFloat64},
     {"float64", PlyType::kFloat64},
 }};
-
-std::vector<std::string_view> SplitWords(std::string_view line) {
-  std::vector<std::string_view> words;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    const std::size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-    if (i > start) words.push_back(line.substr(start, i - start));
-  }
-  return words;
-}
 
 // The text after the keyword, for comment and obj_info lines.
 std::string RestOfLine(std::string_view line, std::string_view keyword) {
@@ -157,20 +145,29 @@ const PlyElement* PlyHeader::FindElement(std::string_view element_name) const {
 
 namespace detail {
 
-PlyHeader ParsePlyHeader(std::span<const std::uint8_t> bytes, const std::string& file) {
-  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+std::optional<PlyHeader> ParsePlyHeaderPrefix(std::span<const std::uint8_t> prefix,
+                                              std::uint64_t file_size, const std::string& file) {
+  FACET_CHECK(prefix.size() <= file_size,
+              "internal: a PLY header prefix of {} bytes is longer than its file '{}' ({} bytes)",
+              prefix.size(), file, file_size);
+  const bool whole_file = prefix.size() == file_size;
+  const std::string_view text(reinterpret_cast<const char*>(prefix.data()), prefix.size());
   PlyHeader header;
   std::vector<int> element_lines;
   bool have_format = false;
   std::size_t pos = 0;
   int line_number = 0;
   while (true) {
+    if (pos >= text.size() && !whole_file) return std::nullopt;  // more of the file is needed
     FACET_CHECK(pos < text.size(),
                 "cannot read PLY '{}': the header has no end_header line (after line {}); the file "
                 "is truncated or not a PLY file",
                 file, line_number);
     std::size_t newline = text.find('\n', pos);
-    if (newline == std::string_view::npos) newline = text.size();  // a last line without '\n'
+    if (newline == std::string_view::npos) {
+      if (!whole_file) return std::nullopt;  // the line may continue past the prefix
+      newline = text.size();                 // the file's last line, without '\n'
+    }
     std::string_view line = text.substr(pos, newline - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     pos = std::min(newline + 1, text.size());
@@ -215,12 +212,12 @@ PlyHeader ParsePlyHeader(std::span<const std::uint8_t> bytes, const std::string&
       FACET_CHECK(count.front() != '-',
                   "cannot read PLY '{}' line {}: element '{}' has a negative count {}", file,
                   line_number, words[1], count);
-      const auto [end, ec] =
-          std::from_chars(count.data(), count.data() + count.size(), element.count);
-      FACET_CHECK(ec == std::errc() && end == count.data() + count.size(),
+      const std::optional<std::uint64_t> parsed = ParseNumber<std::uint64_t>(count);
+      FACET_CHECK(parsed.has_value(),
                   "cannot read PLY '{}' line {}: element '{}' has an invalid count '{}' (expected "
                   "a non-negative integer below 2^64)",
                   file, line_number, words[1], count);
+      element.count = *parsed;
       FACET_CHECK(header.FindElement(element.name) == nullptr,
                   "cannot read PLY '{}' line {}: element '{}' is declared twice", file, line_number,
                   words[1]);
@@ -274,7 +271,7 @@ PlyHeader ParsePlyHeader(std::span<const std::uint8_t> bytes, const std::string&
   header.data_offset = pos;
 
   // Every count must fit in the bytes after the header before anyone allocates by it.
-  const std::uint64_t available = bytes.size() - pos;
+  const std::uint64_t available = file_size - pos;
   std::uint64_t needed = 0;  // bytes (binary) or values (ASCII) the elements so far need at least
   for (std::size_t e = 0; e < header.elements.size(); ++e) {
     const PlyElement& element = header.elements[e];
@@ -300,6 +297,10 @@ PlyHeader ParsePlyHeader(std::span<const std::uint8_t> bytes, const std::string&
                 header.format == PlyFormat::kAscii ? "values" : "bytes", available);
   }
   return header;
+}
+
+PlyHeader ParsePlyHeader(std::span<const std::uint8_t> bytes, const std::string& file) {
+  return *ParsePlyHeaderPrefix(bytes, bytes.size(), file);  // never nullopt for a whole file
 }
 
 double PlyRow::Scalar(std::size_t property) const {
@@ -445,11 +446,9 @@ class PlyDataWalker {
 
   double ParseValue(std::string_view token, PlyType type, const PlyElement& element,
                     std::string_view property) const {
-    std::string_view digits = token;
-    if (digits.size() > 1 && digits.front() == '+') digits.remove_prefix(1);
-    double value = 0.0;
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    bool ok = ec == std::errc() && end == digits.data() + digits.size();
+    const std::optional<double> parsed = ParseNumber<double>(token);
+    bool ok = parsed.has_value();
+    double value = parsed.value_or(0.0);
     if (ok && PlyTypeIsInteger(type)) {
       const auto [lo, hi] = IntegerRange(type);
       ok = value >= lo && value <= hi && std::floor(value) == value;

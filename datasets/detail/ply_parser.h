@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +22,13 @@ namespace facet::datasets::detail {
 // Parses the header at the start of `bytes` (the whole file); `file` names it in errors.
 PlyHeader ParsePlyHeader(std::span<const std::uint8_t> bytes, const std::string& file);
 
+// The same parser on the first bytes of a file of `file_size` bytes (prefix.size() <= file_size),
+// for reading a header without the data: std::nullopt when the prefix ends before the end_header
+// line does (read more and call again); otherwise the header, with every count checked against
+// file_size exactly as ParsePlyHeader checks it, or facet::Error.
+std::optional<PlyHeader> ParsePlyHeaderPrefix(std::span<const std::uint8_t> prefix,
+                                              std::uint64_t file_size, const std::string& file);
+
 // One row of an element, valid only during the callback that receives it. Values come as double,
 // which holds every PLY scalar type exactly except float64 itself (returned as is).
 class PlyRow {
@@ -29,7 +37,7 @@ class PlyRow {
   std::uint64_t ListSize(std::size_t property) const;
   double ListItem(std::size_t property, std::uint64_t item) const;
 
-  std::uint64_t index() const { return index_; }  // row number within its element, from 0
+  std::uint64_t Index() const { return index_; }  // row number within its element, from 0
   // "byte offset N" (binary) or "line N" (ASCII) of the row's start, for error messages.
   std::string Where() const;
 
@@ -66,7 +74,7 @@ class PlyEncoder {
   // guarantees it); floats are rounded to nearest.
   void Put(PlyType type, double value);
   void EndRow();
-  std::string& bytes() { return bytes_; }
+  std::string& Bytes() { return bytes_; }
 
  private:
   PlyFormat format_;

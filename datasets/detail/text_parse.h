@@ -1,12 +1,16 @@
-// Helpers for the line-oriented text formats (TUM lists, trajectory logs, camera files): bounded
-// whole-file reads, whitespace-split lines with their numbers, strict locale-free number parsing.
+// Helpers for the text formats and text headers datasets/ reads (TUM lists, trajectory logs,
+// camera files, COLMAP text models, PLY and PCD headers): bounded whole-file reads, whitespace
+// splitting, strict locale-free number parsing, and case-insensitive file extensions. One
+// definition of each, so that every reader accepts the same tokens.
 #pragma once
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -20,16 +24,50 @@ namespace facet::datasets::detail {
 // Text files facet reads are far smaller; anything larger is the wrong file.
 inline constexpr std::uint64_t kMaxTextBytes = std::uint64_t{1} << 30;
 
-// A non-empty, non-comment line split on whitespace; `number` is 1-based.
-struct TextLine {
-  int number = 0;
-  std::vector<std::string_view> fields{};
-};
+// White space inside a line: what std::isspace accepts in the "C" locale, minus '\n'.
+inline constexpr std::string_view kLineSpace = " \t\r\v\f";
+
+// The words of one line (no '\n' inside), split on kLineSpace. The views point into `line`.
+inline std::vector<std::string_view> SplitWords(std::string_view line) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (true) {
+    i = line.find_first_not_of(kLineSpace, i);
+    if (i == std::string_view::npos) break;
+    const std::size_t end = std::min(line.find_first_of(kLineSpace, i), line.size());
+    words.push_back(line.substr(i, end - i));
+    i = end;
+  }
+  return words;
+}
+
+// The whole token as a T, or std::nullopt. Locale-free (std::from_chars), plus one leading '+'
+// as strtod, std::stold and C++ streams accept (but not "+-1" or "++1"). Floating-point results
+// may be infinite or NaN ("inf", "nan"): callers that need finite numbers check. Integers out of
+// T's range are refused, not wrapped.
+template <typename T>
+std::optional<T> ParseNumber(std::string_view token) {
+  static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
+  if (token.size() > 1 && token[0] == '+' && token[1] != '-' && token[1] != '+') {
+    token.remove_prefix(1);
+  }
+  T value{};
+  const char* end = token.data() + token.size();
+  const auto [ptr, ec] = std::from_chars(token.data(), end, value);
+  if (token.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
 
 inline std::string ReadText(const std::filesystem::path& path) {
   const std::vector<std::uint8_t> bytes = ReadFile(path, kMaxTextBytes);
   return std::string(bytes.begin(), bytes.end());
 }
+
+// A non-empty, non-comment line split on whitespace; `number` is 1-based.
+struct TextLine {
+  int number = 0;
+  std::vector<std::string_view> fields{};
+};
 
 // The lines of `text` that hold something other than a '#' comment. The fields are views into
 // `text`, which must outlive them.
@@ -39,17 +77,8 @@ inline std::vector<TextLine> SplitLines(const std::string& text) {
   for (int number = 1; begin < text.size(); ++number) {
     std::size_t end = text.find('\n', begin);
     if (end == std::string::npos) end = text.size();
-    const std::string_view line(text.data() + begin, end - begin);
+    TextLine parsed{number, SplitWords(std::string_view(text.data() + begin, end - begin))};
     begin = end + 1;
-    TextLine parsed{number, {}};
-    std::size_t i = 0;
-    while (i < line.size()) {
-      while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
-      std::size_t j = i;
-      while (j < line.size() && !std::isspace(static_cast<unsigned char>(line[j]))) ++j;
-      if (j > i) parsed.fields.push_back(line.substr(i, j - i));
-      i = j;
-    }
     if (parsed.fields.empty() || parsed.fields[0].front() == '#') continue;
     lines.push_back(std::move(parsed));
   }
@@ -60,12 +89,19 @@ inline std::vector<TextLine> SplitLines(const std::string& text) {
 // and line.
 template <typename T>
 T ParseNumber(std::string_view field, const std::filesystem::path& path, int line) {
-  T value{};
-  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
-  bool ok = ec == std::errc() && end == field.data() + field.size();
-  if constexpr (std::is_floating_point_v<T>) ok = ok && std::isfinite(value);
+  const std::optional<T> value = ParseNumber<T>(field);
+  bool ok = value.has_value();
+  if constexpr (std::is_floating_point_v<T>) ok = ok && std::isfinite(*value);
   FACET_CHECK(ok, "'{}' line {}: \"{}\" is not a valid number", path.string(), line, field);
-  return value;
+  return *value;
+}
+
+// The file's extension in ASCII lower case, with its dot (".jpg" for "IMG.JPG"; "" for none).
+inline std::string LowercaseExtension(const std::filesystem::path& path) {
+  std::string extension = path.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return extension;
 }
 
 }  // namespace facet::datasets::detail

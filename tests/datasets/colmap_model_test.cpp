@@ -1,5 +1,7 @@
 #include "datasets/colmap_model.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -238,6 +240,36 @@ TEST(ColmapModel, TextNamesMayContainSpaces) {
   WriteColmapModelText(dir.path(), scene);
   EXPECT_EQ(ReadColmapModelText(dir.path()).images.at(ImageId(2)).name,
             "holiday photos/IMG 0001.jpg");
+}
+
+// The three files are replaced together: when one cannot be written, the previous model stays
+// whole, and no temporary files are left behind.
+TEST(ColmapModel, FailedWriteLeavesThePreviousModelIntact) {
+  for (const bool text : {false, true}) {
+    SCOPED_TRACE(text ? "text" : "binary");
+    TempDir dir;
+    const Scene before = RandomScene(3), after = RandomScene(4);
+    auto write = [&](const Scene& scene) {
+      text ? WriteColmapModelText(dir.path(), scene) : WriteColmapModelBinary(dir.path(), scene);
+    };
+    write(before);
+    const std::string last = text ? "points3D.txt" : "points3D.bin";
+    // The last file's temporary cannot be created: a non-empty folder holds its name.
+    fs::create_directories(dir / (last + ".tmp") / "blocker");
+    EXPECT_THROW(write(after), Error);
+    ExpectScenesIdentical(before, ReadColmapModel(dir.path()));
+    for (const char* name : {"cameras", "images"}) {
+      EXPECT_FALSE(fs::exists(dir / (name + std::string(text ? ".txt.tmp" : ".bin.tmp"))));
+    }
+    fs::remove_all(dir / (last + ".tmp"));
+    write(after);
+    ExpectScenesIdentical(after, ReadColmapModel(dir.path()));
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir.path())) {
+      names.push_back(entry.path().filename().string());
+    }
+    EXPECT_EQ(names.size(), 3u) << fmt::format("{}", fmt::join(names, ", "));  // no .tmp
+  }
 }
 
 TEST(ColmapModel, WriterCreatesMissingFolders) {

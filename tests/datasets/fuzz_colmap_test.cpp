@@ -48,14 +48,14 @@ void FuzzModel(const fs::path& folder, const std::vector<std::string>& files,
 }
 
 TEST(ColmapModelFuzz, CorruptBinaryFilesAreRefusedCleanly) {
-  facet::testing::CapAddressSpace(8ull << 30);
+  facet::testing::CapAddressSpace();
   facet::testing::TempDir dir(facet::testing::TempDir::kPreferMemory);
   WriteColmapModelBinary(dir.path(), FuzzScene());
   FuzzModel(dir.path(), {"cameras.bin", "images.bin", "points3D.bin"}, &ReadColmapModelBinary, 100);
 }
 
 TEST(ColmapModelFuzz, CorruptTextFilesAreRefusedCleanly) {
-  facet::testing::CapAddressSpace(8ull << 30);
+  facet::testing::CapAddressSpace();
   facet::testing::TempDir dir(facet::testing::TempDir::kPreferMemory);
   WriteColmapModelText(dir.path(), FuzzScene());
   FuzzModel(dir.path(), {"cameras.txt", "images.txt", "points3D.txt"}, &ReadColmapModelText, 200);

@@ -1,6 +1,6 @@
-// Randomised corruption of PLY files (a binary little-endian mesh, an ASCII mesh with a polygon, a
-// 3DGS scene): every mutated file must read or throw facet::Error, quickly and within the memory
-// cap. Run under the asan preset for memory errors.
+// Randomised corruption of PLY files (binary little- and big-endian meshes, an ASCII mesh with a
+// polygon, a 3DGS scene): every mutated file must read or throw facet::Error, quickly and within
+// the memory cap. Run under the asan preset for memory errors.
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -41,7 +41,7 @@ geometry::TriangleMesh FuzzMesh() {
 }
 
 TEST(PlyFuzz, BinaryMeshCorruptionIsHandled) {
-  testing::CapAddressSpace(8ull << 30);
+  testing::CapAddressSpace();
   testing::TempDir dir(testing::TempDir::kPreferMemory);
   const std::filesystem::path scratch = dir / "mutated.ply";
   WriteMeshPly(dir / "mesh.ply", FuzzMesh(), PlyFormat::kBinaryLittleEndian);
@@ -54,8 +54,25 @@ TEST(PlyFuzz, BinaryMeshCorruptionIsHandled) {
   Report("binary mesh PLY", stats);
 }
 
+TEST(PlyFuzz, BigEndianMeshCorruptionIsHandled) {
+  testing::CapAddressSpace();
+  testing::TempDir dir(testing::TempDir::kPreferMemory);
+  const std::filesystem::path scratch = dir / "mutated.ply";
+  WriteMeshPly(dir / "mesh.ply", FuzzMesh(), PlyFormat::kBinaryBigEndian);
+  ASSERT_EQ(ReadPlyHeader(dir / "mesh.ply").format, PlyFormat::kBinaryBigEndian);
+  const auto stats = testing::ExpectCorruptionIsHandled(
+      testing::ReadBytes(dir / "mesh.ply"), scratch, kMutations, 4,
+      [](const std::filesystem::path& path) {
+        const geometry::TriangleMesh mesh = ReadMeshPly(path);
+        EXPECT_NO_THROW(mesh.Check());
+        const geometry::PointCloud cloud = ReadPointCloudPly(path);
+        EXPECT_NO_THROW(cloud.Check());
+      });
+  Report("big-endian mesh PLY", stats);
+}
+
 TEST(PlyFuzz, AsciiMeshCorruptionIsHandled) {
-  testing::CapAddressSpace(8ull << 30);
+  testing::CapAddressSpace();
   testing::TempDir dir(testing::TempDir::kPreferMemory);
   const std::filesystem::path scratch = dir / "mutated.ply";
   WriteMeshPly(dir / "mesh.ply", FuzzMesh(), PlyFormat::kAscii);
@@ -80,7 +97,7 @@ TEST(PlyFuzz, AsciiMeshCorruptionIsHandled) {
 }
 
 TEST(PlyFuzz, GaussianPlyCorruptionIsHandled) {
-  testing::CapAddressSpace(8ull << 30);
+  testing::CapAddressSpace();
   testing::TempDir dir(testing::TempDir::kPreferMemory);
   const std::filesystem::path scratch = dir / "mutated.ply";
   WriteGaussianPly(dir / "splats.ply", testing::SampleSplats(12, 3, false));

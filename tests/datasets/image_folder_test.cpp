@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #include "common/corruption.h"
@@ -15,96 +16,15 @@
 #include "core/file_io.h"
 #include "core/image_io.h"
 #include "datasets/exif.h"
+#include "exif_test_util.h"
 
 namespace facet::datasets {
 namespace {
 
 namespace fs = std::filesystem;
+using facet::testing::ExifBuilder;
+using facet::testing::InsertApp1;
 using facet::testing::TempDir;
-
-// Builds a little-endian EXIF block ("Exif\0\0" + TIFF) with IFD0 and an Exif IFD.
-class ExifBuilder {
- public:
-  void Ifd0Short(std::uint16_t tag, std::uint16_t value) { ifd0_.push_back({tag, 3, value, {}}); }
-  void ExifShort(std::uint16_t tag, std::uint16_t value) { exif_.push_back({tag, 3, value, {}}); }
-  void ExifLong(std::uint16_t tag, std::uint32_t value) { exif_.push_back({tag, 4, value, {}}); }
-  void ExifRational(std::uint16_t tag, std::uint32_t num, std::uint32_t den) {
-    exif_.push_back({tag, 5, 0, {num, den}});
-  }
-  void Make(const std::string& text) { make_ = text; }
-
-  std::vector<std::uint8_t> Build() const {
-    // Layout: header (8) | IFD0 | Exif IFD | data area (rationals, strings).
-    const std::size_t n0 = ifd0_.size() + 1 + (make_.empty() ? 0 : 1);
-    const std::size_t ifd0_at = 8, exif_at = ifd0_at + 2 + 12 * n0 + 4;
-    std::size_t data_at = exif_at + 2 + 12 * exif_.size() + 4;
-    std::vector<std::uint8_t> t(8, 0);
-    t[0] = t[1] = 'I';
-    t[2] = 42;
-    t[4] = static_cast<std::uint8_t>(ifd0_at);
-    std::vector<std::uint8_t> data;
-    auto put16 = [&](std::uint16_t v) { t.push_back(v & 0xff), t.push_back(v >> 8); };
-    auto put32 = [&](std::uint32_t v) {
-      for (int i = 0; i < 4; ++i) t.push_back((v >> (8 * i)) & 0xff);
-    };
-    auto entry = [&](const Field& f) {
-      put16(f.tag);
-      put16(f.type);
-      if (f.type == 5) {
-        put32(1);
-        put32(static_cast<std::uint32_t>(data_at + data.size()));
-        for (std::uint32_t v : f.rational)
-          for (int i = 0; i < 4; ++i) data.push_back((v >> (8 * i)) & 0xff);
-      } else if (f.type == 2) {
-        put32(static_cast<std::uint32_t>(make_.size() + 1));
-        put32(static_cast<std::uint32_t>(data_at + data.size()));
-        data.insert(data.end(), make_.begin(), make_.end());
-        data.push_back(0);
-      } else {
-        put32(1);
-        put32(f.value);  // SHORT: low half in the first two bytes (little-endian)
-      }
-    };
-    put16(static_cast<std::uint16_t>(n0));
-    for (const Field& f : ifd0_) entry(f);
-    if (!make_.empty()) entry({0x010F, 2, 0, {}});
-    entry({0x8769, 4, static_cast<std::uint32_t>(exif_at), {}});
-    put32(0);
-    put16(static_cast<std::uint16_t>(exif_.size()));
-    for (const Field& f : exif_) entry(f);
-    put32(0);
-    t.insert(t.end(), data.begin(), data.end());
-    static constexpr std::uint8_t kExifId[6] = {'E', 'x', 'i', 'f', 0, 0};
-    std::vector<std::uint8_t> block(std::begin(kExifId), std::end(kExifId));
-    block.reserve(block.size() + t.size());  // (also keeps g++ 12's -Warray-bounds quiet)
-    block.insert(block.end(), t.begin(), t.end());
-    return block;
-  }
-
- private:
-  struct Field {
-    std::uint16_t tag, type;
-    std::uint32_t value;
-    std::array<std::uint32_t, 2> rational;
-  };
-  std::vector<Field> ifd0_, exif_;
-  std::string make_;
-};
-
-// Inserts an APP1 segment holding `exif` right after the JPEG's SOI marker.
-void InsertApp1(const fs::path& jpeg, const std::vector<std::uint8_t>& exif) {
-  std::vector<std::uint8_t> bytes = ReadFile(jpeg);
-  const std::size_t length = exif.size() + 2;
-  std::vector<std::uint8_t> segment;
-  segment.reserve(4 + exif.size());
-  segment.push_back(0xFF);
-  segment.push_back(0xE1);
-  segment.push_back(static_cast<std::uint8_t>(length >> 8));
-  segment.push_back(static_cast<std::uint8_t>(length & 0xff));
-  segment.insert(segment.end(), exif.begin(), exif.end());
-  bytes.insert(bytes.begin() + 2, segment.begin(), segment.end());
-  WriteFileAtomically(jpeg, std::span<const std::uint8_t>(bytes));
-}
 
 // A 40x20 RGB image: left half red, right half blue, with a green top-left 10x10 block, so that
 // every rotation and flip is distinguishable.
@@ -148,7 +68,7 @@ TEST(ImageFolder, ListsImagesSortedWithCaseInsensitiveExtensions) {
     EXPECT_EQ(e.width, 8);
     EXPECT_EQ(e.height, 6);
     EXPECT_EQ(e.orientation, 1);
-    EXPECT_FALSE(e.focal_from_exif());
+    EXPECT_FALSE(e.FocalFromExif());
     EXPECT_DOUBLE_EQ(e.focal_px, 1.2 * 8);  // COLMAP's default prior
   }
   const ImageFolder deep = ScanImageFolder(dir.path(), {.recursive = true});
@@ -333,6 +253,28 @@ TEST(ImageHeader, CorruptJpegHeadersAreRejectedCleanly) {
   EXPECT_GT(stats.accepted, 0);
 }
 
+TEST(ImageHeader, ExifReadsTheSameTagsInEitherByteOrder) {
+  for (const bool big_endian : {false, true}) {
+    ExifBuilder exif(big_endian);
+    exif.Make("Kodak");
+    exif.Model("Z6");  // stored inline (3 bytes with its NUL)
+    exif.Ifd0Short(0x0112, 8);
+    exif.ExifRational(0x920A, 63, 10);
+    exif.ExifShort(0xA405, 35);
+    exif.ExifShort(0xA210, 4);
+    exif.ExifLong(0xA002, 2832);
+    const std::optional<ExifInfo> info = ParseExifTiff(exif.BuildTiff());
+    ASSERT_TRUE(info.has_value()) << big_endian;
+    EXPECT_EQ(info->make, "Kodak");
+    EXPECT_EQ(info->model, "Z6");
+    EXPECT_EQ(info->orientation, 8);
+    EXPECT_EQ(info->focal_length_mm, 6.3);
+    EXPECT_EQ(info->focal_length_35mm, 35.0);
+    EXPECT_EQ(info->focal_plane_unit_mm, 1.0);
+    EXPECT_EQ(info->pixel_x_dimension, 2832);
+  }
+}
+
 TEST(ImageFolder, SceauxCastleExifFocal) {
   const fs::path folder = FACET_SOURCE_DIR "/../shared/data/sceaux-castle/images";
   if (!fs::exists(folder)) GTEST_SKIP() << "shared data not found: " << folder;
@@ -341,7 +283,7 @@ TEST(ImageFolder, SceauxCastleExifFocal) {
   for (const ImageFolderEntry& e : images.entries) {
     EXPECT_EQ(std::max(e.width, e.height), 2832);
     EXPECT_EQ(std::min(e.width, e.height), 2128);
-    EXPECT_TRUE(e.focal_from_exif()) << e.name;
+    EXPECT_TRUE(e.FocalFromExif()) << e.name;
     // K.txt: f = 2905.88 px; EXIF says 35 mm equivalent (an integer). The 35 mm equivalent is
     // defined by the diagonal (43.27 mm): for a 4:3 sensor the width-based f35/36 rule reads
     // 34.6/36 = 4% low, plus up to 0.5/35 = 1.4% from the tag's rounding: at most 5.4% low.

@@ -172,11 +172,13 @@ TEST(PcdCorruption, HeadersAndCountsThatDoNotFitAreRefused) {
   EXPECT_NE(PcdError(dir, fields + "POINTS 1000000\nDATA ascii\n1 2 3\n")
                 .find("POINTS 1000000 is more than"),
             std::string::npos);
-  EXPECT_NE(PcdError(dir, fields + "POINTS 2\nDATA ascii\n1 2 3\n1 2\n")
+  // (Padded with blanks, so that the bytes could hold the points and the lines are read.)
+  EXPECT_NE(PcdError(dir, fields + "POINTS 2\nDATA ascii\n1 2 3\n1 2      \n")
                 .find("line 7: 2 values, but the fields need 3"),
             std::string::npos);
-  EXPECT_NE(PcdError(dir, fields + "POINTS 2\nDATA ascii\n1 2 3\n").find("ends after 1 of 2"),
-            std::string::npos);
+  EXPECT_NE(
+      PcdError(dir, fields + "POINTS 2\nDATA ascii\n1 2 3\n\n\n\n\n\n\n").find("ends after 1 of 2"),
+      std::string::npos);
 }
 
 TEST(PcdCorruption, CompressedSizesThatLieAreRefused) {
@@ -195,6 +197,32 @@ TEST(PcdCorruption, CompressedSizesThatLieAreRefused) {
   EXPECT_NE(PcdError(dir, with_sizes(2, 24, "\xe0\x01")).find("LZF data at byte offset"),
             std::string::npos);
   EXPECT_NE(PcdError(dir, header + "abc").find("lacks its 8-byte size prefix"), std::string::npos);
+}
+
+// binary_compressed data inflate to at most 88x their size (LZF's limit) and 1 GiB in all.
+TEST(PcdCorruption, CompressedDataBeyondOneGibibyteAreRefused) {
+  TempDir dir;
+  // 3-byte points (int8 x y z): 357,913,942 of them inflate to 1 GiB + 2 bytes.
+  constexpr std::uint64_t kPoints = (std::uint64_t{1} << 30) / 3 + 1;
+  constexpr std::uint32_t kInflated = static_cast<std::uint32_t>(3 * kPoints);
+  constexpr std::uint32_t kCompressed = kInflated / 88 + 1;  // within the ratio: only the cap bites
+  const std::uint32_t sizes[2] = {kCompressed, kInflated};
+  const std::string text = "FIELDS x y z\nSIZE 1 1 1\nTYPE I I I\nPOINTS " +
+                           std::to_string(kPoints) + "\nDATA binary_compressed\n" +
+                           std::string(reinterpret_cast<const char*>(sizes), 8) +
+                           std::string(kCompressed, '\0');
+  const std::string message = PcdError(dir, text);
+  EXPECT_NE(message.find("more than facet inflates"), std::string::npos) << message;
+}
+
+TEST(PcdCorruption, AsciiPointsNeedTwoBytesPerValue) {
+  TempDir dir;
+  const std::string header =
+      "FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nCOUNT 1 1 2\nPOINTS 2\n"
+      "DATA ascii\n";
+  // Two points of 4 values need at least 15 bytes: 14 cannot hold them, whatever they say.
+  EXPECT_NE(PcdError(dir, header + "1 2 3 4\n1 2 3\n").find("POINTS 2 is more than the 14 bytes"),
+            std::string::npos);
 }
 
 TEST(PcdRealData, IcpFragmentsHaveTheirKnownCounts) {

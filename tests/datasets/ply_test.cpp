@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "common/temp_dir.h"
 #include "datasets/detail/ply_parser.h"
@@ -171,7 +174,7 @@ std::string FileWithExtras(PlyFormat format) {
   for (int k : {2, 1, 0}) out.Put(PlyType::kUint16, k);
   out.Put(PlyType::kUint8, 0);
   out.EndRow();
-  return out.bytes();
+  return out.Bytes();
 }
 
 TEST(Ply, UnknownElementsAndPropertiesAreSkipped) {
@@ -227,12 +230,12 @@ TEST(Ply, EveryScalarTypeDecodesExactlyInEveryEncoding) {
       for (int t = 0; t < 8; ++t) out.Put(kTypes[t], row[t]);
       out.EndRow();
     }
-    WriteBytes(dir / "types.ply", out.bytes());
+    WriteBytes(dir / "types.ply", out.Bytes());
     const std::vector<std::uint8_t> bytes = testing::ReadBytes(dir / "types.ply");
     const PlyHeader parsed = detail::ParsePlyHeader(bytes, "types.ply");
     int rows = 0;
     detail::ReadPlyData(bytes, parsed, "types.ply", {[&](const detail::PlyRow& row) {
-                          const double* expected = row.index() == 0 ? low : high;
+                          const double* expected = row.Index() == 0 ? low : high;
                           for (int t = 0; t < 8; ++t) EXPECT_EQ(row.Scalar(t), expected[t]) << t;
                           ++rows;
                         }});
@@ -261,6 +264,45 @@ TEST(PlyCorruption, ElementCountLargerThanTheFileIsRefused) {
                          std::string(24, '\0'));
   EXPECT_NE(message.find("element 'vertex' (line 3) declares 1000000 rows"), std::string::npos)
       << message;
+}
+
+// ReadPlyHeader reads only the header's bytes (64 KiB, doubling), with the readers' own parser.
+TEST(PlyHeader, ReadingOnlyTheHeaderGivesWhatTheWholeFileParserGives) {
+  TempDir dir;
+  const std::string elements =
+      "element vertex 2\nproperty float x\nproperty float y\nproperty float z\n"
+      "element face 1\nproperty list uchar int vertex_indices\n";
+  const std::string data = "0 0 0\n1 0 0\n3 0 1 1\n";
+  // Headers ending just before, at and after the first and second chunk boundaries.
+  for (const std::size_t padding : {0ul, 65400ul, 65480ul, 65536ul, 131000ul, 200000ul}) {
+    std::string header = "ply\nformat ascii 1.0\n";
+    while (header.size() < padding) header += "comment padding\n";
+    header += elements + "end_header\n";
+    SCOPED_TRACE(header.size());
+    WriteBytes(dir / "long.ply", header + data);
+    const PlyHeader from_prefix = ReadPlyHeader(dir / "long.ply");
+    const std::vector<std::uint8_t> bytes = testing::ReadBytes(dir / "long.ply");
+    const PlyHeader whole = detail::ParsePlyHeader(bytes, "long.ply");
+    EXPECT_EQ(from_prefix.data_offset, header.size());
+    EXPECT_EQ(from_prefix.data_offset, whole.data_offset);
+    EXPECT_EQ(from_prefix.comments.size(), whole.comments.size());
+    ASSERT_EQ(from_prefix.elements.size(), 2u);
+    EXPECT_EQ(from_prefix.elements[1].count, 1u);
+    EXPECT_EQ(ReadMeshPly(dir / "long.ply").triangles.size(), 1u);
+  }
+  // A prefix that ends inside the header asks for more; counts are checked against the file size.
+  const std::string header = "ply\nformat ascii 1.0\n" + elements + "end_header\n";
+  const std::span<const std::uint8_t> all(reinterpret_cast<const std::uint8_t*>(header.data()),
+                                          header.size());
+  EXPECT_FALSE(detail::ParsePlyHeaderPrefix(all.first(30), 1000, "f.ply").has_value());
+  EXPECT_FALSE(detail::ParsePlyHeaderPrefix(all.first(all.size() - 1), 1000, "f.ply").has_value());
+  EXPECT_TRUE(detail::ParsePlyHeaderPrefix(all, all.size() + 30, "f.ply").has_value());
+  // Two vertices of 3 values and a face of at least 1 are 7 values, at least 13 bytes: 30 bytes
+  // after the header hold them, 3 do not.
+  EXPECT_THROW(detail::ParsePlyHeaderPrefix(all, all.size() + 3, "f.ply"), Error);
+  WriteBytes(dir / "short.ply", header + "0 0\n");
+  EXPECT_NE(ErrorMessage([&] { ReadPlyHeader(dir / "short.ply"); }).find("declares 2 rows"),
+            std::string::npos);
 }
 
 TEST(PlyCorruption, NegativeCountIsRefused) {

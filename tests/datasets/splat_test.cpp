@@ -124,7 +124,7 @@ TEST(GaussianPly, ReadsAnyOrderAnyTypeAndExtraProperties) {
     }
     out.EndRow();
   }
-  WriteBytes(dir / "shuffled.ply", out.bytes());
+  WriteBytes(dir / "shuffled.ply", out.Bytes());
   const GaussianSplats read = ReadGaussianPly(dir / "shuffled.ply");
   ASSERT_EQ(read.size(), 3u);
   EXPECT_EQ(read.sh_degree, 1);
