@@ -32,6 +32,14 @@ void SyncPath(const fs::path& path, bool directory) {
 
 }  // namespace
 
+std::string LowercaseExtension(const fs::path& path) {
+  std::string ext = path.extension().string();
+  for (char& c : ext) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return ext;
+}
+
 std::vector<std::uint8_t> ReadFile(const fs::path& path, std::uint64_t max_bytes) {
   std::error_code ec;
   const auto status = fs::status(path, ec);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <iosfwd>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +20,9 @@ namespace facet {
 // Refuses files larger than `max_bytes` (guards against reading a device or a huge wrong file).
 std::vector<std::uint8_t> ReadFile(const std::filesystem::path& path,
                                    std::uint64_t max_bytes = std::uint64_t{1} << 34);
+
+// The file name's extension in ASCII lower case, with its dot (".jpg"); empty when there is none.
+std::string LowercaseExtension(const std::filesystem::path& path);
 
 // Writes `bytes` to `path` atomically (see above). Creates no folders: the parent must exist.
 void WriteFileAtomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);

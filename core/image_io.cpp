@@ -71,13 +71,6 @@ cv::Mat ToRgbChannels(const cv::Mat& bgr, int want) {
   }
 }
 
-std::string LowerExtension(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext;
-}
-
 }  // namespace
 
 void ImageReadOptions::Check() const {
@@ -141,7 +134,7 @@ template <PixelType T>
 void WriteImage(const fs::path& path, ImageView<const T> image, const ImageWriteOptions& options) {
   options.Check();
   FACET_CHECK(!image.empty(), "cannot write '{}': the image is empty", path.string());
-  const std::string ext = LowerExtension(path);
+  const std::string ext = LowercaseExtension(path);
   const bool jpeg = ext == ".jpg" || ext == ".jpeg";
   FACET_CHECK(jpeg || ext == ".png", "cannot write '{}': use a .png, .jpg or .jpeg name",
               path.string());

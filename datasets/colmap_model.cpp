@@ -32,7 +32,7 @@ constexpr std::string_view kSupportedModels =
 
 std::string UnsupportedMessage(const std::string& what) {
   return fmt::format(
-      "{} is not implemented by facet (it reads {}); undistort the images with `colmap "
+      "{} is not supported by facet (it reads {}); undistort the images with `colmap "
       "image_undistorter` (which writes a PINHOLE model) or reconstruct with a supported model",
       what, kSupportedModels);
 }

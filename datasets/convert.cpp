@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/file_io.h"
 #include "datasets/colmap_model.h"
 #include "datasets/detail/srgb.h"
 #include "datasets/detail/text_parse.h"
@@ -89,7 +90,7 @@ std::optional<Target> TargetFromName(std::string_view to) {
 }
 
 std::optional<Target> TargetFromPath(const fs::path& output) {
-  const std::string extension = detail::LowercaseExtension(output);
+  const std::string extension = LowercaseExtension(output);
   if (extension == ".json") return Target::kTransforms;
   if (extension == ".ply") return Target::kPly;
   if (extension == ".splat") return Target::kSplat;
@@ -276,7 +277,7 @@ std::optional<DataFormat> DetectInputFormat(const fs::path& input) {
                 input.string());
     return *model == ColmapFormat::kBinary ? DF::kColmapBinary : DF::kColmapText;
   }
-  const std::string extension = detail::LowercaseExtension(input);
+  const std::string extension = LowercaseExtension(input);
   const std::string stem = input.stem().string();
   if ((extension == ".bin" || extension == ".txt") &&
       (stem == "cameras" || stem == "images" || stem == "points3D")) {

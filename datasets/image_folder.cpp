@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/file_io.h"
 #include "core/image_io.h"
 #include "datasets/detail/text_parse.h"
 
@@ -16,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 bool IsImageFile(const fs::path& path) {
-  const std::string ext = detail::LowercaseExtension(path);
+  const std::string ext = LowercaseExtension(path);
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 

@@ -132,9 +132,7 @@ std::vector<fs::path> SortedImages(const fs::path& folder) {
   std::vector<fs::path> files;
   try {
     for (const auto& entry : fs::directory_iterator(folder)) {
-      std::string ext = entry.path().extension().string();
-      std::transform(ext.begin(), ext.end(), ext.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      const std::string ext = LowercaseExtension(entry.path());
       if (entry.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) {
         files.push_back(entry.path());
       }

@@ -19,7 +19,7 @@ inline constexpr const char* kCamerasTxt = "cameras.txt";
 inline constexpr const char* kImagesTxt = "images.txt";
 inline constexpr const char* kPoints3DTxt = "points3D.txt";
 
-// "camera model 7 (FOV) is not implemented by facet; ..." with what to do about it. `model` is
+// "camera model 7 (FOV) is not supported by facet; ..." with what to do about it. `model` is
 // COLMAP's numeric id or name, whichever the file holds.
 std::string UnsupportedCameraModelMessage(int model_id);
 std::string UnsupportedCameraModelMessage(const std::string& model_name);

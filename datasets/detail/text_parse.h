@@ -96,12 +96,4 @@ T ParseNumber(std::string_view field, const std::filesystem::path& path, int lin
   return *value;
 }
 
-// The file's extension in ASCII lower case, with its dot (".jpg" for "IMG.JPG"; "" for none).
-inline std::string LowercaseExtension(const std::filesystem::path& path) {
-  std::string extension = path.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return extension;
-}
-
 }  // namespace facet::datasets::detail

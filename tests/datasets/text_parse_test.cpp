@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/file_io.h"
+
 namespace facet::datasets::detail {
 namespace {
 
@@ -70,7 +72,7 @@ TEST(TextParse, ParseNumberKeepsNonFiniteFloatsForTheCallerToJudge) {
   }
 }
 
-TEST(TextParse, LowercaseExtensionIgnoresCaseAndKeepsTheDot) {
+TEST(FileIo, LowercaseExtensionIgnoresCaseAndKeepsTheDot) {
   EXPECT_EQ(LowercaseExtension("photos/IMG_01.JPG"), ".jpg");
   EXPECT_EQ(LowercaseExtension("a.b/scene.Ply"), ".ply");
   EXPECT_EQ(LowercaseExtension("sparse/0"), "");
