@@ -87,7 +87,7 @@ inline constexpr double kOpenCvToFacetPixelOffset = 0.5;
 // `opencv_dist_coeffs` are OpenCV's distCoeffs in its order, k1 k2 p1 p2 [k3 [k4 k5 k6]]: none
 // gives PINHOLE, 4 give OPENCV, 5 or 8 give FULL_OPENCV (k4-k6 zero when absent; facet's
 // FULL_OPENCV order is OpenCV's). Throws facet::Error for other counts (OpenCV's 12- and
-// 14-coefficient thin-prism and tilt models are not implemented) or when Camera::Check fails.
+// 14-coefficient thin-prism and tilt models have no facet equivalent) or when Camera::Check fails.
 Camera CameraFromOpenCvIntrinsics(double fx, double fy, double cx, double cy, int width, int height,
                                   const std::vector<double>& opencv_dist_coeffs = {});
 

@@ -24,6 +24,8 @@ if [[ -z "$preset" ]]; then
   fi
 fi
 jobs="$(nproc)"
+# ccache hits across clones in other folders (CI builds a fresh clone): hash paths relative to here.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 
 echo "test.sh: configuring with preset '$preset'"
 cmake --preset "$preset" >/dev/null
