@@ -43,7 +43,8 @@ void RunSynth(const SynthArgs& args) {
                options.width, options.height, options.seed, args.output.string());
   datasets::synthetic::WriteSyntheticDataset(options, args.output);
   spdlog::info("synth: done in {:.1f} s: images/, transforms.json, ground_truth/{}",
-               timer.ElapsedSeconds(), options.rgbd ? ", depth/, TUM index files and cameras.txt" : "");
+               timer.ElapsedSeconds(),
+               options.rgbd ? ", depth/, TUM index files and cameras.txt" : "");
 }
 
 }  // namespace
@@ -52,6 +53,12 @@ Subcommand RegisterSynth(CLI::App& app) {
   auto args = std::make_shared<SynthArgs>();
   CLI::App* sub = app.add_subcommand(
       "synth", "Render the built-in synthetic scene: photos, ground-truth cameras and mesh");
+  sub->footer(
+      "Writes images/*.png, transforms.json, ground_truth/sparse/ (the exact cameras as a COLMAP "
+      "text model) and ground_truth/mesh.ply (the object's closed mesh); with --rgbd also depth/ "
+      "(16-bit, 5000 per metre), rgb.txt, depth.txt, groundtruth.txt and cameras.txt (a TUM "
+      "sequence). The same options and seed give the same files.\nExample: facet synth -o "
+      "synthetic/ --views 40 --size 640x480");
   sub->add_option("-o,--output", args->output, "Output folder")->required();
   sub->add_option("--views", args->options.num_views, "Number of views")->capture_default_str();
   sub->add_option("--size", args->size, "Image size WIDTHxHEIGHT")->capture_default_str();
