@@ -59,11 +59,7 @@ PcdHeader ParseHeader(std::span<const std::uint8_t> bytes, const std::string& fi
                 "cannot read PCD '{}': the header has no DATA line (after line {}); the file is "
                 "truncated or not a PCD file",
                 file, line_number);
-    std::size_t newline = text.find('\n', pos);
-    if (newline == std::string_view::npos) newline = text.size();
-    std::string_view line = text.substr(pos, newline - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    pos = std::min(newline + 1, text.size());
+    const std::string_view line = detail::NextLine(text, pos);
     ++line_number;
     const std::vector<std::string_view> words = SplitWords(line);
     if (words.empty() || words[0].front() == '#') continue;
@@ -333,11 +329,7 @@ void ReadAsciiPoints(std::string_view text, const PcdHeader& header, const Layou
         pos < text.size(),
         "cannot read PCD '{}': the file ends after {} of {} points (line {}); it is truncated",
         file, read, header.points, line_number);
-    std::size_t newline = text.find('\n', pos);
-    if (newline == std::string_view::npos) newline = text.size();
-    std::string_view line = text.substr(pos, newline - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    pos = std::min(newline + 1, text.size());
+    const std::string_view line = detail::NextLine(text, pos);
     ++line_number;
     const std::vector<std::string_view> tokens = SplitWords(line);
     if (tokens.empty()) continue;

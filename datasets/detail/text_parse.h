@@ -71,6 +71,16 @@ struct TextLine {
 
 // The lines of `text` that hold something other than a '#' comment. The fields are views into
 // `text`, which must outlive them.
+// The line of `text` starting at `pos` without its "\n" or "\r\n"; advances `pos` past it.
+inline std::string_view NextLine(std::string_view text, std::size_t& pos) {
+  std::size_t newline = text.find('\n', pos);
+  if (newline == std::string_view::npos) newline = text.size();
+  std::string_view line = text.substr(pos, newline - pos);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  pos = std::min(newline + 1, text.size());
+  return line;
+}
+
 inline std::vector<TextLine> SplitLines(const std::string& text) {
   std::vector<TextLine> lines;
   std::size_t begin = 0;
