@@ -31,6 +31,16 @@ float GaussianFromHash(std::uint32_t seed, std::uint32_t index) {
   return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
 }
 
+// Normalised coordinates of pixel (x, y); the renderer needs every pixel to have a ray.
+Eigen::Vector2d UnprojectOrThrow(const geometry::Camera& camera, double x, double y) {
+  const auto uv = camera.CamFromImg(Eigen::Vector2d(x, y));
+  FACET_CHECK(uv.has_value(),
+              "the synthetic camera's distortion is not invertible at pixel ({}, {}); use a "
+              "smaller distortion",
+              x, y);
+  return *uv;
+}
+
 }  // namespace
 
 void RenderOptions::Check() const {
@@ -51,15 +61,11 @@ Renderer::Renderer(const geometry::TriangleMesh& object, const geometry::Camera&
   // The canvas must cover every ray the output camera sees: unproject its border.
   double umin = 1e300, umax = -1e300, vmin = 1e300, vmax = -1e300;
   auto cover = [&](double x, double y) {
-    const auto uv = camera_.CamFromImg(Eigen::Vector2d(x, y));
-    FACET_CHECK(uv.has_value(),
-                "the synthetic camera's distortion is not invertible at pixel ({}, {}); use a "
-                "smaller distortion",
-                x, y);
-    umin = std::min(umin, uv->x());
-    umax = std::max(umax, uv->x());
-    vmin = std::min(vmin, uv->y());
-    vmax = std::max(vmax, uv->y());
+    const Eigen::Vector2d uv = UnprojectOrThrow(camera_, x, y);
+    umin = std::min(umin, uv.x());
+    umax = std::max(umax, uv.x());
+    vmin = std::min(vmin, uv.y());
+    vmax = std::max(vmax, uv.y());
   };
   for (int x = 0; x <= width; ++x) {
     cover(x, 0.0);
@@ -83,12 +89,7 @@ Renderer::Renderer(const geometry::TriangleMesh& object, const geometry::Camera&
     for (int x = 0; x < width; ++x) {
       const std::size_t pixel = std::size_t(y) * width + x;
       auto to_canvas = [&](double px, double py) {
-        const auto unprojected = camera_.CamFromImg(Eigen::Vector2d(px, py));
-        FACET_CHECK(unprojected.has_value(),
-                    "the synthetic camera's distortion is not invertible at pixel ({}, {}); use a "
-                    "smaller distortion",
-                    px, py);
-        const Eigen::Vector2d& uv = *unprojected;
+        const Eigen::Vector2d uv = UnprojectOrThrow(camera_, px, py);
         return Eigen::Vector2f(static_cast<float>(canvas_.fx * uv.x() + canvas_.cx),
                                static_cast<float>(canvas_.fy * uv.y() + canvas_.cy));
       };

@@ -50,7 +50,7 @@ bool Contains(const std::string& text, const std::string& part) {
 }
 
 std::string FileText(const fs::path& path) {
-  const std::vector<std::uint8_t> bytes = testing::ReadBytes(path);
+  const std::vector<std::uint8_t> bytes = facet::ReadFile(path);
   return {bytes.begin(), bytes.end()};
 }
 
@@ -86,8 +86,7 @@ TEST(ConvertCommand, ColmapBinaryToTextToBinaryGivesIdenticalFiles) {
   const auto to_binary = Convert(dir / "txt" / "images.txt", dir / "bin2");
   ASSERT_EQ(to_binary.exit_code, 0) << to_binary.output;
   for (const char* file : {"cameras.bin", "images.bin", "points3D.bin"}) {
-    EXPECT_EQ(testing::ReadBytes(dir / "bin2" / file), testing::ReadBytes(dir / "bin" / file))
-        << file;
+    EXPECT_EQ(facet::ReadFile(dir / "bin2" / file), facet::ReadFile(dir / "bin" / file)) << file;
   }
   // --text and --to choose the encoding when the name does not.
   ASSERT_EQ(Convert(dir / "bin", dir / "txt2", "--text").exit_code, 0);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/file_io.h"
 #include "datasets/detail/srgb.h"
 #include "datasets/gaussian_splats.h"
 #include "geometry/point_cloud.h"
@@ -35,11 +36,6 @@ inline std::filesystem::path SharedData(const std::string& relative) {
 inline void WriteBytes(const std::filesystem::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-inline std::vector<std::uint8_t> ReadBytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // The facet::Error message `fn` throws; fails the test when it throws nothing or something else.

@@ -46,7 +46,7 @@ TEST(PlyFuzz, BinaryMeshCorruptionIsHandled) {
   const std::filesystem::path scratch = dir / "mutated.ply";
   WriteMeshPly(dir / "mesh.ply", FuzzMesh(), PlyFormat::kBinaryLittleEndian);
   const auto stats = testing::ExpectCorruptionIsHandled(
-      testing::ReadBytes(dir / "mesh.ply"), scratch, kMutations, 1,
+      facet::ReadFile(dir / "mesh.ply"), scratch, kMutations, 1,
       [](const std::filesystem::path& path) {
         const geometry::TriangleMesh mesh = ReadMeshPly(path);
         EXPECT_NO_THROW(mesh.Check());  // what reads must be consistent
@@ -61,7 +61,7 @@ TEST(PlyFuzz, BigEndianMeshCorruptionIsHandled) {
   WriteMeshPly(dir / "mesh.ply", FuzzMesh(), PlyFormat::kBinaryBigEndian);
   ASSERT_EQ(ReadPlyHeader(dir / "mesh.ply").format, PlyFormat::kBinaryBigEndian);
   const auto stats = testing::ExpectCorruptionIsHandled(
-      testing::ReadBytes(dir / "mesh.ply"), scratch, kMutations, 4,
+      facet::ReadFile(dir / "mesh.ply"), scratch, kMutations, 4,
       [](const std::filesystem::path& path) {
         const geometry::TriangleMesh mesh = ReadMeshPly(path);
         EXPECT_NO_THROW(mesh.Check());
@@ -76,7 +76,7 @@ TEST(PlyFuzz, AsciiMeshCorruptionIsHandled) {
   testing::TempDir dir(testing::TempDir::kPreferMemory);
   const std::filesystem::path scratch = dir / "mutated.ply";
   WriteMeshPly(dir / "mesh.ply", FuzzMesh(), PlyFormat::kAscii);
-  std::vector<std::uint8_t> bytes = testing::ReadBytes(dir / "mesh.ply");
+  std::vector<std::uint8_t> bytes = facet::ReadFile(dir / "mesh.ply");
   const std::string quad = "4 0 1 2 3\n";  // one more face: a quad, fan-triangulated
   const std::string text(bytes.begin(), bytes.end());
   std::string patched = text;
@@ -102,8 +102,8 @@ TEST(PlyFuzz, GaussianPlyCorruptionIsHandled) {
   const std::filesystem::path scratch = dir / "mutated.ply";
   WriteGaussianPly(dir / "splats.ply", testing::SampleSplats(12, 3, false));
   const auto stats =
-      testing::ExpectCorruptionIsHandled(testing::ReadBytes(dir / "splats.ply"), scratch,
-                                         kMutations, 3, [](const std::filesystem::path& path) {
+      testing::ExpectCorruptionIsHandled(facet::ReadFile(dir / "splats.ply"), scratch, kMutations,
+                                         3, [](const std::filesystem::path& path) {
                                            const GaussianSplats splats = ReadGaussianPly(path);
                                            EXPECT_NO_THROW(splats.Check());
                                          });

@@ -30,8 +30,8 @@ TEST(SplatFuzz, SplatCorruptionIsHandled) {
   const std::filesystem::path scratch = dir / "mutated.splat";
   WriteSplat(dir / "scene.splat", testing::SampleSplats(40, 0, false));
   const auto stats =
-      testing::ExpectCorruptionIsHandled(testing::ReadBytes(dir / "scene.splat"), scratch,
-                                         kMutations, 4, [](const std::filesystem::path& path) {
+      testing::ExpectCorruptionIsHandled(facet::ReadFile(dir / "scene.splat"), scratch, kMutations,
+                                         4, [](const std::filesystem::path& path) {
                                            const GaussianSplats splats = ReadSplat(path);
                                            EXPECT_NO_THROW(splats.Check());
                                          });
@@ -45,7 +45,7 @@ void FuzzPcd(PcdFormat format, std::uint32_t seed, const char* what) {
   const std::filesystem::path scratch = dir / "mutated.pcd";
   WritePcd(dir / "cloud.pcd", testing::SampleCloud(60, true, true), format);
   const auto stats =
-      testing::ExpectCorruptionIsHandled(testing::ReadBytes(dir / "cloud.pcd"), scratch, kMutations,
+      testing::ExpectCorruptionIsHandled(facet::ReadFile(dir / "cloud.pcd"), scratch, kMutations,
                                          seed, [](const std::filesystem::path& path) {
                                            const geometry::PointCloud cloud = ReadPcd(path);
                                            EXPECT_NO_THROW(cloud.Check());

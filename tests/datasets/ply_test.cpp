@@ -231,7 +231,7 @@ TEST(Ply, EveryScalarTypeDecodesExactlyInEveryEncoding) {
       out.EndRow();
     }
     WriteBytes(dir / "types.ply", out.Bytes());
-    const std::vector<std::uint8_t> bytes = testing::ReadBytes(dir / "types.ply");
+    const std::vector<std::uint8_t> bytes = facet::ReadFile(dir / "types.ply");
     const PlyHeader parsed = detail::ParsePlyHeader(bytes, "types.ply");
     int rows = 0;
     detail::ReadPlyData(bytes, parsed, "types.ply", {[&](const detail::PlyRow& row) {
@@ -281,7 +281,7 @@ TEST(PlyHeader, ReadingOnlyTheHeaderGivesWhatTheWholeFileParserGives) {
     SCOPED_TRACE(header.size());
     WriteBytes(dir / "long.ply", header + data);
     const PlyHeader from_prefix = ReadPlyHeader(dir / "long.ply");
-    const std::vector<std::uint8_t> bytes = testing::ReadBytes(dir / "long.ply");
+    const std::vector<std::uint8_t> bytes = facet::ReadFile(dir / "long.ply");
     const PlyHeader whole = detail::ParsePlyHeader(bytes, "long.ply");
     EXPECT_EQ(from_prefix.data_offset, header.size());
     EXPECT_EQ(from_prefix.data_offset, whole.data_offset);

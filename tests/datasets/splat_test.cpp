@@ -83,7 +83,7 @@ TEST(GaussianPly, WritesTheInriaLayoutWithChannelMajorShRest) {
   EXPECT_EQ(names[58], "rot_0");
   EXPECT_EQ(names[61], "rot_3");
   // f_rest_j of splat 1 holds channel j / 15, coefficient j % 15.
-  const std::vector<std::uint8_t> bytes = testing::ReadBytes(dir / "splats.ply");
+  const std::vector<std::uint8_t> bytes = facet::ReadFile(dir / "splats.ply");
   ASSERT_EQ(bytes.size(), header.data_offset + 2 * 62 * 4);
   for (int j = 0; j < 45; ++j) {
     float value = 0.0f;
@@ -182,7 +182,7 @@ TEST(Splat, EncodesRecordsAsConvertPy) {
   splats.opacities[0] = 0.0f;                      // sigmoid 0.5 -> 127
   splats.rotations[0] = {2.0f, 0.0f, 0.0f, 0.0f};  // normalised (1, 0, 0, 0): 256 -> 255, 128
   WriteSplat(dir / "one.splat", splats);
-  const std::vector<std::uint8_t> bytes = testing::ReadBytes(dir / "one.splat");
+  const std::vector<std::uint8_t> bytes = facet::ReadFile(dir / "one.splat");
   ASSERT_EQ(bytes.size(), 32u);
   float floats[6];
   std::memcpy(floats, bytes.data(), 24);
@@ -290,8 +290,8 @@ TEST(GaussianRealData, SplatFileHas22764SplatsAndReencodesItsBytes) {
   // Decoding at the centre of each colour/alpha code and re-encoding gives the same bytes.
   TempDir dir;
   WriteSplat(dir / "again.splat", splats, {.sort_by_importance = false});
-  const std::vector<std::uint8_t> original = testing::ReadBytes(path);
-  const std::vector<std::uint8_t> again = testing::ReadBytes(dir / "again.splat");
+  const std::vector<std::uint8_t> original = facet::ReadFile(path);
+  const std::vector<std::uint8_t> again = facet::ReadFile(dir / "again.splat");
   ASSERT_EQ(again.size(), original.size());
   int differing = 0;
   for (std::size_t i = 0; i < splats.size(); ++i) {
