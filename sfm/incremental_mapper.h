@@ -1,0 +1,79 @@
+// Incremental mapping (Snavely et al. 2006; Schönberger & Frahm, "Structure-from-Motion
+// Revisited", CVPR 2016): start from a well-conditioned image pair, then repeatedly register the
+// image that sees the most (and best spread) reconstructed points by absolute pose, triangulate
+// what it adds, and keep the model consistent with local and global bundle adjustment, track
+// completion and merging, and outlier filtering. Images that fail are retried after the next
+// global refinement. When the view graph falls apart into pieces, every piece large enough becomes
+// its own model.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "datasets/scene.h"
+#include "sfm/absolute_pose.h"
+#include "sfm/bundle_adjustment.h"
+#include "sfm/correspondence_graph.h"
+
+namespace facet::sfm {
+
+struct MapperOptions {
+  // Initial pair: verified inliers at least this many; >= 5.
+  int init_min_num_inliers = 100;
+  // Initial pair: median triangulation angle preferred above this (halved until a pair is found,
+  // down to tri_min_angle_deg); > 0.
+  double init_min_tri_angle_deg = 16.0;
+  // Initial pair: at least this many points must survive its triangulation; >= 5.
+  int init_min_num_points = 50;
+  // Registration: absolute pose RANSAC and refinement (max error 12 px, >= 30 inliers).
+  AbsolutePoseOptions abs_pose{};
+  // Registration attempts per image before it is given up until the next global refinement.
+  int max_reg_trials = 2;
+  // Triangulation: minimum angle between rays (degrees) and maximum reprojection error (pixels)
+  // for new points, track continuation and merging.
+  double tri_min_angle_deg = 1.5;
+  double tri_max_error_px = 4.0;
+  // Filtering after bundle adjustment: observations above this error are removed, and points
+  // whose largest triangulation angle is below `filter_min_tri_angle_deg`.
+  double filter_max_error_px = 4.0;
+  double filter_min_tri_angle_deg = 1.5;
+  // Local bundle adjustment: the new image and its most connected registered neighbours.
+  int local_ba_num_images = 6;
+  int local_ba_max_iterations = 25;
+  // Global bundle adjustment when the model has grown by these ratios since the last one.
+  double global_ba_images_ratio = 1.1;
+  double global_ba_points_ratio = 1.1;
+  int global_ba_max_iterations = 50;
+  // Rounds of (global BA, complete/merge, filter) in a global refinement; stops early when fewer
+  // than this fraction of observations change.
+  int global_refinements = 3;
+  double global_refinement_change = 0.0005;
+  // Intrinsics are refined in BA once their camera has this many registered images; >= 2.
+  int min_images_for_intrinsics = 3;
+  // Intrinsics refined in BA (focal and distortion by default; the principal point optionally,
+  // in the final global refinement only, where it is best constrained).
+  bool refine_focal_length = true;
+  bool refine_extra_params = true;
+  bool refine_principal_point = false;
+  // Bundle adjustment settings shared by local and global BA (loss, solver, threads).
+  BundleAdjustmentOptions ba{};
+  // Models with fewer registered images are dropped; >= 2.
+  int min_model_size = 3;
+  // Look for further models among the images no model holds.
+  bool multiple_models = true;
+  int max_num_models = 50;
+
+  void Check() const;
+};
+
+// Reconstructs from `skeleton` (cameras, and images with their keypoints in `points2d`; no
+// registered image, no 3D point). `image_ids[i]` is the scene image of the graph's image i.
+// Returns the models, largest first; every image is registered in at most one. `on_registered`
+// (optional) is called with the number of images registered so far, for progress reporting.
+std::vector<datasets::Scene> RunIncrementalMapper(
+    const datasets::Scene& skeleton, std::span<const datasets::ImageId> image_ids,
+    const CorrespondenceGraph& graph, const MapperOptions& options,
+    const std::function<void(std::size_t)>& on_registered = {});
+
+}  // namespace facet::sfm
