@@ -6,13 +6,13 @@ namespace facet::apps {
 
 Subcommand RegisterSynth(CLI::App& app);
 Subcommand RegisterConvert(CLI::App& app);
-Subcommand RegisterSfm(CLI::App& app);
+Subcommand RegisterUndistort(CLI::App& app);
 
 std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
   return {
       RegisterSynth(app),
       RegisterConvert(app),
-      RegisterSfm(app),
+      RegisterUndistort(app),
   };
 }
 

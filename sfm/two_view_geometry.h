@@ -7,11 +7,16 @@
 //   - planar or panoramic when H explains most of them (H inliers / E-or-F inliers >
 //     max_h_inlier_ratio): panoramic when the relative pose is (nearly) a pure rotation, planar
 //     otherwise; planar_or_panoramic when uncalibrated;
-//   - watermark when the inliers are an almost pure 2D translation with both ends within
-//     `watermark_border` of the image border (time stamps, logos);
+//   - watermark when the inliers are an almost pure 2D translation (within max_error_px) with
+//     both ends within `watermark_border` of the image border (time stamps, logos);
 //   - degenerate when fewer than min_num_inliers survive.
-// For calibrated (and planar/panoramic) pairs the relative pose comes from E (or H) with the
-// cheirality check, and the median triangulation angle of the inliers is measured.
+// Inliers are counted with COLMAP's residuals whatever USAC scored internally: Sampson distance for
+// E (normalised coordinates) and F, forward transfer error for H.
+// For calibrated pairs the relative pose comes from E with the cheirality check (cv::recoverPose),
+// polished by minimising the inliers' Sampson distances (Ceres); for planar and panoramic ones
+// from H refitted on the undistorted inliers and decomposed (cv::decomposeHomographyMat, the
+// solution with most points in front). The median triangulation angle of the inliers is measured.
+// Deterministic for a given seed and thread-safe (pairs may be verified in parallel).
 #pragma once
 
 #include <Eigen/Core>
@@ -47,7 +52,7 @@ struct TwoViewGeometryOptions {
   double max_panoramic_angle_deg = 1.0;  // median triangulation angle below this: panoramic
   bool detect_watermark = true;
   double watermark_min_inlier_ratio = 0.7;  // of the inliers explained by a 2D translation
-  double watermark_border = 0.1;            // fraction of the image size at each border
+  double watermark_border = 0.1;            // band at each border, fraction of width / height
   std::uint64_t seed = 0;                   // RANSAC sampling seed (deterministic results)
 
   void Check() const;
@@ -56,13 +61,16 @@ struct TwoViewGeometryOptions {
 struct TwoViewGeometry {
   TwoViewConfig config = TwoViewConfig::kUndefined;
   std::vector<FeatureMatch> inlier_matches{};  // the verified matches of the chosen model
-  Eigen::Matrix3d E = Eigen::Matrix3d::Zero();
-  Eigen::Matrix3d F = Eigen::Matrix3d::Zero();
-  Eigen::Matrix3d H = Eigen::Matrix3d::Zero();
-  // Relative pose (unit-length translation), valid for kCalibrated, kPlanar and kPanoramic.
+  // The robust estimates (zero when not found): x2ᵀ E x1 = 0 on normalised coordinates,
+  // x2ᵀ F x1 = 0 and x2 ~ H x1 on pixels. Named as in the literature and COLMAP.
+  Eigen::Matrix3d E = Eigen::Matrix3d::Zero();  // NOLINT(readability-identifier-naming)
+  Eigen::Matrix3d F = Eigen::Matrix3d::Zero();  // NOLINT(readability-identifier-naming)
+  Eigen::Matrix3d H = Eigen::Matrix3d::Zero();  // NOLINT(readability-identifier-naming)
+  // Relative pose, valid for kCalibrated, kPlanar and kPanoramic: unit-length translation, or zero
+  // for kPanoramic (a pure rotation, as COLMAP reports it).
   geometry::Rigid3 cam2_from_cam1{};
   bool has_pose = false;
-  double median_tri_angle_deg = 0.0;  // of the pose's inliers; 0 without a pose
+  double median_tri_angle_deg = 0.0;  // of the pose's inliers; 0 without a pose or panoramic
 
   bool IsVerified() const {
     return config == TwoViewConfig::kCalibrated || config == TwoViewConfig::kUncalibrated ||
