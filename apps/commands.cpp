@@ -7,12 +7,14 @@ namespace facet::apps {
 Subcommand RegisterSynth(CLI::App& app);
 Subcommand RegisterConvert(CLI::App& app);
 Subcommand RegisterUndistort(CLI::App& app);
+Subcommand RegisterEval(CLI::App& app);
 
 std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
   return {
       RegisterSynth(app),
       RegisterConvert(app),
       RegisterUndistort(app),
+      RegisterEval(app),
   };
 }
 
