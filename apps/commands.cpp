@@ -6,6 +6,7 @@ namespace facet::apps {
 
 Subcommand RegisterSynth(CLI::App& app);
 Subcommand RegisterConvert(CLI::App& app);
+Subcommand RegisterSfm(CLI::App& app);
 Subcommand RegisterUndistort(CLI::App& app);
 Subcommand RegisterEval(CLI::App& app);
 
@@ -13,6 +14,7 @@ std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
   return {
       RegisterSynth(app),
       RegisterConvert(app),
+      RegisterSfm(app),
       RegisterUndistort(app),
       RegisterEval(app),
   };

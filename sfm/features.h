@@ -3,8 +3,10 @@
 // CVPR 2012), and a per-image cache on disk so that reruns skip finished images.
 //
 // Keypoint coordinates follow the camera models' pixel convention (geometry/camera.h): the image
-// spans [0, W] x [0, H], so OpenCV's keypoint (x, y) is (x + 0.5, y + 0.5) here. They are always
-// expressed in the *file's* pixel size (after EXIF orientation), whatever size the detector ran at.
+// spans [0, W] x [0, H], so the pixel centre OpenCV calls (x, y) is (x + 0.5, y + 0.5) here
+// (OpenCV's SIFT keypoints also sit 0.25 px off, which ExtractSift corrects: see features.cpp).
+// They are always expressed in the *file's* pixel size (after EXIF orientation), whatever size
+// the detector ran at.
 #pragma once
 
 #include <Eigen/Core>

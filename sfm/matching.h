@@ -1,7 +1,8 @@
 // Descriptor matching: nearest neighbours by matrix products of descriptor blocks (for unit
 // vectors |a - b|² = 2 - 2 a·b), Lowe's ratio test and a mutual (cross) check. The CPU path
-// multiplies float blocks with Eigen (multithreaded over blocks by oneTBB); the CUDA path with
-// cuBLAS SGEMM. Both produce the same matches up to floating-point ties.
+// multiplies register tiles with a kernel picked for the processor at run time (AVX-512, AVX2 +
+// FMA or portable C++; sfm/detail/nearest_neighbors.h), multithreaded over row blocks by oneTBB;
+// the CUDA path uses cuBLAS SGEMM. Both produce the same matches up to floating-point ties.
 //
 // Pair selection decides which image pairs are matched: exhaustive, sequential (video) with loop
 // candidates, or retrieval by global image descriptors so large sets avoid the quadratic cost.
@@ -42,7 +43,8 @@ struct MatchableDescriptors {
 MatchableDescriptors PrepareForMatching(const Descriptors& descriptors);
 
 // Matches of image 1's descriptors against image 2's, sorted by idx1. Empty when either side has
-// fewer than 2 descriptors (the ratio test needs a second neighbour).
+// fewer than 2 descriptors (the ratio test needs a second neighbour). With Backend::kCuda each
+// call sets up cuBLAS and uploads both sets: for many pairs use MatchImagePairs.
 std::vector<FeatureMatch> MatchDescriptors(const MatchableDescriptors& d1,
                                            const MatchableDescriptors& d2,
                                            const MatchingOptions& options = {});
@@ -78,8 +80,9 @@ struct PairMatches {
   std::vector<FeatureMatch> matches{};
 };
 
-// Matches every pair (parallel over pairs on the CPU; batched on the GPU), with a progress bar.
-// Descriptors are prepared once per image and released when no remaining pair needs them.
+// Matches every pair (parallel over pairs on the CPU; one after another on the GPU), with a
+// progress bar. Descriptors are prepared (and uploaded) once per image and released when no
+// remaining pair needs them.
 std::vector<PairMatches> MatchImagePairs(std::span<const ImageFeatures> features,
                                          std::span<const ImagePair> pairs,
                                          const MatchingOptions& options = {});
