@@ -36,7 +36,8 @@ class SyntheticSfm : public ::testing::Test {
   }
   static fs::path Images() { return dir_->path() / "images"; }
   static const datasets::Image* Truth(const std::string& name) {
-    return scene_->scene.FindImage("images/" + name);
+    const datasets::Image* image = scene_->scene.FindImage("images/" + name);
+    return image ? image : scene_->scene.FindImage(name);
   }
 
   static testing::TempDir* dir_;
