@@ -114,6 +114,7 @@ class Mapper {
   const std::vector<char>& excluded_;
   std::vector<int> trials_;
   std::uint32_t init1_ = 0, init2_ = 0;
+  bool final_refinement_ = false;  // inside the final global refinement
 };
 
 bool Mapper::Initialize(std::size_t pair_index) {
@@ -230,6 +231,11 @@ BundleAdjustmentSummary Mapper::Adjust(BundleAdjustmentConfig config, int max_it
   ba.refine_focal_length = options_.refine_focal_length;
   ba.refine_extra_params = options_.refine_extra_params;
   ba.refine_principal_point = refine_principal_point;
+  // While the model grows, BA only needs to keep it consistent for the next registrations; the
+  // final refinement converges fully.
+  if (!final_refinement_) {
+    ba.function_tolerance = std::max(ba.function_tolerance, options_.growth_function_tolerance);
+  }
   for (const auto& [camera_id, camera] : model_.scene().cameras) {
     if (model_.NumRegisteredWithCamera(camera_id) <
         static_cast<std::size_t>(options_.min_images_for_intrinsics)) {
@@ -246,6 +252,10 @@ BundleAdjustmentSummary Mapper::Adjust(BundleAdjustmentConfig config, int max_it
     config.constant_translation_coords[id2] = {axis};
   }
   const BundleAdjustmentSummary summary = RunBundleAdjustment(model_.scene(), config, ba);
+  spdlog::debug("mapper: BA of {} images, {} observations: {} iterations, {:.3f} s, RMS {:.3f} -> "
+                "{:.3f} px",
+                config.images.size(), summary.num_residuals, summary.num_iterations,
+                summary.seconds, summary.initial_rms_error_px, summary.final_rms_error_px);
   model_.RefreshPoses();
   return summary;
 }
@@ -271,6 +281,14 @@ void Mapper::LocalBundleAdjustment(std::uint32_t image) {
   }
   BundleAdjustmentConfig config;
   for (const std::uint32_t i : images) config.images.insert(model_.IdOf(i));
+  // Intrinsics are left to the global BAs: with them constant every residual touches a 6-dof pose
+  // and a point only, which Ceres' Schur eliminator handles with fixed-size blocks (and a local
+  // window of images constrains intrinsics poorly anyway).
+  if (!options_.local_ba_refine_intrinsics) {
+    for (const auto& [camera_id, camera] : model_.scene().cameras) {
+      config.constant_cameras.insert(camera_id);
+    }
+  }
   Adjust(config, options_.local_ba_max_iterations, false);
   const std::set<Point3DId> points = model_.PointsOf(images);
   model_.CompleteAndMergeTracks(points);
@@ -279,6 +297,7 @@ void Mapper::LocalBundleAdjustment(std::uint32_t image) {
 }
 
 void Mapper::GlobalRefinement(bool final_pass) {
+  final_refinement_ = final_pass;
   // Retriangulate what later registrations made possible, then alternate BA and track upkeep.
   for (std::uint32_t i = 0; i < model_.NumImages(); ++i) {
     if (model_.IsRegistered(i)) model_.TriangulateImage(i);
@@ -288,7 +307,10 @@ void Mapper::GlobalRefinement(bool final_pass) {
   for (std::uint32_t i = 0; i < model_.NumImages(); ++i) {
     if (model_.IsRegistered(i)) config.images.insert(model_.IdOf(i));
   }
-  for (int round = 0; round < options_.global_refinements; ++round) {
+  // While the model grows one round suffices (the next registration brings another); the final
+  // refinement iterates until the model stops changing.
+  const int rounds = final_pass ? options_.global_refinements : 1;
+  for (int round = 0; round < rounds; ++round) {
     Adjust(config, options_.global_ba_max_iterations, false);
     const std::size_t observations = std::max<std::size_t>(1, model_.NumObservations());
     std::size_t changed = model_.CompleteAndMergeTracks(model_.AllPoints());
@@ -327,7 +349,7 @@ void Mapper::Grow(const std::function<void()>& on_registered) {
     retried = false;
     if (on_registered) on_registered();
     model_.TriangulateImage(*added);
-    LocalBundleAdjustment(*added);
+    // A global refinement adjusts everything the local BA would: when one is due, it replaces it.
     if (static_cast<double>(model_.NumRegistered()) >=
             options_.global_ba_images_ratio * static_cast<double>(last_global_images) ||
         static_cast<double>(model_.scene().points3d.size()) >=
@@ -335,6 +357,8 @@ void Mapper::Grow(const std::function<void()>& on_registered) {
       GlobalRefinement(false);
       last_global_images = model_.NumRegistered();
       last_global_points = model_.scene().points3d.size();
+    } else {
+      LocalBundleAdjustment(*added);
     }
   }
   GlobalRefinement(true);

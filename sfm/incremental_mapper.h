@@ -41,13 +41,17 @@ struct MapperOptions {
   // Local bundle adjustment: the new image and its most connected registered neighbours.
   int local_ba_num_images = 6;
   int local_ba_max_iterations = 25;
+  bool local_ba_refine_intrinsics = false;  // intrinsics are refined by the global BAs
   // Global bundle adjustment when the model has grown by these ratios since the last one.
   double global_ba_images_ratio = 1.1;
   double global_ba_points_ratio = 1.1;
   int global_ba_max_iterations = 50;
-  // Rounds of (global BA, complete/merge, filter) in a global refinement; stops early when fewer
-  // than this fraction of observations change.
-  int global_refinements = 3;
+  // Ceres' relative function tolerance for the BAs while the model grows (the final refinement
+  // uses ba.function_tolerance): they only keep the model consistent for the next registration.
+  double growth_function_tolerance = 1e-4;
+  // Rounds of (global BA, complete/merge, filter) in the final global refinement (one round while
+  // the model grows); stops early when fewer than this fraction of observations change.
+  int global_refinements = 5;
   double global_refinement_change = 0.0005;
   // Intrinsics are refined in BA once their camera has this many registered images; >= 2.
   int min_images_for_intrinsics = 3;
@@ -56,8 +60,10 @@ struct MapperOptions {
   bool refine_focal_length = true;
   bool refine_extra_params = true;
   bool refine_principal_point = false;
-  // Bundle adjustment settings shared by local and global BA (loss, solver, threads).
-  BundleAdjustmentOptions ba{};
+  // Bundle adjustment settings shared by local and global BA (loss, solver, threads). A Cauchy
+  // loss at 1.5 px: observations a few pixels off (wrong matches that joined a track, which the
+  // 4 px filter lets through) barely pull, while sub-pixel residuals keep nearly full weight.
+  BundleAdjustmentOptions ba{.loss = LossFunction::kCauchy, .loss_scale_px = 1.5};
   // Models with fewer registered images are dropped; >= 2.
   int min_model_size = 3;
   // Look for further models among the images no model holds.
