@@ -164,7 +164,8 @@ jq -r '
   row("centre err max"; 4; .eval.center_error_max),
   row("rot err mean deg"; 3; .eval.rotation_error_mean_deg),
   row("rot err max deg"; 3; .eval.rotation_error_max_deg),
-  row("focal err %"; 2; .eval.focal_error_percent),
+  row("focal err %"; 2; .eval.cameras[0].focal_error_percent),
+  row("focal px"; 1; .eval.cameras[0].params[0]),
   row("3D points"; 0; .eval.num_points)' "$work/summary.json" |
   awk -F'\t' '
     function cell(v, d) { return (d == "s" || v == "-") ? v : sprintf("%.*f", d, v) }
