@@ -73,17 +73,24 @@ void PrintSummary(const nlohmann::json& summary) {
   }
   const std::size_t total = summary["images"].get<std::size_t>();
   const auto& missing = summary["not_registered"];
-  const std::size_t registered = total - missing.size() - summary["skipped"].size();
-  if (!missing.empty() || !summary["skipped"].empty()) {
-    std::string names;
-    for (const auto& n : missing) names += (names.empty() ? "" : ", ") + n.get<std::string>();
-    for (const auto& n : summary["skipped"]) {
-      names += (names.empty() ? "" : ", ") + n.get<std::string>();
-    }
-    spdlog::warn("sfm: {} of {} images registered; not registered: {}", registered, total, names);
-  } else {
+  std::size_t registered = 0;
+  for (const auto& m : models) registered += m["registered_images"].get<std::size_t>();
+  const auto& skipped = summary["skipped"];
+  if (missing.empty() && skipped.empty()) {
     spdlog::info("sfm: {} of {} images registered", registered, total);
+    return;
   }
+  std::string details;
+  auto join = [&](const std::string& label, const nlohmann::json& list, const char* separator) {
+    if (list.empty()) return;
+    details += "; " + label + ": ";
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      details += (i ? separator : "") + list[i].get<std::string>();
+    }
+  };
+  join("not registered", missing, ", ");
+  join("unreadable, skipped", skipped, "; ");
+  spdlog::warn("sfm: {} of {} images registered{}", registered, total, details);
 }
 
 void RunSfmCommand(SfmArgs args, const GlobalOptions& global) {
@@ -110,15 +117,31 @@ void RunSfmCommand(SfmArgs args, const GlobalOptions& global) {
   fs::create_directories(args.output);
   const Timer timer;
   const sfm::SfmResult result = sfm::RunSfm(args.images, args.output / "database", args.options);
-  FACET_CHECK(!result.models.empty(),
-              "sfm: no model could be built from {} images ({} of {} pairs verified); the photos "
-              "need more overlap, or try --matcher exhaustive",
-              result.image_names.size() - result.skipped.size(), result.num_verified_pairs,
-              result.num_pairs);
+  if (result.models.empty()) {
+    // Without a model every readable image is unregistered.
+    const std::size_t readable = result.not_registered.size();
+    FACET_CHECK(readable >= 2,
+                "sfm: {} holds only {} readable image{}; structure from motion needs at least two "
+                "overlapping photos",
+                args.images.string(), readable, readable == 1 ? "" : "s");
+    const bool exhaustive =
+        args.options.pairs.mode == sfm::PairMode::kExhaustive ||
+        (args.options.pairs.mode == sfm::PairMode::kAuto &&
+         readable <= static_cast<std::size_t>(args.options.pairs.exhaustive_max_images));
+    FACET_THROW(
+        "sfm: no model could be built from {} images ({} of {} pairs verified); the photos "
+        "need more overlap and texture{}",
+        readable, result.num_verified_pairs, result.num_pairs,
+        exhaustive ? "" : ", or try --matcher exhaustive");
+  }
 
+  // Every image found is registered, not registered or skipped. (image_names lacks the files
+  // whose header could not be read, which are in `skipped`.)
+  std::size_t registered = 0;
+  for (const auto& scene : result.models) registered += scene.NumRegisteredImages();
   nlohmann::json summary;
   summary["fingerprint"] = fingerprint;
-  summary["images"] = result.image_names.size();
+  summary["images"] = registered + result.not_registered.size() + result.skipped.size();
   summary["not_registered"] = result.not_registered;
   summary["skipped"] = result.skipped;
   summary["pairs_matched"] = result.num_pairs;

@@ -110,7 +110,7 @@ ImageFolder ScanImageFolder(const fs::path& folder, const ImageFolderOptions& op
   FACET_CHECK(!result.entries.empty(),
               "no readable .jpg, .jpeg or .png images in '{}'{} (check the path{})",
               folder.string(), options.recursive ? " or its sub-folders" : "",
-              options.recursive ? "" : ", or scan recursively");
+              options.recursive ? "" : "; sub-folders are not scanned");
   return result;
 }
 

@@ -179,6 +179,7 @@ SfmResult RunSfm(const fs::path& image_dir, const fs::path& database_dir,
     usable[index] = 0;
     result.skipped.push_back(fmt::format("{}: {}", folder.entries[index].name, reason));
   }
+  std::sort(result.skipped.begin(), result.skipped.end());  // name order, as image_names
   FACET_CHECK(std::count(usable.begin(), usable.end(), 1) > 0,
               "sfm: none of the {} images in {} could be read", folder.entries.size(),
               image_dir.string());
