@@ -68,7 +68,7 @@ void PrintSummary(const nlohmann::json& summary) {
         m["path"].get<std::string>());
   }
   if (models.size() > 1) {
-    spdlog::warn("sfm: the photos form {} separate models (the view graph is disconnected)",
+    spdlog::warn("sfm: the photos form {} separate models (they could not be joined into one)",
                  models.size());
   }
   const std::size_t total = summary["images"].get<std::size_t>();

@@ -5,12 +5,14 @@
 #include <ceres/problem.h>
 #include <ceres/product_manifold.h>
 #include <ceres/solver.h>
+#include <glog/logging.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -233,12 +235,29 @@ double MeanTrackError(const datasets::Scene& scene, const datasets::Point3D& poi
 
 }  // namespace
 
+namespace {
+
+// Ceres reports recoverable trouble (a failed Cholesky step that Levenberg-Marquardt retries with
+// more damping) through glog warnings on stderr, which would break progress bars and the CLI's
+// one-line errors. Keep glog to errors; facet reports what matters through its own summary.
+void QuietCeresLogging() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (!google::IsGoogleLoggingInitialized()) google::InitGoogleLogging("facet");
+    FLAGS_minloglevel = google::GLOG_ERROR;
+    FLAGS_logtostderr = true;
+  });
+}
+
+}  // namespace
+
 BundleAdjustmentSummary RunBundleAdjustment(datasets::Scene& scene,
                                             const BundleAdjustmentConfig& config,
                                             const BundleAdjustmentOptions& options) {
   const Timer timer;
   options.Check();
   CheckConfig(scene, config);
+  QuietCeresLogging();
   const int num_threads = options.num_threads > 0 ? options.num_threads : MaxThreads();
 
   // Variable poses, copied into Ceres' layout; the vector never reallocates after this.

@@ -27,6 +27,9 @@ void MapperOptions::Check() const {
   FACET_CHECK(init_min_num_points >= 5, "MapperOptions.init_min_num_points must be >= 5 (got {})",
               init_min_num_points);
   abs_pose.Check();
+  FACET_CHECK(relaxed_min_num_inliers >= 6,
+              "MapperOptions.relaxed_min_num_inliers must be >= 6 (got {})",
+              relaxed_min_num_inliers);
   FACET_CHECK(max_reg_trials >= 1, "MapperOptions.max_reg_trials must be >= 1 (got {})",
               max_reg_trials);
   FACET_CHECK(tri_min_angle_deg >= 0 && tri_max_error_px > 0,
@@ -93,7 +96,8 @@ class Mapper {
         graph_(graph),
         options_(options),
         excluded_(excluded),
-        trials_(image_ids.size(), 0) {}
+        trials_(image_ids.size(), 0),
+        abs_pose_(options.abs_pose) {}
 
   bool Initialize(std::size_t pair_index);
   void Grow(const std::function<void()>& on_registered);
@@ -115,6 +119,8 @@ class Mapper {
   std::vector<int> trials_;
   std::uint32_t init1_ = 0, init2_ = 0;
   bool final_refinement_ = false;  // inside the final global refinement
+  // Registration thresholds in force: options_.abs_pose, or relaxed when nothing else registers.
+  AbsolutePoseOptions abs_pose_;
 };
 
 bool Mapper::Initialize(std::size_t pair_index) {
@@ -163,7 +169,7 @@ std::vector<std::uint32_t> Mapper::NextImages() const {
   std::vector<std::pair<double, std::uint32_t>> scored;
   for (std::uint32_t i = 0; i < model_.NumImages(); ++i) {
     if (excluded_[i] || model_.IsRegistered(i) || trials_[i] >= options_.max_reg_trials) continue;
-    if (model_.NumVisiblePoints(i) < static_cast<std::uint32_t>(options_.abs_pose.min_num_inliers)) {
+    if (model_.NumVisiblePoints(i) < static_cast<std::uint32_t>(abs_pose_.min_num_inliers)) {
       continue;
     }
     scored.emplace_back(SpreadScore(i), i);
@@ -200,7 +206,9 @@ bool Mapper::TryRegister(std::uint32_t image) {
       xyz.push_back(model_.scene().points3d.at(p).xyz);
     }
   }
-  const AbsolutePoseResult pose = EstimateAbsolutePose(camera, xy, xyz, options_.abs_pose);
+  const AbsolutePoseResult pose = EstimateAbsolutePose(camera, xy, xyz, abs_pose_);
+  spdlog::debug("mapper: image {}: {} 2D-3D correspondences, {} inliers{}", img.name, xy.size(),
+                pose.num_inliers, pose.success ? "" : ": not registered");
   if (!pose.success) return false;
   model_.Register(image, pose.cam_from_world);
   // Each keypoint observes the inlier point that it fits best, and each point is seen once.
@@ -329,7 +337,7 @@ void Mapper::GlobalRefinement(bool final_pass) {
 void Mapper::Grow(const std::function<void()>& on_registered) {
   std::size_t last_global_images = model_.NumRegistered();
   std::size_t last_global_points = model_.scene().points3d.size();
-  bool retried = false;
+  int retried = 0;
   while (true) {
     std::optional<std::uint32_t> added;
     for (const std::uint32_t candidate : NextImages()) {
@@ -339,14 +347,24 @@ void Mapper::Grow(const std::function<void()>& on_registered) {
       }
     }
     if (!added) {
-      if (retried) break;
-      // A second chance for the images that failed: refine everything, reset their trials.
-      GlobalRefinement(false);
+      // A second chance for the images that failed: refine everything, reset their trials; then
+      // a third with relaxed registration thresholds (small or weakly overlapping photos see
+      // fewer points than the defaults ask for; COLMAP's controller relaxes the same way).
+      if (retried == 0) {
+        GlobalRefinement(false);
+      } else if (retried == 1 && options_.relax_registration) {
+        abs_pose_.min_num_inliers = std::max(options_.relaxed_min_num_inliers,
+                                             options_.abs_pose.min_num_inliers / 2);
+        abs_pose_.min_inlier_ratio = 0.5 * options_.abs_pose.min_inlier_ratio;
+      } else {
+        break;
+      }
       std::fill(trials_.begin(), trials_.end(), 0);
-      retried = true;
+      ++retried;
       continue;
     }
-    retried = false;
+    retried = 0;
+    abs_pose_ = options_.abs_pose;
     if (on_registered) on_registered();
     model_.TriangulateImage(*added);
     // A global refinement adjusts everything the local BA would: when one is due, it replaces it.

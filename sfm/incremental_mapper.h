@@ -28,6 +28,14 @@ struct MapperOptions {
   int init_min_num_points = 50;
   // Registration: absolute pose RANSAC and refinement (max error 12 px, >= 30 inliers).
   AbsolutePoseOptions abs_pose{};
+  // When no image registers any more: retry once with half of abs_pose's minimum inlier count (at
+  // least relaxed_min_num_inliers) and half its minimum inlier ratio. Off by default: it joins
+  // small, weakly overlapping photos into one model (12 synthetic views at 320x240: 12/12 instead
+  // of 4/12), but where a repeated texture lets wrong pairs verify (a tiled floor seen from
+  // opposite sides) it also registers images at wrong poses, and a wrong model is worse than a
+  // split or partial one.
+  bool relax_registration = false;
+  int relaxed_min_num_inliers = 12;  // >= 6 (a pose has 6 degrees of freedom)
   // Registration attempts per image before it is given up until the next global refinement.
   int max_reg_trials = 2;
   // Triangulation: minimum angle between rays (degrees) and maximum reprojection error (pixels)
