@@ -15,16 +15,21 @@ facet="build/$preset/bin/facet"
 echo
 "$facet" --version
 echo
-# Stage 1 of the pipeline that exists today: the built-in synthetic scene, a photo set of a known
-# object with ground-truth cameras and mesh. Later stages (SfM, splatting, meshing) run on it here
-# as they land.
+# The pipeline as it stands: the built-in synthetic scene (photos of a known object with
+# ground-truth cameras and mesh), structure from motion on its photos, and the result scored
+# against the ground truth. Later stages (splatting, meshing) run on it here as they land.
 "$facet" synth -o "$out/synthetic"
 echo
-echo "demo.sh: the synthetic scene is in $out/synthetic:"
-for entry in "$out"/synthetic/*; do
+"$facet" sfm "$out/synthetic/images" -o "$out/sfm"
+echo
+"$facet" eval "$out/sfm" --ground-truth "$out/synthetic/ground_truth/sparse" \
+  --json "$out/sfm/eval.json"
+echo
+echo "demo.sh: the synthetic scene is in $out/synthetic, its reconstruction in $out/sfm:"
+for entry in "$out"/synthetic/* "$out"/sfm/*; do
   if [[ -d "$entry" ]]; then
-    echo "  $(basename "$entry")/  ($(find "$entry" -type f | wc -l) files)"
+    echo "  $entry/  ($(find "$entry" -type f | wc -l) files)"
   else
-    echo "  $(basename "$entry")"
+    echo "  $entry"
   fi
 done
