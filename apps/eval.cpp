@@ -231,9 +231,15 @@ std::string Joined(const std::vector<std::string>& names) {
 
 void RunEval(const EvalArgs& args) {
   auto [model_folder, scene] = ReadModel(args.model);
-  const GroundTruth gt = ReadGroundTruth(args.ground_truth);
-  FACET_CHECK(!gt.poses.empty(), "ground truth '{}' has no posed images",
-              args.ground_truth.string());
+  // Without ground truth only the model's own figures are reported (registered images,
+  // reprojection error, points, cameras and, with --intrinsics, the focal error).
+  const bool has_gt = !args.ground_truth.empty();
+  GroundTruth gt;
+  if (has_gt) {
+    gt = ReadGroundTruth(args.ground_truth);
+    FACET_CHECK(!gt.poses.empty(), "ground truth '{}' has no posed images",
+                args.ground_truth.string());
+  }
   // The true focal length (mean of fx and fy) when --intrinsics is given.
   std::optional<double> true_focal;
   if (!args.intrinsics.empty()) {
@@ -241,8 +247,10 @@ void RunEval(const EvalArgs& args) {
     true_focal = 0.5 * (k(0, 0) + k(1, 1));
   }
 
-  const MatchResult matched = MatchImages(scene, gt);
-  const auto errors = geometry::ComputeAbsolutePoseErrors(matched.estimated, matched.truth);
+  const MatchResult matched = has_gt ? MatchImages(scene, gt) : MatchResult{};
+  const auto errors = has_gt
+                          ? geometry::ComputeAbsolutePoseErrors(matched.estimated, matched.truth)
+                          : std::nullopt;
   const Reprojection reprojection = MeasureReprojection(scene);
   std::size_t track_sum = 0;
   for (const auto& [id, point] : scene.points3d) track_sum += point.track.size();
@@ -250,8 +258,8 @@ void RunEval(const EvalArgs& args) {
       scene.points3d.empty() ? 0.0 : double(track_sum) / double(scene.points3d.size());
 
   nlohmann::ordered_json json;
-  json["registered"] = matched.names.size();
-  json["total_gt"] = gt.poses.size();
+  json["registered"] = has_gt ? matched.names.size() : scene.NumRegisteredImages();
+  json["total_gt"] = has_gt ? nlohmann::ordered_json(gt.poses.size()) : nullptr;
   json["not_registered"] = matched.not_registered;
   const auto stat = [&errors](double geometry::AbsolutePoseErrors::*field) {
     return errors ? std::optional<double>((*errors).*field) : std::nullopt;
@@ -268,15 +276,20 @@ void RunEval(const EvalArgs& args) {
   json["mean_track_length"] = mean_track;
   json["cameras"] = nlohmann::ordered_json::array();
 
-  std::string text = fmt::format(
-      "model          {} ({} registered images, {} cameras)\n"
-      "ground truth   {} ({}, {} images)\n"
-      "registered     {} / {}\n"
-      "not registered {}\n",
-      model_folder.string(), scene.NumRegisteredImages(), scene.cameras.size(),
-      args.ground_truth.string(), gt.kind, gt.poses.size(), matched.names.size(), gt.poses.size(),
-      Joined(matched.not_registered));
-  if (errors) {
+  std::string text = fmt::format("model          {} ({} registered images, {} cameras)\n",
+                                 model_folder.string(), scene.NumRegisteredImages(),
+                                 scene.cameras.size());
+  if (has_gt) {
+    text += fmt::format(
+        "ground truth   {} ({}, {} images)\n"
+        "registered     {} / {}\n"
+        "not registered {}\n",
+        args.ground_truth.string(), gt.kind, gt.poses.size(), matched.names.size(),
+        gt.poses.size(), Joined(matched.not_registered));
+  }
+  if (!has_gt) {
+    text += "pose errors    n/a (no --ground-truth)\n";
+  } else if (errors) {
     text += fmt::format(
         "centre error   mean {:.6g}, max {:.6g} (ground-truth units, after Sim3 alignment with "
         "scale {:.6g})\n"
@@ -322,14 +335,15 @@ void RunEval(const EvalArgs& args) {
 
 Subcommand RegisterEval(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
-  CLI::App* sub = app.add_subcommand("eval", "Compare a sparse model's cameras with ground truth");
+  CLI::App* sub = app.add_subcommand(
+      "eval", "Measure a sparse model: its cameras against ground truth, reprojection, focal");
   sub->add_option("model", args->model,
                   "COLMAP model folder (.bin or .txt), or a folder holding sparse/N or N/ (the "
                   "model with most registered images is used)")
       ->required();
   sub->add_option("--ground-truth", args->ground_truth,
-                  "A COLMAP model folder, a folder of Strecha *.camera files, or a transforms.json")
-      ->required();
+                  "A COLMAP model folder, a folder of Strecha *.camera files, or a transforms.json "
+                  "(without it: the model's own figures only)");
   sub->add_option("--json", args->json, "Also write the results to this JSON file");
   sub->add_option("--intrinsics", args->intrinsics,
                   "A 3x3 K matrix (text) to report each camera's focal length error against");

@@ -186,6 +186,28 @@ TEST(EvalCommand, PicksTheLargestModelAndMatchesByStem) {
   EXPECT_NE(run.output.find("sparse/1"), std::string::npos) << run.output;
 }
 
+TEST(EvalCommand, WithoutGroundTruthReportsTheModelsOwnFigures) {
+  TempDir dir;
+  Scene model = GroundTruthScene();
+  model.cameras.begin()->second = {.model = geometry::CameraModelId::kPinhole,
+                                   .width = 640,
+                                   .height = 480,
+                                   .params = {490.0, 490.0, 320.0, 240.0}};  // focal 2 % short
+  datasets::WriteColmapModelBinary(dir / "model", model);
+  WriteFileAtomically(dir / "K.txt", std::string_view("500 0 319.5\n0 500 239.5\n0 0 1\n"));
+  const auto run = testing::RunCommand(std::string("'") + FACET_BINARY + "' eval " +
+                                       Quote(dir / "model") + " --intrinsics " +
+                                       Quote(dir / "K.txt") + " --json " + Quote(dir / "e.json"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json j = ReadJson(dir / "e.json");
+  EXPECT_EQ(j["registered"], model.NumRegisteredImages());
+  EXPECT_TRUE(j["total_gt"].is_null());
+  EXPECT_TRUE(j["center_error_mean"].is_null());
+  EXPECT_EQ(j["num_points"], model.points3d.size());
+  EXPECT_NEAR(j["cameras"][0]["focal_error_percent"].get<double>(), -2.0, 1e-9);
+  EXPECT_NE(run.output.find("no --ground-truth"), std::string::npos) << run.output;
+}
+
 TEST(EvalCommand, TransformsJsonGroundTruthAndFocalError) {
   TempDir dir;
   Scene gt = GroundTruthScene();
