@@ -205,7 +205,7 @@ Subcommand RegisterSfm(CLI::App& app) {
                   "Features kept per photo")
       ->capture_default_str();
   sub->add_flag("--refine-principal-point", args->options.mapper.refine_principal_point,
-                "Also refine the principal point in the final bundle adjustment");
+                "Always refine the principal point in the final bundle adjustment (by default it is refined only with 8+ photos per camera, and kept only if it stays within 2% of the image size)");
   sub->add_flag("--text", args->text, "Also write the models as COLMAP text files");
   sub->add_flag("--resume", args->resume,
                 "Reuse a finished run in OUT with the same options instead of recomputing it");

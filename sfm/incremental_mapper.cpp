@@ -48,6 +48,9 @@ void MapperOptions::Check() const {
               "MapperOptions.min_images_for_intrinsics must be >= 2 (got {})",
               min_images_for_intrinsics);
   ba.Check();
+  FACET_CHECK(auto_principal_point_min_images >= 2 && auto_principal_point_max_shift > 0,
+              "MapperOptions: auto_principal_point_min_images must be >= 2 and "
+              "auto_principal_point_max_shift > 0");
   FACET_CHECK(min_model_size >= 2, "MapperOptions.min_model_size must be >= 2 (got {})",
               min_model_size);
   FACET_CHECK(max_num_models >= 1, "MapperOptions.max_num_models must be >= 1 (got {})",
@@ -109,6 +112,8 @@ class Mapper {
   double SpreadScore(std::uint32_t image) const;
   void LocalBundleAdjustment(std::uint32_t image);
   void GlobalRefinement(bool final_pass);
+  // The final refinement's optional principal point (MapperOptions::auto_principal_point).
+  void TryRefinePrincipalPoint(const BundleAdjustmentConfig& config);
   BundleAdjustmentSummary Adjust(BundleAdjustmentConfig config, int max_iterations,
                                  bool refine_principal_point);
 
@@ -331,7 +336,37 @@ void Mapper::GlobalRefinement(bool final_pass) {
   if (final_pass && options_.refine_principal_point) {
     Adjust(config, options_.global_ba_max_iterations, true);
     model_.FilterPoints(nullptr);
+  } else if (final_pass && options_.auto_principal_point) {
+    TryRefinePrincipalPoint(config);
   }
+}
+
+void Mapper::TryRefinePrincipalPoint(const BundleAdjustmentConfig& config) {
+  for (const auto& [camera_id, camera] : model_.scene().cameras) {
+    const std::size_t n = model_.NumRegisteredWithCamera(camera_id);
+    if (n > 0 && n < static_cast<std::size_t>(options_.auto_principal_point_min_images)) return;
+  }
+  const datasets::Scene before = model_.scene();
+  Adjust(config, options_.global_ba_max_iterations, true);
+  for (const auto& [camera_id, camera] : model_.scene().cameras) {
+    const geometry::Camera& old = before.cameras.at(camera_id);
+    const double shift = (camera.PrincipalPoint() - old.PrincipalPoint()).norm();
+    if (shift > options_.auto_principal_point_max_shift * std::max(camera.width, camera.height)) {
+      spdlog::debug("mapper: camera {}: principal point moved {:.1f} px; kept at its prior",
+                    camera_id.value, shift);
+      // BA changed values only (no observation came or went): put them back.
+      datasets::Scene& scene = model_.scene();
+      scene.cameras = before.cameras;
+      for (auto& [id, image] : scene.images) image.cam_from_world = before.images.at(id).cam_from_world;
+      for (auto& [id, point] : scene.points3d) {
+        point.xyz = before.points3d.at(id).xyz;
+        point.error = before.points3d.at(id).error;
+      }
+      model_.RefreshPoses();
+      return;
+    }
+  }
+  model_.FilterPoints(nullptr);
 }
 
 void Mapper::Grow(const std::function<void()>& on_registered) {
