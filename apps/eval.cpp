@@ -248,9 +248,8 @@ void RunEval(const EvalArgs& args) {
   }
 
   const MatchResult matched = has_gt ? MatchImages(scene, gt) : MatchResult{};
-  const auto errors = has_gt
-                          ? geometry::ComputeAbsolutePoseErrors(matched.estimated, matched.truth)
-                          : std::nullopt;
+  const auto errors =
+      has_gt ? geometry::ComputeAbsolutePoseErrors(matched.estimated, matched.truth) : std::nullopt;
   const Reprojection reprojection = MeasureReprojection(scene);
   std::size_t track_sum = 0;
   for (const auto& [id, point] : scene.points3d) track_sum += point.track.size();
@@ -276,16 +275,16 @@ void RunEval(const EvalArgs& args) {
   json["mean_track_length"] = mean_track;
   json["cameras"] = nlohmann::ordered_json::array();
 
-  std::string text = fmt::format("model          {} ({} registered images, {} cameras)\n",
-                                 model_folder.string(), scene.NumRegisteredImages(),
-                                 scene.cameras.size());
+  std::string text =
+      fmt::format("model          {} ({} registered images, {} cameras)\n", model_folder.string(),
+                  scene.NumRegisteredImages(), scene.cameras.size());
   if (has_gt) {
     text += fmt::format(
         "ground truth   {} ({}, {} images)\n"
         "registered     {} / {}\n"
         "not registered {}\n",
-        args.ground_truth.string(), gt.kind, gt.poses.size(), matched.names.size(),
-        gt.poses.size(), Joined(matched.not_registered));
+        args.ground_truth.string(), gt.kind, gt.poses.size(), matched.names.size(), gt.poses.size(),
+        Joined(matched.not_registered));
   }
   if (!has_gt) {
     text += "pose errors    n/a (no --ground-truth)\n";

@@ -34,8 +34,8 @@ sfm::PairMode ParseMatcher(const std::string& name) {
   if (name == "exhaustive") return sfm::PairMode::kExhaustive;
   if (name == "sequential") return sfm::PairMode::kSequential;
   if (name == "retrieval") return sfm::PairMode::kRetrieval;
-  throw UsageError(fmt::format(
-      "--matcher must be auto, exhaustive, sequential or retrieval (got '{}')", name));
+  throw UsageError(
+      fmt::format("--matcher must be auto, exhaustive, sequential or retrieval (got '{}')", name));
 }
 
 // Everything that changes the result, so that --resume only reuses a matching run.
@@ -43,8 +43,8 @@ std::string RunFingerprint(const SfmArgs& args) {
   const auto& o = args.options;
   return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}", fs::absolute(args.images).string(),
                      args.camera_model, args.matcher, o.pairs.overlap, o.single_camera,
-                     o.sift.Fingerprint(), o.mapper.refine_principal_point,
-                     o.default_focal_factor, args.text);
+                     o.sift.Fingerprint(), o.mapper.refine_principal_point, o.default_focal_factor,
+                     args.text);
 }
 
 nlohmann::json ModelJson(const sfm::ModelSummary& s, const std::string& path) {
@@ -95,7 +95,8 @@ void PrintSummary(const nlohmann::json& summary) {
 
 void RunSfmCommand(SfmArgs args, const GlobalOptions& global) {
   const auto model = geometry::CameraModelFromName(args.camera_model);
-  if (!model) throw UsageError(fmt::format("--camera-model: unknown model '{}'", args.camera_model));
+  if (!model)
+    throw UsageError(fmt::format("--camera-model: unknown model '{}'", args.camera_model));
   args.options.camera_model = *model;
   args.options.pairs.mode = ParseMatcher(args.matcher);
   args.options.matching.backend = global.backend;
@@ -109,7 +110,8 @@ void RunSfmCommand(SfmArgs args, const GlobalOptions& global) {
     const auto bytes = ReadFile(summary_path);
     const auto summary = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
     if (!summary.is_discarded() && summary.value("fingerprint", "") == fingerprint) {
-      spdlog::info("sfm: --resume: {} holds a finished run with these options", args.output.string());
+      spdlog::info("sfm: --resume: {} holds a finished run with these options",
+                   args.output.string());
       PrintSummary(summary);
       return;
     }
@@ -152,8 +154,8 @@ void RunSfmCommand(SfmArgs args, const GlobalOptions& global) {
     fs::create_directories(folder);
     datasets::WriteColmapModelBinary(folder, result.models[k]);
     if (args.text) datasets::WriteColmapModelText(folder, result.models[k]);
-    summary["models"].push_back(
-        ModelJson(sfm::Summarize(result.models[k]), (fs::path("sparse") / std::to_string(k)).string()));
+    summary["models"].push_back(ModelJson(sfm::Summarize(result.models[k]),
+                                          (fs::path("sparse") / std::to_string(k)).string()));
   }
   // Models of an earlier run beyond this one's count would be mistaken for results.
   for (std::size_t k = result.models.size();; ++k) {
@@ -204,8 +206,10 @@ Subcommand RegisterSfm(CLI::App& app) {
   sub->add_option("--max-num-features", args->options.sift.max_num_features,
                   "Features kept per photo")
       ->capture_default_str();
-  sub->add_flag("--refine-principal-point", args->options.mapper.refine_principal_point,
-                "Always refine the principal point in the final bundle adjustment (by default it is refined only with 8+ photos per camera, and kept only if it stays within 2% of the image size)");
+  sub->add_flag(
+      "--refine-principal-point", args->options.mapper.refine_principal_point,
+      "Always refine the principal point in the final bundle adjustment (by default it is refined "
+      "only with 8+ photos per camera, and kept only if it stays within 2% of the image size)");
   sub->add_flag("--text", args->text, "Also write the models as COLMAP text files");
   sub->add_flag("--resume", args->resume,
                 "Reuse a finished run in OUT with the same options instead of recomputing it");

@@ -21,8 +21,8 @@ void AbsolutePoseOptions::Check() const {
               min_num_inliers);
   FACET_CHECK(min_inlier_ratio >= 0 && min_inlier_ratio <= 1,
               "AbsolutePoseOptions.min_inlier_ratio must be in [0, 1] (got {})", min_inlier_ratio);
-  FACET_CHECK(refine_iterations >= 0,
-              "AbsolutePoseOptions.refine_iterations must be >= 0 (got {})", refine_iterations);
+  FACET_CHECK(refine_iterations >= 0, "AbsolutePoseOptions.refine_iterations must be >= 0 (got {})",
+              refine_iterations);
   FACET_CHECK(refine_loss_scale_px > 0,
               "AbsolutePoseOptions.refine_loss_scale_px must be > 0 (got {})",
               refine_loss_scale_px);
@@ -92,9 +92,9 @@ bool RefineAbsolutePose(const geometry::Camera& camera, std::span<const Eigen::V
       geometry::Rigid3 candidate = pose;
       const Eigen::Vector3d w = delta.head<3>();
       const double angle = w.norm();
-      const Eigen::Quaterniond dq =
-          angle > 0 ? Eigen::Quaterniond(Eigen::AngleAxisd(angle, w / angle))
-                    : Eigen::Quaterniond::Identity();
+      const Eigen::Quaterniond dq = angle > 0
+                                        ? Eigen::Quaterniond(Eigen::AngleAxisd(angle, w / angle))
+                                        : Eigen::Quaterniond::Identity();
       candidate.rotation = (dq * pose.rotation).normalized();
       candidate.translation = dq * pose.translation + delta.tail<3>();
       const double next = cost(candidate);
@@ -145,10 +145,10 @@ AbsolutePoseResult EstimateAbsolutePose(const geometry::Camera& camera,
   cv::Mat rvec, tvec;
   std::vector<int> cv_inliers;
   const double threshold = options.max_error_px / camera.MeanFocal();
-  const bool found = cv::solvePnPRansac(object, image, cv::Mat::eye(3, 3, CV_64F), cv::noArray(),
-                                        rvec, tvec, false, options.max_iterations,
-                                        static_cast<float>(threshold), options.confidence,
-                                        cv_inliers, cv::SOLVEPNP_AP3P);
+  const bool found =
+      cv::solvePnPRansac(object, image, cv::Mat::eye(3, 3, CV_64F), cv::noArray(), rvec, tvec,
+                         false, options.max_iterations, static_cast<float>(threshold),
+                         options.confidence, cv_inliers, cv::SOLVEPNP_AP3P);
   if (!found || cv_inliers.size() < 4) return result;
   cv::Mat rmat;
   cv::Rodrigues(rvec, rmat);

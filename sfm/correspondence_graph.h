@@ -16,8 +16,8 @@
 namespace facet::sfm {
 
 struct Correspondence {
-  std::uint32_t image = 0;     // image index
-  std::uint32_t point2d = 0;   // keypoint index in that image
+  std::uint32_t image = 0;    // image index
+  std::uint32_t point2d = 0;  // keypoint index in that image
 };
 
 struct ImagePairGeometry {

@@ -61,8 +61,8 @@ namespace {
 
 // Relative pose of an image pair from its verified matches with the current intrinsics:
 // five-point RANSAC on normalised coordinates and the cheirality check (cv::recoverPose).
-std::optional<geometry::Rigid3> RelativePose(const ModelBuilder& model, const ImagePairGeometry& pair,
-                                             double max_error_px) {
+std::optional<geometry::Rigid3> RelativePose(const ModelBuilder& model,
+                                             const ImagePairGeometry& pair, double max_error_px) {
   std::vector<cv::Point2d> p1, p2;
   for (const FeatureMatch& m : pair.geometry.inlier_matches) {
     const auto a = model.Normalized(pair.image1, m.idx1);
@@ -200,9 +200,8 @@ bool Mapper::TryRegister(std::uint32_t image) {
     for (const Correspondence& c : graph_.Find(image, k)) {
       if (!model_.IsRegistered(c.image)) continue;
       const Point3DId p = model_.PointOf(c.image, c.point2d);
-      if (!p.IsValid() ||
-          std::find(point_ids.begin() + static_cast<std::ptrdiff_t>(first), point_ids.end(), p) !=
-              point_ids.end()) {
+      if (!p.IsValid() || std::find(point_ids.begin() + static_cast<std::ptrdiff_t>(first),
+                                    point_ids.end(), p) != point_ids.end()) {
         continue;
       }
       keypoints.push_back(k);
@@ -265,10 +264,11 @@ BundleAdjustmentSummary Mapper::Adjust(BundleAdjustmentConfig config, int max_it
     config.constant_translation_coords[id2] = {axis};
   }
   const BundleAdjustmentSummary summary = RunBundleAdjustment(model_.scene(), config, ba);
-  spdlog::debug("mapper: BA of {} images, {} observations: {} iterations, {:.3f} s, RMS {:.3f} -> "
-                "{:.3f} px",
-                config.images.size(), summary.num_residuals, summary.num_iterations,
-                summary.seconds, summary.initial_rms_error_px, summary.final_rms_error_px);
+  spdlog::debug(
+      "mapper: BA of {} images, {} observations: {} iterations, {:.3f} s, RMS {:.3f} -> "
+      "{:.3f} px",
+      config.images.size(), summary.num_residuals, summary.num_iterations, summary.seconds,
+      summary.initial_rms_error_px, summary.final_rms_error_px);
   model_.RefreshPoses();
   return summary;
 }
@@ -357,7 +357,8 @@ void Mapper::TryRefinePrincipalPoint(const BundleAdjustmentConfig& config) {
       // BA changed values only (no observation came or went): put them back.
       datasets::Scene& scene = model_.scene();
       scene.cameras = before.cameras;
-      for (auto& [id, image] : scene.images) image.cam_from_world = before.images.at(id).cam_from_world;
+      for (auto& [id, image] : scene.images)
+        image.cam_from_world = before.images.at(id).cam_from_world;
       for (auto& [id, point] : scene.points3d) {
         point.xyz = before.points3d.at(id).xyz;
         point.error = before.points3d.at(id).error;
@@ -388,8 +389,8 @@ void Mapper::Grow(const std::function<void()>& on_registered) {
       if (retried == 0) {
         GlobalRefinement(false);
       } else if (retried == 1 && options_.relax_registration) {
-        abs_pose_.min_num_inliers = std::max(options_.relaxed_min_num_inliers,
-                                             options_.abs_pose.min_num_inliers / 2);
+        abs_pose_.min_num_inliers =
+            std::max(options_.relaxed_min_num_inliers, options_.abs_pose.min_num_inliers / 2);
         abs_pose_.min_inlier_ratio = 0.5 * options_.abs_pose.min_inlier_ratio;
       } else {
         break;

@@ -40,8 +40,8 @@ ModelSummary Summarize(const datasets::Scene& scene) {
   for (const auto& [id, point] : scene.points3d) {
     for (const auto& e : point.track) {
       const datasets::Image& image = scene.images.at(e.image_id);
-      const auto px = scene.cameras.at(image.camera_id)
-                          .ImgFromCam(*image.cam_from_world * point.xyz);
+      const auto px =
+          scene.cameras.at(image.camera_id).ImgFromCam(*image.cam_from_world * point.xyz);
       if (!px) continue;
       error_sum += (*px - image.points2d[e.point2d_idx].xy).norm();
       ++observations;
@@ -54,7 +54,8 @@ ModelSummary Summarize(const datasets::Scene& scene) {
     s.mean_observations_per_image =
         static_cast<double>(observations) / static_cast<double>(s.num_registered);
   }
-  if (observations > 0) s.mean_reprojection_error_px = error_sum / static_cast<double>(observations);
+  if (observations > 0)
+    s.mean_reprojection_error_px = error_sum / static_cast<double>(observations);
   return s;
 }
 
@@ -69,13 +70,13 @@ std::vector<CameraId> AssignCameras(const datasets::ImageFolder& folder,
   for (std::size_t i = 0; i < folder.entries.size(); ++i) {
     if (!usable[i]) continue;
     const auto& e = folder.entries[i];
-    const double focal = e.FocalFromExif()
-                             ? e.focal_px
-                             : options.default_focal_factor * std::max(e.width, e.height);
+    const double focal =
+        e.FocalFromExif() ? e.focal_px : options.default_focal_factor * std::max(e.width, e.height);
     auto key = options.single_camera
                    ? std::tuple<int, int, double, std::string, std::string>{}
                    : std::tuple(e.width, e.height, focal, e.camera_make, e.camera_model);
-    auto [it, inserted] = by_key.try_emplace(key, CameraId(static_cast<std::uint32_t>(by_key.size() + 1)));
+    auto [it, inserted] =
+        by_key.try_emplace(key, CameraId(static_cast<std::uint32_t>(by_key.size() + 1)));
     if (inserted) {
       scene.cameras[it->second] =
           geometry::Camera::Create(options.camera_model, focal, e.width, e.height);
@@ -100,13 +101,12 @@ std::string CacheKey(const datasets::ImageFolder& folder, const std::vector<char
       options.pairs.exhaustive_max_images, options.pairs.overlap, options.pairs.num_neighbors,
       options.pairs.loop_detection, options.pairs.loop_num_neighbors, options.pairs.seed,
       options.matching.max_ratio, options.matching.max_distance, options.matching.cross_check,
-      options.two_view.min_num_inliers, options.two_view.max_error_px,
-      options.two_view.confidence, options.two_view.max_iterations,
-      options.two_view.min_e_f_inlier_ratio, options.two_view.max_h_inlier_ratio,
-      options.two_view.max_panoramic_angle_deg, options.two_view.detect_watermark,
-      options.two_view.watermark_min_inlier_ratio, options.two_view.watermark_border,
-      options.two_view.seed, static_cast<int>(options.camera_model), options.single_camera,
-      options.default_focal_factor);
+      options.two_view.min_num_inliers, options.two_view.max_error_px, options.two_view.confidence,
+      options.two_view.max_iterations, options.two_view.min_e_f_inlier_ratio,
+      options.two_view.max_h_inlier_ratio, options.two_view.max_panoramic_angle_deg,
+      options.two_view.detect_watermark, options.two_view.watermark_min_inlier_ratio,
+      options.two_view.watermark_border, options.two_view.seed,
+      static_cast<int>(options.camera_model), options.single_camera, options.default_focal_factor);
   for (std::size_t i = 0; i < folder.entries.size(); ++i) {
     const auto& e = folder.entries[i];
     std::error_code ec;
@@ -172,7 +172,7 @@ SfmResult RunSfm(const fs::path& image_dir, const fs::path& database_dir,
 
   // 1. Features.
   Timer timer;
-  const FolderFeatures features = ExtractFolderFeatures(
+  FolderFeatures features = ExtractFolderFeatures(
       folder, options.sift, database_dir.empty() ? fs::path() : database_dir / "features");
   std::vector<char> usable(folder.entries.size(), 1);
   for (const auto& [index, reason] : features.failed) {
@@ -235,16 +235,20 @@ SfmResult RunSfm(const fs::path& image_dir, const fs::path& database_dir,
       verified[k].image2 = j;
       TwoViewGeometryOptions two_view = options.two_view;
       two_view.seed = options.two_view.seed + static_cast<std::uint64_t>(k);
-      verified[k].geometry = EstimateTwoViewGeometry(
-          skeleton.cameras.at(camera_of[i]), points[i], skeleton.cameras.at(camera_of[j]),
-          points[j], matches[k].matches, two_view);
+      verified[k].geometry = EstimateTwoViewGeometry(skeleton.cameras.at(camera_of[i]), points[i],
+                                                     skeleton.cameras.at(camera_of[j]), points[j],
+                                                     matches[k].matches, two_view);
       bar.Add();
     });
     bar.Finish();
     std::erase_if(verified, [](const ImagePairGeometry& p) { return !p.geometry.IsVerified(); });
     cached->pairs = std::move(verified);
-    if (!cache.empty()) detail::WriteVerifiedPairs(cache, key, cached->pairs, cached->num_pairs_matched);
+    if (!cache.empty())
+      detail::WriteVerifiedPairs(cache, key, cached->pairs, cached->num_pairs_matched);
   }
+  // Descriptors are not needed past matching (about 1 MB per photo): free them before mapping.
+  features.features.clear();
+  features.features.shrink_to_fit();
   result.num_pairs = cached->num_pairs_matched;
   result.num_verified_pairs = cached->pairs.size();
   result.timings.matching_s = timer.ElapsedSeconds();
@@ -265,13 +269,13 @@ SfmResult RunSfm(const fs::path& image_dir, const fs::path& database_dir,
     ProgressBar bar(static_cast<std::int64_t>(image_ids.size()),
                     ProgressOptions{.label = "mapping", .unit = "images"});
     std::size_t shown = 0;
-    result.models = RunIncrementalMapper(skeleton, image_ids, graph, options.mapper,
-                                         [&](std::size_t n) {
-                                           if (n > shown) {
-                                             bar.Add(static_cast<std::int64_t>(n - shown));
-                                           }
-                                           shown = n;
-                                         });
+    result.models =
+        RunIncrementalMapper(skeleton, image_ids, graph, options.mapper, [&](std::size_t n) {
+          if (n > shown) {
+            bar.Add(static_cast<std::int64_t>(n - shown));
+          }
+          shown = n;
+        });
     bar.Finish();
   }
   // A model holds only its registered images (COLMAP's convention for sparse models).

@@ -177,7 +177,8 @@ std::size_t ModelBuilder::TriangulateImage(std::uint32_t image) {
     // keypoint per image).
     views.assign(1, {image, k});
     for (const Correspondence& c : corrs) {
-      if (!registered_[c.image] || c.image == image || PointOf(c.image, c.point2d).IsValid()) continue;
+      if (!registered_[c.image] || c.image == image || PointOf(c.image, c.point2d).IsValid())
+        continue;
       if (std::any_of(views.begin(), views.end(),
                       [&](const Correspondence& v) { return v.image == c.image; })) {
         continue;

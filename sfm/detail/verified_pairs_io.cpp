@@ -31,8 +31,7 @@ class Reader {
   }
   void Need(std::size_t n) const {
     FACET_CHECK(n <= bytes_.size() - pos_,
-                "{}: truncated verified-pairs cache; delete it (it is recomputed)",
-                path_.string());
+                "{}: truncated verified-pairs cache; delete it (it is recomputed)", path_.string());
   }
   const std::uint8_t* Take(std::size_t n) {
     Need(n);
@@ -123,7 +122,8 @@ std::optional<CachedPairs> ReadVerifiedPairs(const std::filesystem::path& path,
       m.idx2 = in.Get<std::uint32_t>();
     }
   }
-  FACET_CHECK(in.AtEnd(), "{}: trailing bytes in verified-pairs cache; delete it (it is recomputed)",
+  FACET_CHECK(in.AtEnd(),
+              "{}: trailing bytes in verified-pairs cache; delete it (it is recomputed)",
               path.string());
   return cached;
 }

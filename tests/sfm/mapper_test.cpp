@@ -1,8 +1,7 @@
 // The mapper's building blocks (correspondence graph, triangulation, absolute pose) against
 // exact synthetic geometry.
-#include <gtest/gtest.h>
-
 #include <Eigen/Geometry>
+#include <gtest/gtest.h>
 
 #include <random>
 
@@ -63,9 +62,8 @@ TEST(CorrespondenceGraph, RejectsOutOfRangeMatches) {
 TEST(Triangulation, RecoversPointsExactlyFromThreeViews) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> u(-1.0, 1.0);
-  const std::vector<geometry::Rigid3> poses = {LookingAtOrigin({4, 0, 1}),
-                                               LookingAtOrigin({3, 2, 1}),
-                                               LookingAtOrigin({2, 3.5, 0.5})};
+  const std::vector<geometry::Rigid3> poses = {
+      LookingAtOrigin({4, 0, 1}), LookingAtOrigin({3, 2, 1}), LookingAtOrigin({2, 3.5, 0.5})};
   for (int trial = 0; trial < 50; ++trial) {
     const Eigen::Vector3d x(u(rng), u(rng), u(rng));
     std::vector<Matrix34d> mats;
@@ -128,8 +126,7 @@ TEST_P(AbsolutePoseTest, RecoversThePoseDespiteOutliers) {
   geometry::Rigid3 best = truth;
   ASSERT_TRUE(RefineAbsolutePose(camera, in_xy, in_xyz, 50, 100.0, &best));
   const double best_rotation = geometry::RotationAngleDeg(best.rotation, truth.rotation);
-  const double best_center =
-      (geometry::CameraCenter(best) - geometry::CameraCenter(truth)).norm();
+  const double best_center = (geometry::CameraCenter(best) - geometry::CameraCenter(truth)).norm();
   EXPECT_LT(geometry::RotationAngleDeg(result.cam_from_world.rotation, truth.rotation),
             1.5 * best_rotation + 0.005);
   EXPECT_LT((geometry::CameraCenter(result.cam_from_world) - geometry::CameraCenter(truth)).norm(),

@@ -1,6 +1,8 @@
 // The whole SfM pipeline on the built-in synthetic scene, scored against its exact cameras: every
 // view registered, rotation error < 0.1 deg, camera-centre error < 0.1% of the scene size, mean
 // reprojection error < 0.5 px (issue 4's accuracy targets), plus the cache and bad input.
+#include "sfm/pipeline.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,7 +13,6 @@
 #include "core/progress.h"
 #include "datasets/synthetic/dataset_writer.h"
 #include "geometry/pose_metrics.h"
-#include "sfm/pipeline.h"
 #include "tests/common/temp_dir.h"
 
 namespace facet::sfm {
@@ -70,11 +71,12 @@ TEST_F(SyntheticSfm, RegistersEveryViewWithinTheAccuracyTargets) {
   const auto errors = geometry::ComputeAbsolutePoseErrors(est, truth);
   ASSERT_TRUE(errors.has_value());
   const ModelSummary summary = Summarize(model);
-  std::printf("synthetic: %zu views, %zu points, track %.2f, reprojection %.3f px, rotation max "
-              "%.4f deg, centre max %.3f mm of %.2f m\n",
-              summary.num_registered, summary.num_points, summary.mean_track_length,
-              summary.mean_reprojection_error_px, errors->rotation_error_max_deg,
-              1e3 * errors->center_error_max, scene_size);
+  std::printf(
+      "synthetic: %zu views, %zu points, track %.2f, reprojection %.3f px, rotation max "
+      "%.4f deg, centre max %.3f mm of %.2f m\n",
+      summary.num_registered, summary.num_points, summary.mean_track_length,
+      summary.mean_reprojection_error_px, errors->rotation_error_max_deg,
+      1e3 * errors->center_error_max, scene_size);
   EXPECT_LT(errors->rotation_error_max_deg, 0.1);
   EXPECT_LT(errors->center_error_max, 1e-3 * scene_size);
   EXPECT_LT(summary.mean_reprojection_error_px, 0.5);

@@ -46,11 +46,12 @@ TEST(RealDataSfm, FountainP11QuarterSizeMatchesGroundTruth) {
   const auto errors = geometry::ComputeAbsolutePoseErrors(est, truth);
   ASSERT_TRUE(errors.has_value());
   const ModelSummary summary = Summarize(model);
-  std::printf("fountain-P11 q4: %zu points, reprojection %.3f px, centre error mean %.2f max %.2f "
-              "mm, rotation mean %.3f max %.3f deg\n",
-              summary.num_points, summary.mean_reprojection_error_px,
-              1e3 * errors->center_error_mean, 1e3 * errors->center_error_max,
-              errors->rotation_error_mean_deg, errors->rotation_error_max_deg);
+  std::printf(
+      "fountain-P11 q4: %zu points, reprojection %.3f px, centre error mean %.2f max %.2f "
+      "mm, rotation mean %.3f max %.3f deg\n",
+      summary.num_points, summary.mean_reprojection_error_px, 1e3 * errors->center_error_mean,
+      1e3 * errors->center_error_max, errors->rotation_error_mean_deg,
+      errors->rotation_error_max_deg);
   EXPECT_LT(errors->center_error_mean, 0.005);
   EXPECT_LT(errors->rotation_error_max_deg, 0.2);
   EXPECT_LT(summary.mean_reprojection_error_px, 1.0);
