@@ -61,14 +61,23 @@ GroundTruth FromScene(std::string kind, const Scene& scene) {
   return gt;
 }
 
-// A COLMAP model folder, a folder of Strecha `NNNN.jpg.camera` files, or a transforms.json (the
-// file, or a folder holding one).
+// A COLMAP model folder, a folder of Strecha `NNNN.jpg.camera` files, a transforms.json (the
+// file, or a folder holding one), or a DTU cameras.txt (IDR/NeuS format).
 GroundTruth ReadGroundTruth(const fs::path& path) {
   FACET_CHECK(fs::exists(path), "ground truth '{}' does not exist", path.string());
   if (fs::is_regular_file(path)) {
+    if (LowercaseExtension(path) == ".txt") {
+      // IDR/NeuS-style DTU cameras ("view i" + P): images are named by the view, 000000.png.
+      GroundTruth gt{.kind = "DTU cameras"};
+      for (const auto& camera : datasets::ReadDtuCameras(path)) {
+        gt.poses[fmt::format("{:06d}.png", camera.view)] = camera.cam_from_world;
+      }
+      return gt;
+    }
     if (LowercaseExtension(path) != ".json") {
-      throw UsageError(
-          fmt::format("--ground-truth '{}' is a file but not a transforms.json", path.string()));
+      throw UsageError(fmt::format(
+          "--ground-truth '{}' is a file but neither a transforms.json nor a DTU cameras.txt",
+          path.string()));
     }
     return FromScene("transforms.json", datasets::ReadTransformsJson(path).scene);
   }
@@ -341,7 +350,8 @@ Subcommand RegisterEval(CLI::App& app) {
                   "model with most registered images is used)")
       ->required();
   sub->add_option("--ground-truth", args->ground_truth,
-                  "A COLMAP model folder, a folder of Strecha *.camera files, or a transforms.json "
+                  "A COLMAP model folder, a folder of Strecha *.camera files, a transforms.json or a "
+                  "DTU cameras.txt "
                   "(without it: the model's own figures only)");
   sub->add_option("--json", args->json, "Also write the results to this JSON file");
   sub->add_option("--intrinsics", args->intrinsics,

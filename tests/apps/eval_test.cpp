@@ -208,6 +208,37 @@ TEST(EvalCommand, WithoutGroundTruthReportsTheModelsOwnFigures) {
   EXPECT_NE(run.output.find("no --ground-truth"), std::string::npos) << run.output;
 }
 
+TEST(EvalCommand, DtuCamerasGroundTruth) {
+  TempDir dir;
+  const Scene gt = GroundTruthScene();
+  // IDR/NeuS cameras.txt: per view "view i", P = K [R | t] as 4x4, then a scale matrix. The
+  // model's images are named like DTU's, 000000.png, ...
+  std::string text = "# DTU-style cameras\n";
+  Scene model = Transformed(gt, Gauge());
+  int view = 0;
+  for (auto& [id, image] : model.images) {
+    const geometry::Rigid3& pose = *gt.images.at(id).cam_from_world;
+    Eigen::Matrix3d k;
+    k << 2000.0, 0.0, 800.0, 0.0, 2000.0, 600.0, 0.0, 0.0, 1.0;
+    const Eigen::Matrix<double, 3, 4> p = k * pose.ToMatrix();
+    text += fmt::format("view {}\n", view);
+    for (int r = 0; r < 3; ++r) {
+      text += fmt::format("{:.17g} {:.17g} {:.17g} {:.17g}\n", p(r, 0), p(r, 1), p(r, 2), p(r, 3));
+    }
+    text += "0 0 0 1\n1 0 0 0\n0 1 0 0\n0 0 1 0\n0 0 0 1\n";
+    image.name = fmt::format("{:06d}.png", view++);
+  }
+  WriteFileAtomically(dir / "cameras.txt", text);
+  datasets::WriteColmapModelBinary(dir / "model", model);
+  const auto run = Eval(dir / "model", dir / "cameras.txt", "--json " + Quote(dir / "e.json"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json j = ReadJson(dir / "e.json");
+  EXPECT_EQ(j["registered"], 8);
+  EXPECT_LT(j["rotation_error_max_deg"].get<double>(), 1e-6);
+  EXPECT_LT(j["center_error_max"].get<double>(), 1e-6);
+  EXPECT_NE(run.output.find("DTU cameras"), std::string::npos) << run.output;
+}
+
 TEST(EvalCommand, TransformsJsonGroundTruthAndFocalError) {
   TempDir dir;
   Scene gt = GroundTruthScene();
