@@ -183,7 +183,8 @@ Subcommand RegisterSfm(CLI::App& app) {
   sub->footer(
       "Writes OUT/sparse/0/ (COLMAP binary: cameras.bin, images.bin, points3D.bin; more models "
       "in sparse/1, ... when the photos do not connect), OUT/sfm_summary.json and a cache in "
-      "OUT/database/ (features per image, verified pairs) that reruns reuse. Unreadable photos "
+      "OUT/database/ (features per image, verified pairs, the mapper's checkpoint every 30 s) "
+      "that reruns reuse. Unreadable photos "
       "are skipped with a warning and listed.\nExample: facet sfm photos/ -o out/");
   sub->add_option("images", args->images, "Folder of JPEG/PNG photos")->required();
   sub->add_option("-o,--output", args->output, "Output folder (workspace)")->required();

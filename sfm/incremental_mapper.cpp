@@ -103,7 +103,13 @@ class Mapper {
         abs_pose_(options.abs_pose) {}
 
   bool Initialize(std::size_t pair_index);
+  // Continues a checkpointed model: its registered images, points and cameras.
+  void Restore(const datasets::Scene& partial, ImageId init1, ImageId init2);
   void Grow(const std::function<void()>& on_registered);
+  ImageId Init1() const { return model_.IdOf(init1_); }
+  ImageId Init2() const { return model_.IdOf(init2_); }
+  // Called after each global refinement while growing (MapperCallbacks::on_checkpoint).
+  std::function<void()> on_refined;
   ModelBuilder& model() { return model_; }
 
  private:
@@ -145,6 +151,36 @@ bool Mapper::Initialize(std::size_t pair_index) {
   spdlog::debug("mapper: initial pair {} / {}: {} points", model_.IdOf(init1_).value,
                 model_.IdOf(init2_).value, num_points);
   return num_points >= static_cast<std::size_t>(options_.init_min_num_points);
+}
+
+void Mapper::Restore(const datasets::Scene& partial, ImageId init1, ImageId init2) {
+  datasets::Scene& scene = model_.scene();
+  for (const auto& [id, camera] : partial.cameras) {
+    FACET_CHECK(scene.cameras.contains(id) && scene.cameras.at(id).model == camera.model,
+                "mapping checkpoint: camera {} does not fit these photos", id.value);
+    scene.cameras.at(id) = camera;
+  }
+  for (const auto& [id, image] : partial.images) {
+    if (image.IsRegistered()) model_.Register(model_.IndexOf(id), *image.cam_from_world);
+  }
+  std::vector<Correspondence> track;
+  for (const auto& [id, point] : partial.points3d) {
+    track.clear();
+    for (const auto& e : point.track) {
+      const std::uint32_t image = model_.IndexOf(e.image_id);
+      FACET_CHECK(model_.IsRegistered(image) &&
+                      e.point2d_idx < scene.images.at(e.image_id).points2d.size() &&
+                      !model_.PointOf(image, e.point2d_idx).IsValid(),
+                  "mapping checkpoint: point {} observes a keypoint these photos do not have",
+                  id.value);
+      track.push_back({image, e.point2d_idx});
+    }
+    if (track.size() >= 2) model_.AddPoint(point.xyz, track);
+  }
+  init1_ = model_.IndexOf(init1);
+  init2_ = model_.IndexOf(init2);
+  FACET_CHECK(model_.IsRegistered(init1_) && model_.IsRegistered(init2_),
+              "mapping checkpoint: the initial pair is not registered");
 }
 
 // COLMAP's visibility pyramid (Schönberger & Frahm 2016, sec. 4.2): at each level l the image is
@@ -411,6 +447,7 @@ void Mapper::Grow(const std::function<void()>& on_registered) {
       GlobalRefinement(false);
       last_global_images = model_.NumRegistered();
       last_global_points = model_.scene().points3d.size();
+      if (on_refined) on_refined();
     } else {
       LocalBundleAdjustment(*added);
     }
@@ -452,39 +489,66 @@ std::vector<std::size_t> InitialPairCandidates(const CorrespondenceGraph& graph,
 
 }  // namespace
 
-std::vector<datasets::Scene> RunIncrementalMapper(
-    const datasets::Scene& skeleton, std::span<const ImageId> image_ids,
-    const CorrespondenceGraph& graph, const MapperOptions& options,
-    const std::function<void(std::size_t)>& on_registered) {
+std::vector<datasets::Scene> RunIncrementalMapper(const datasets::Scene& skeleton,
+                                                  std::span<const ImageId> image_ids,
+                                                  const CorrespondenceGraph& graph,
+                                                  const MapperOptions& options,
+                                                  const MapperCallbacks& callbacks,
+                                                  const MapperCheckpoint* resume) {
   options.Check();
   std::vector<char> excluded(image_ids.size(), 0);
   std::vector<datasets::Scene> models;
   std::set<std::size_t> tried;
   std::size_t registered_total = 0;
+  const auto exclude_registered = [&](const datasets::Scene& model) {
+    for (std::uint32_t i = 0; i < image_ids.size(); ++i) {
+      const auto it = model.images.find(image_ids[i]);
+      if (it != model.images.end() && it->second.IsRegistered()) excluded[i] = 1;
+    }
+    registered_total += model.NumRegisteredImages();
+  };
+  if (resume) {
+    models = resume->finished;
+    for (const auto& model : models) exclude_registered(model);
+    spdlog::info("mapper: resuming with {} finished models{}", models.size(),
+                 resume->partial ? " and one in progress" : "");
+  }
+  bool restore = resume && resume->partial.has_value();
   while (models.size() < static_cast<std::size_t>(options.max_num_models)) {
     std::optional<Mapper> mapper;
-    for (const std::size_t pair : InitialPairCandidates(graph, excluded, options)) {
-      if (!tried.insert(pair).second) continue;
+    if (restore) {
       mapper.emplace(skeleton, image_ids, graph, options, excluded);
-      if (mapper->Initialize(pair)) break;
-      mapper.reset();
+      mapper->Restore(*resume->partial, resume->init1, resume->init2);
+      restore = false;
+    } else {
+      for (const std::size_t pair : InitialPairCandidates(graph, excluded, options)) {
+        if (!tried.insert(pair).second) continue;
+        mapper.emplace(skeleton, image_ids, graph, options, excluded);
+        if (mapper->Initialize(pair)) break;
+        mapper.reset();
+      }
     }
     if (!mapper) break;
-    std::size_t in_model = 2;
-    if (on_registered) on_registered(registered_total + in_model);
+    std::size_t in_model = mapper->model().NumRegistered();
+    if (callbacks.on_registered) callbacks.on_registered(registered_total + in_model);
+    if (callbacks.on_checkpoint) {
+      mapper->on_refined = [&] {
+        callbacks.on_checkpoint(models, &mapper->model().scene(), mapper->Init1(), mapper->Init2());
+      };
+    }
     mapper->Grow([&] {
       ++in_model;
-      if (on_registered) on_registered(registered_total + in_model);
+      if (callbacks.on_registered) callbacks.on_registered(registered_total + in_model);
     });
     ModelBuilder& model = mapper->model();
     if (model.NumRegistered() >= static_cast<std::size_t>(options.min_model_size)) {
-      for (std::uint32_t i = 0; i < model.NumImages(); ++i) {
-        if (model.IsRegistered(i)) excluded[i] = 1;
-      }
-      registered_total += model.NumRegistered();
       spdlog::info("mapper: model {} with {} images and {} points", models.size(),
                    model.NumRegistered(), model.scene().points3d.size());
       models.push_back(model.TakeScene());
+      // A model holds only its registered images (COLMAP's convention for sparse models).
+      std::erase_if(models.back().images, [](const auto& kv) { return !kv.second.IsRegistered(); });
+      exclude_registered(models.back());
+      if (callbacks.on_checkpoint) callbacks.on_checkpoint(models, nullptr, {}, {});
     }
     if (!options.multiple_models) break;
   }

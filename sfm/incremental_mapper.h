@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -90,13 +91,36 @@ struct MapperOptions {
   void Check() const;
 };
 
+// The mapper's progress, to resume after an interruption: the finished models and the one being
+// grown, with the images of its initial pair (they hold the gauge).
+struct MapperCheckpoint {
+  std::vector<datasets::Scene> finished{};
+  std::optional<datasets::Scene> partial{};  // registered images, points and refined cameras
+  datasets::ImageId init1{};
+  datasets::ImageId init2{};
+};
+
+struct MapperCallbacks {
+  // The number of images registered so far (progress reporting).
+  std::function<void(std::size_t)> on_registered{};
+  // After each global refinement of a growing model and after each finished model: the finished
+  // models, the growing one (nullptr when none) and its initial pair. Save what a later run should
+  // resume from; the references are valid during the call only.
+  std::function<void(const std::vector<datasets::Scene>& finished, const datasets::Scene* partial,
+                     datasets::ImageId init1, datasets::ImageId init2)>
+      on_checkpoint{};
+};
+
 // Reconstructs from `skeleton` (cameras, and images with their keypoints in `points2d`; no
 // registered image, no 3D point). `image_ids[i]` is the scene image of the graph's image i.
-// Returns the models, largest first; every image is registered in at most one. `on_registered`
-// (optional) is called with the number of images registered so far, for progress reporting.
-std::vector<datasets::Scene> RunIncrementalMapper(
-    const datasets::Scene& skeleton, std::span<const datasets::ImageId> image_ids,
-    const CorrespondenceGraph& graph, const MapperOptions& options,
-    const std::function<void(std::size_t)>& on_registered = {});
+// Returns the models, largest first; every image is registered in at most one. With `resume`,
+// mapping continues from a checkpoint of an earlier run on the same skeleton and graph (a
+// checkpoint that does not fit them, e.g. a keypoint index out of range, throws facet::Error).
+std::vector<datasets::Scene> RunIncrementalMapper(const datasets::Scene& skeleton,
+                                                  std::span<const datasets::ImageId> image_ids,
+                                                  const CorrespondenceGraph& graph,
+                                                  const MapperOptions& options,
+                                                  const MapperCallbacks& callbacks = {},
+                                                  const MapperCheckpoint* resume = nullptr);
 
 }  // namespace facet::sfm

@@ -13,6 +13,7 @@
 #include "core/progress.h"
 #include "core/timer.h"
 #include "sfm/correspondence_graph.h"
+#include "sfm/detail/mapping_checkpoint_io.h"
 #include "sfm/detail/verified_pairs_io.h"
 
 namespace facet::sfm {
@@ -29,6 +30,8 @@ void SfmOptions::Check() const {
   mapper.Check();
   FACET_CHECK(default_focal_factor > 0 && std::isfinite(default_focal_factor),
               "SfmOptions.default_focal_factor must be > 0 (got {})", default_focal_factor);
+  FACET_CHECK(checkpoint_interval_s >= 0, "SfmOptions.checkpoint_interval_s must be >= 0 (got {})",
+              checkpoint_interval_s);
 }
 
 ModelSummary Summarize(const datasets::Scene& scene) {
@@ -115,6 +118,20 @@ std::string CacheKey(const datasets::ImageFolder& folder, const std::vector<char
     key += fmt::format("{}:{}:{}:{};", e.name, usable[i] ? size : 0, time, usable[i]);
   }
   return key;
+}
+
+// Everything in the mapper's options that changes its result (the checkpoint's key).
+std::string MapperFingerprint(const MapperOptions& o) {
+  return fmt::format(
+      " | mapper {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+      o.init_min_num_inliers, o.init_min_tri_angle_deg, o.init_min_num_points,
+      o.abs_pose.max_error_px, o.abs_pose.min_num_inliers, o.abs_pose.min_inlier_ratio,
+      o.relax_registration, o.relaxed_min_num_inliers, o.max_reg_trials, o.tri_min_angle_deg,
+      o.tri_max_error_px, o.filter_max_error_px, o.filter_min_tri_angle_deg, o.local_ba_num_images,
+      o.local_ba_refine_intrinsics, o.global_ba_images_ratio, o.global_ba_points_ratio,
+      o.min_images_for_intrinsics, o.refine_focal_length, o.refine_extra_params,
+      o.refine_principal_point, o.auto_principal_point, static_cast<int>(o.ba.loss),
+      o.ba.loss_scale_px, o.min_model_size, o.multiple_models);
 }
 
 }  // namespace
@@ -266,23 +283,39 @@ SfmResult RunSfm(const fs::path& image_dir, const fs::path& database_dir,
   }
   const CorrespondenceGraph graph(num_points2d, std::move(graph_pairs));
   {
+    // The mapper checkpoints its models every checkpoint_interval_s into database/mapping/; a
+    // rerun on the same photos and options continues from there.
+    const fs::path checkpoint_dir = database_dir.empty() ? fs::path() : database_dir / "mapping";
+    const std::string mapping_key = key + MapperFingerprint(options.mapper);
+    std::optional<MapperCheckpoint> checkpoint;
+    if (!checkpoint_dir.empty()) {
+      checkpoint = detail::ReadMappingCheckpoint(checkpoint_dir, mapping_key);
+    }
     ProgressBar bar(static_cast<std::int64_t>(image_ids.size()),
                     ProgressOptions{.label = "mapping", .unit = "images"});
     std::size_t shown = 0;
-    result.models =
-        RunIncrementalMapper(skeleton, image_ids, graph, options.mapper, [&](std::size_t n) {
-          if (n > shown) {
-            bar.Add(static_cast<std::int64_t>(n - shown));
-          }
-          shown = n;
-        });
+    Timer since_checkpoint;
+    MapperCallbacks callbacks;
+    callbacks.on_registered = [&](std::size_t n) {
+      if (n > shown) bar.Add(static_cast<std::int64_t>(n - shown));
+      shown = n;
+    };
+    if (!checkpoint_dir.empty()) {
+      callbacks.on_checkpoint = [&](const std::vector<datasets::Scene>& finished,
+                                    const datasets::Scene* partial, ImageId init1, ImageId init2) {
+        if (since_checkpoint.ElapsedSeconds() < options.checkpoint_interval_s) return;
+        detail::WriteMappingCheckpoint(checkpoint_dir, mapping_key, finished, partial, init1,
+                                       init2);
+        since_checkpoint.Restart();
+      };
+    }
+    result.models = RunIncrementalMapper(skeleton, image_ids, graph, options.mapper, callbacks,
+                                         checkpoint ? &*checkpoint : nullptr);
     bar.Finish();
+    // The models are the caller's now; the checkpoint has served.
+    if (!checkpoint_dir.empty()) fs::remove_all(checkpoint_dir);
   }
-  // A model holds only its registered images (COLMAP's convention for sparse models).
-  for (auto& model : result.models) {
-    std::erase_if(model.images, [](const auto& kv) { return !kv.second.IsRegistered(); });
-    ColorPoints(folder, 1600, model);
-  }
+  for (auto& model : result.models) ColorPoints(folder, 1600, model);
   result.timings.mapping_s = timer.ElapsedSeconds();
   for (std::size_t i = 0; i < folder.entries.size(); ++i) {
     if (!usable[i]) continue;

@@ -1,6 +1,6 @@
 // The whole structure-from-motion pipeline on a folder of photos: features (cached per image),
 // pair selection and matching, two-view verification (cached per run configuration), the
-// incremental mapper, and point colours. `facet sfm` is a thin layer over RunSfm.
+// incremental mapper (checkpointed), and point colours. `facet sfm` is a thin layer over RunSfm.
 #pragma once
 
 #include <filesystem>
@@ -28,6 +28,9 @@ struct SfmOptions {
   bool single_camera = false;
   // Focal prior without EXIF: factor * max(W, H) (COLMAP's default 1.2); > 0.
   double default_focal_factor = 1.2;
+  // The mapper's progress is saved in database/mapping/ at most this often (0: after every global
+  // refinement), and a rerun continues from it; removed when mapping ends. >= 0.
+  double checkpoint_interval_s = 30.0;
 
   void Check() const;
 };

@@ -13,6 +13,7 @@
 #include "core/progress.h"
 #include "datasets/synthetic/dataset_writer.h"
 #include "geometry/pose_metrics.h"
+#include "sfm/detail/mapping_checkpoint_io.h"
 #include "tests/common/temp_dir.h"
 
 namespace facet::sfm {
@@ -92,6 +93,7 @@ TEST_F(SyntheticSfm, RerunReusesTheCache) {
   const fs::path db = dir_->path() / "database-cache";
   const SfmResult first = RunSfm(Images(), db);
   ASSERT_TRUE(fs::exists(db / "verified_pairs.bin"));
+  EXPECT_FALSE(fs::exists(db / "mapping"));  // the mapping checkpoint goes once mapping ends
   const SfmResult second = RunSfm(Images(), db);
   // Nothing recomputed: features and verification take a fraction of the first run's time.
   EXPECT_LT(second.timings.features_s + second.timings.matching_s,
@@ -107,6 +109,83 @@ TEST_F(SyntheticSfm, RerunReusesTheCache) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("verified_pairs.bin"), std::string::npos) << e.what();
   }
+}
+
+// The mapper resumed from a checkpoint taken half-way reaches the same result as a full run.
+TEST_F(SyntheticSfm, MapperResumesFromACheckpoint) {
+  const datasets::ImageFolder folder = datasets::ScanImageFolder(Images());
+  const FolderFeatures features = ExtractFolderFeatures(folder, SiftOptions{});
+  const std::vector<ImagePair> pairs = SelectImagePairs(features.features);
+  const std::vector<PairMatches> matches = MatchImagePairs(features.features, pairs);
+  datasets::Scene skeleton;
+  const datasets::CameraId camera_id(1);
+  skeleton.cameras[camera_id] =
+      geometry::Camera::Create(geometry::CameraModelId::kSimpleRadial, 1.2 * 640, 640, 480);
+  std::vector<datasets::ImageId> ids;
+  std::vector<std::uint32_t> num_points2d;
+  std::vector<std::vector<Eigen::Vector2d>> points(folder.entries.size());
+  for (std::size_t i = 0; i < folder.entries.size(); ++i) {
+    const datasets::ImageId id(static_cast<std::uint32_t>(i + 1));
+    ids.push_back(id);
+    datasets::Image& image = skeleton.images[id];
+    image.id = id;
+    image.name = folder.entries[i].name;
+    image.camera_id = camera_id;
+    for (const Keypoint& k : features.features[i].keypoints) {
+      image.points2d.push_back({Eigen::Vector2d(k.x, k.y), {}});
+      points[i].emplace_back(k.x, k.y);
+    }
+    num_points2d.push_back(static_cast<std::uint32_t>(image.points2d.size()));
+  }
+  std::vector<ImagePairGeometry> verified;
+  for (const PairMatches& m : matches) {
+    const auto& camera = skeleton.cameras.at(camera_id);
+    verified.push_back({m.pair.first, m.pair.second,
+                        EstimateTwoViewGeometry(camera, points[m.pair.first], camera,
+                                                points[m.pair.second], m.matches)});
+  }
+  const CorrespondenceGraph graph(num_points2d, verified);
+
+  std::optional<MapperCheckpoint> half;
+  MapperCallbacks callbacks;
+  callbacks.on_checkpoint = [&](const std::vector<datasets::Scene>& finished,
+                                const datasets::Scene* partial, datasets::ImageId init1,
+                                datasets::ImageId init2) {
+    if (half || !partial || partial->NumRegisteredImages() < 6) return;
+    half = MapperCheckpoint{finished, *partial, init1, init2};
+  };
+  const MapperOptions options;
+  const auto full = RunIncrementalMapper(skeleton, ids, graph, options, callbacks);
+  ASSERT_TRUE(half.has_value());
+  EXPECT_LT(half->partial->NumRegisteredImages(), 12u);
+
+  // Through the workspace's checkpoint files, as a rerun would read them.
+  const fs::path folder_path = dir_->path() / "checkpoint";
+  detail::WriteMappingCheckpoint(folder_path, "key", half->finished, &*half->partial, half->init1,
+                                 half->init2);
+  EXPECT_FALSE(detail::ReadMappingCheckpoint(folder_path, "other key").has_value());
+  const auto read = detail::ReadMappingCheckpoint(folder_path, "key");
+  ASSERT_TRUE(read.has_value());
+  ASSERT_TRUE(read->partial.has_value());
+  EXPECT_EQ(read->partial->NumRegisteredImages(), half->partial->NumRegisteredImages());
+  EXPECT_EQ(read->partial->points3d.size(), half->partial->points3d.size());
+
+  const auto resumed = RunIncrementalMapper(skeleton, ids, graph, options, {}, &*read);
+  ASSERT_EQ(full.size(), 1u);
+  ASSERT_EQ(resumed.size(), 1u);
+  EXPECT_EQ(resumed[0].NumRegisteredImages(), 12u);
+  std::vector<geometry::Rigid3> est, truth;
+  for (const auto& [id, image] : resumed[0].images) {
+    est.push_back(*image.cam_from_world);
+    truth.push_back(*Truth(image.name)->cam_from_world);
+  }
+  const auto errors = geometry::ComputeAbsolutePoseErrors(est, truth);
+  ASSERT_TRUE(errors.has_value());
+  EXPECT_LT(errors->rotation_error_max_deg, 0.1);
+
+  // A damaged checkpoint is ignored (the mapping starts over), not fatal.
+  WriteFileAtomically(folder_path / "state.txt", std::string_view("garbage\n"));
+  EXPECT_FALSE(detail::ReadMappingCheckpoint(folder_path, "key").has_value());
 }
 
 TEST(SfmBadInput, EmptyFolderIsAClearError) {
