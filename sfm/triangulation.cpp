@@ -44,4 +44,14 @@ double MaxTriangulationAngleDeg(std::span<const Eigen::Vector3d> centers,
   return best;
 }
 
+bool HasTriangulationAngle(std::span<const Eigen::Vector3d> centers, const Eigen::Vector3d& point,
+                           double min_angle_deg) {
+  for (std::size_t i = 0; i < centers.size(); ++i) {
+    for (std::size_t j = i + 1; j < centers.size(); ++j) {
+      if (TriangulationAngleDeg(centers[i], centers[j], point) >= min_angle_deg) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace facet::sfm

@@ -27,5 +27,9 @@ double TriangulationAngleDeg(const Eigen::Vector3d& center1, const Eigen::Vector
 // The largest angle between any two of the rays from `centers` to `point` (degrees).
 double MaxTriangulationAngleDeg(std::span<const Eigen::Vector3d> centers,
                                 const Eigen::Vector3d& point);
+// Whether some two of those rays meet at `min_angle_deg` or more. Stops at the first such pair,
+// so long tracks (checked after every global BA) rarely cost the quadratic number of pairs.
+bool HasTriangulationAngle(std::span<const Eigen::Vector3d> centers, const Eigen::Vector3d& point,
+                           double min_angle_deg);
 
 }  // namespace facet::sfm

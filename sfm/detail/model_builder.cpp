@@ -206,7 +206,7 @@ std::size_t ModelBuilder::TriangulateImage(std::uint32_t image) {
       if (kept.size() == views.size() && keeps_self) {
         centers.clear();
         for (const Correspondence& v : kept) centers.push_back(centers_[v.image]);
-        if (MaxTriangulationAngleDeg(centers, *xyz) >= options_.tri_min_angle_deg) {
+        if (HasTriangulationAngle(centers, *xyz, options_.tri_min_angle_deg)) {
           AddPoint(*xyz, kept);
         }
         break;
@@ -312,7 +312,7 @@ std::size_t ModelBuilder::FilterPoints(const std::set<Point3DId>* points) {
     if (it == scene_.points3d.end()) continue;
     centers.clear();
     for (const auto& e : it->second.track) centers.push_back(centers_[IndexOf(e.image_id)]);
-    if (MaxTriangulationAngleDeg(centers, it->second.xyz) < options_.filter_min_tri_angle_deg) {
+    if (!HasTriangulationAngle(centers, it->second.xyz, options_.filter_min_tri_angle_deg)) {
       removed += it->second.track.size();
       DeletePoint(id);
     }

@@ -86,6 +86,11 @@ TEST(Triangulation, AngleBetweenRays) {
   EXPECT_NEAR(TriangulationAngleDeg({1, 0, 0}, {0, 1, 0}, {0, 0, 0}), 90.0, 1e-12);
   const std::vector<Eigen::Vector3d> centers = {{1, 0, 0}, {0, 1, 0}, {-1, 0, 0}};
   EXPECT_NEAR(MaxTriangulationAngleDeg(centers, Eigen::Vector3d::Zero()), 180.0, 1e-9);
+  EXPECT_TRUE(HasTriangulationAngle(centers, Eigen::Vector3d::Zero(), 179.0));
+  // Rays from (1,0,0) and (1.01,0,0) to (0,0,10) meet at about 0.057 degrees.
+  const std::vector<Eigen::Vector3d> close = {{1, 0, 0}, {1.01, 0, 0}};
+  EXPECT_FALSE(HasTriangulationAngle(close, {0, 0, 10}, 0.1));
+  EXPECT_TRUE(HasTriangulationAngle(close, {0, 0, 10}, 0.05));
 }
 
 class AbsolutePoseTest : public ::testing::TestWithParam<geometry::CameraModelId> {};
