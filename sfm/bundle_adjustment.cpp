@@ -411,6 +411,8 @@ BundleAdjustmentSummary RunBundleAdjustment(datasets::Scene& scene,
   ceres::Solve(solver_options, &problem, &ceres_summary);
   summary.usable = ceres_summary.IsSolutionUsable();
   summary.num_iterations = std::max(0, static_cast<int>(ceres_summary.iterations.size()) - 1);
+  summary.initial_cost = ceres_summary.initial_cost;
+  summary.final_cost = ceres_summary.final_cost;
   summary.final_rms_error_px = RmsReprojectionError(problem, num_observations, num_threads);
 
   // Points and intrinsics were adjusted in place; poses go back from Ceres' layout.

@@ -64,6 +64,10 @@ struct BundleAdjustmentSummary {
   // robust loss), before and after.
   double initial_rms_error_px = 0.0;
   double final_rms_error_px = 0.0;
+  // Ceres' objective, 1/2 sum of the robust loss of each squared residual norm (px^2), before and
+  // after: what the solver minimised, for comparing models on the same observations.
+  double initial_cost = 0.0;
+  double final_cost = 0.0;
   double seconds = 0.0;  // wall time of the whole call
 };
 

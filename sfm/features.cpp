@@ -91,6 +91,16 @@ bool StrongerKeypoint(const cv::KeyPoint& a, const cv::KeyPoint& b) {
   return a.octave < b.octave;
 }
 
+// The same, larger scale first (SiftOptions::keep_largest_scales).
+bool LargerKeypoint(const cv::KeyPoint& a, const cv::KeyPoint& b) {
+  if (a.size != b.size) return a.size > b.size;
+  if (a.response != b.response) return a.response > b.response;
+  if (a.pt.y != b.pt.y) return a.pt.y < b.pt.y;
+  if (a.pt.x != b.pt.x) return a.pt.x < b.pt.x;
+  if (a.angle != b.angle) return a.angle < b.angle;
+  return a.octave < b.octave;
+}
+
 // One descriptor row as bytes. RootSIFT (Arandjelović & Zisserman 2012) as COLMAP stores it
 // (feature/utils.cc): L1-normalise, square root (the result has unit L2 norm), x512, round,
 // clamp to a byte. Plain SIFT: L2-normalise, x512, round, clamp.
@@ -123,9 +133,9 @@ void SiftOptions::Check() const {
 
 std::string SiftOptions::Fingerprint() const {
   // The OpenCV version is part of the key: another detector build may place keypoints differently.
-  return fmt::format("sift1 opencv{} size{} n{} c{} e{} {}", CV_VERSION, max_image_size,
+  return fmt::format("sift1 opencv{} size{} n{} c{} e{} {} {}", CV_VERSION, max_image_size,
                      max_num_features, contrast_threshold, edge_threshold,
-                     root_sift ? "rootsift" : "sift");
+                     root_sift ? "rootsift" : "sift", keep_largest_scales ? "scale" : "response");
 }
 
 ImageFeatures ExtractSift(ImageView<const std::uint8_t> image, const SiftOptions& options) {
@@ -156,11 +166,22 @@ ImageFeatures ExtractSift(ImageView<const std::uint8_t> image, const SiftOptions
   // the last one* (KeyPointsFilter::retainBest), before computing descriptors; sorting that set
   // by a total order and cutting it gives exactly the strongest max_num_features, independent of
   // thread timing.
-  cv::Ptr<cv::SIFT> sift = cv::SIFT::create(options.max_num_features, 3, options.contrast_threshold,
-                                            options.edge_threshold, 1.6, CV_32F);
+  // Keeping the largest scales: detect everything, keep those, describe only those.
+  cv::Ptr<cv::SIFT> sift =
+      cv::SIFT::create(options.keep_largest_scales ? 0 : options.max_num_features, 3,
+                       options.contrast_threshold, options.edge_threshold, 1.6, CV_32F);
   std::vector<cv::KeyPoint> keypoints;
   cv::Mat raw;
-  sift->detectAndCompute(gray, cv::noArray(), keypoints, raw);
+  if (options.keep_largest_scales) {
+    sift->detect(gray, keypoints);
+    std::sort(keypoints.begin(), keypoints.end(), LargerKeypoint);
+    if (keypoints.size() > static_cast<std::size_t>(options.max_num_features)) {
+      keypoints.resize(static_cast<std::size_t>(options.max_num_features));
+    }
+    if (!keypoints.empty()) sift->compute(gray, keypoints, raw);
+  } else {
+    sift->detectAndCompute(gray, cv::noArray(), keypoints, raw);
+  }
   ImageFeatures features;
   if (keypoints.empty()) return features;
   FACET_CHECK(raw.rows == static_cast<int>(keypoints.size()) && raw.cols == kDescriptorDim &&
@@ -169,8 +190,10 @@ ImageFeatures ExtractSift(ImageView<const std::uint8_t> image, const SiftOptions
               raw.rows, raw.cols, keypoints.size(), kDescriptorDim);
   std::vector<int> order(keypoints.size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](int a, int b) { return StrongerKeypoint(keypoints[a], keypoints[b]); });
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return options.keep_largest_scales ? LargerKeypoint(keypoints[a], keypoints[b])
+                                       : StrongerKeypoint(keypoints[a], keypoints[b]);
+  });
   if (order.size() > static_cast<std::size_t>(options.max_num_features)) {
     order.resize(static_cast<std::size_t>(options.max_num_features));
   }

@@ -42,8 +42,12 @@ struct ImageFeatures {
 struct SiftOptions {
   // The detector runs on the image downscaled so that max(W, H) <= max_image_size; > 0.
   int max_image_size = 3200;
-  // Keep at most this many features (the strongest responses, larger scales first on ties); > 0.
+  // Keep at most this many features; > 0. Which ones: see keep_largest_scales.
   int max_num_features = 8192;
+  // true: the features of the largest scales (COLMAP's rule: coarse features survive viewpoint
+  // and resolution changes best, while a full-resolution photo's strongest responses are often
+  // fine texture); false: the strongest responses. Ties by response, then position.
+  bool keep_largest_scales = true;
   // OpenCV's contrastThreshold (COLMAP's peak_threshold 0.02/3 corresponds to about 0.02); > 0.
   double contrast_threshold = 0.02;
   // OpenCV's / COLMAP's edge threshold; > 0.

@@ -48,9 +48,10 @@ void MapperOptions::Check() const {
               "MapperOptions.min_images_for_intrinsics must be >= 2 (got {})",
               min_images_for_intrinsics);
   ba.Check();
-  FACET_CHECK(auto_principal_point_min_images >= 2 && auto_principal_point_max_shift > 0,
-              "MapperOptions: auto_principal_point_min_images must be >= 2 and "
-              "auto_principal_point_max_shift > 0");
+  FACET_CHECK(auto_principal_point_min_images >= 2 && auto_principal_point_min_shift >= 0 &&
+                  auto_principal_point_max_shift > auto_principal_point_min_shift,
+              "MapperOptions: auto_principal_point_min_images must be >= 2 and 0 <= "
+              "auto_principal_point_min_shift < auto_principal_point_max_shift");
   FACET_CHECK(min_model_size >= 2, "MapperOptions.min_model_size must be >= 2 (got {})",
               min_model_size);
   FACET_CHECK(max_num_models >= 1, "MapperOptions.max_num_models must be >= 1 (got {})",
@@ -383,25 +384,41 @@ void Mapper::TryRefinePrincipalPoint(const BundleAdjustmentConfig& config) {
     if (n > 0 && n < static_cast<std::size_t>(options_.auto_principal_point_min_images)) return;
   }
   const datasets::Scene before = model_.scene();
-  Adjust(config, options_.global_ba_max_iterations, true);
+  // Per-axis residual scale: the median norm of a 2D Gaussian residual is sigma sqrt(2 ln 2).
+  const double sigma = model_.MedianReprojectionError() / 1.1774;
+  const BundleAdjustmentSummary summary = Adjust(config, options_.global_ba_max_iterations, true);
+  // Likelihood ratio of the two extra parameters per camera: twice the drop of the (robust,
+  // near-quadratic for inliers) cost in units of sigma^2 is chi-square distributed with 2 dof per
+  // camera when the centred principal point is right; keep the refined one only beyond the
+  // test's 99.9% quantile (13.8 for 2 dof), i.e. when the data clearly asks for it.
+  const double statistic =
+      sigma > 0 ? 2.0 * (summary.initial_cost - summary.final_cost) / (sigma * sigma) : 0.0;
+  const double threshold = 13.8 * static_cast<double>(model_.scene().cameras.size());
+  bool keep = summary.usable && statistic > threshold;
   for (const auto& [camera_id, camera] : model_.scene().cameras) {
     const geometry::Camera& old = before.cameras.at(camera_id);
     const double shift = (camera.PrincipalPoint() - old.PrincipalPoint()).norm();
-    if (shift > options_.auto_principal_point_max_shift * std::max(camera.width, camera.height)) {
-      spdlog::debug("mapper: camera {}: principal point moved {:.1f} px; kept at its prior",
-                    camera_id.value, shift);
-      // BA changed values only (no observation came or went): put them back.
-      datasets::Scene& scene = model_.scene();
-      scene.cameras = before.cameras;
-      for (auto& [id, image] : scene.images)
-        image.cam_from_world = before.images.at(id).cam_from_world;
-      for (auto& [id, point] : scene.points3d) {
-        point.xyz = before.points3d.at(id).xyz;
-        point.error = before.points3d.at(id).error;
-      }
-      model_.RefreshPoses();
-      return;
+    spdlog::debug("mapper: camera {}: principal point moved {:.2f} px, likelihood ratio {:.1f}",
+                  camera_id.value, shift, statistic);
+    const double size = std::max(camera.width, camera.height);
+    if (shift > options_.auto_principal_point_max_shift * size ||
+        shift < options_.auto_principal_point_min_shift * size) {
+      keep = false;
     }
+  }
+  if (!keep) {
+    // BA changed values only (no observation came or went): put them back.
+    datasets::Scene& scene = model_.scene();
+    scene.cameras = before.cameras;
+    for (auto& [id, image] : scene.images) {
+      image.cam_from_world = before.images.at(id).cam_from_world;
+    }
+    for (auto& [id, point] : scene.points3d) {
+      point.xyz = before.points3d.at(id).xyz;
+      point.error = before.points3d.at(id).error;
+    }
+    model_.RefreshPoses();
+    return;
   }
   model_.FilterPoints(nullptr);
 }
