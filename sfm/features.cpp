@@ -166,22 +166,14 @@ ImageFeatures ExtractSift(ImageView<const std::uint8_t> image, const SiftOptions
   // the last one* (KeyPointsFilter::retainBest), before computing descriptors; sorting that set
   // by a total order and cutting it gives exactly the strongest max_num_features, independent of
   // thread timing.
-  // Keeping the largest scales: detect everything, keep those, describe only those.
+  // Keeping the largest scales: detect and describe everything (one pyramid; describing only the
+  // kept ones would build it twice), then keep those below.
   cv::Ptr<cv::SIFT> sift =
       cv::SIFT::create(options.keep_largest_scales ? 0 : options.max_num_features, 3,
                        options.contrast_threshold, options.edge_threshold, 1.6, CV_32F);
   std::vector<cv::KeyPoint> keypoints;
   cv::Mat raw;
-  if (options.keep_largest_scales) {
-    sift->detect(gray, keypoints);
-    std::sort(keypoints.begin(), keypoints.end(), LargerKeypoint);
-    if (keypoints.size() > static_cast<std::size_t>(options.max_num_features)) {
-      keypoints.resize(static_cast<std::size_t>(options.max_num_features));
-    }
-    if (!keypoints.empty()) sift->compute(gray, keypoints, raw);
-  } else {
-    sift->detectAndCompute(gray, cv::noArray(), keypoints, raw);
-  }
+  sift->detectAndCompute(gray, cv::noArray(), keypoints, raw);
   ImageFeatures features;
   if (keypoints.empty()) return features;
   FACET_CHECK(raw.rows == static_cast<int>(keypoints.size()) && raw.cols == kDescriptorDim &&

@@ -384,22 +384,12 @@ void Mapper::TryRefinePrincipalPoint(const BundleAdjustmentConfig& config) {
     if (n > 0 && n < static_cast<std::size_t>(options_.auto_principal_point_min_images)) return;
   }
   const datasets::Scene before = model_.scene();
-  // Per-axis residual scale: the median norm of a 2D Gaussian residual is sigma sqrt(2 ln 2).
-  const double sigma = model_.MedianReprojectionError() / 1.1774;
   const BundleAdjustmentSummary summary = Adjust(config, options_.global_ba_max_iterations, true);
-  // Likelihood ratio of the two extra parameters per camera: twice the drop of the (robust,
-  // near-quadratic for inliers) cost in units of sigma^2 is chi-square distributed with 2 dof per
-  // camera when the centred principal point is right; keep the refined one only beyond the
-  // test's 99.9% quantile (13.8 for 2 dof), i.e. when the data clearly asks for it.
-  const double statistic =
-      sigma > 0 ? 2.0 * (summary.initial_cost - summary.final_cost) / (sigma * sigma) : 0.0;
-  const double threshold = 13.8 * static_cast<double>(model_.scene().cameras.size());
-  bool keep = summary.usable && statistic > threshold;
+  bool keep = summary.usable;
   for (const auto& [camera_id, camera] : model_.scene().cameras) {
     const geometry::Camera& old = before.cameras.at(camera_id);
     const double shift = (camera.PrincipalPoint() - old.PrincipalPoint()).norm();
-    spdlog::debug("mapper: camera {}: principal point moved {:.2f} px, likelihood ratio {:.1f}",
-                  camera_id.value, shift, statistic);
+    spdlog::debug("mapper: camera {}: principal point moved {:.2f} px", camera_id.value, shift);
     const double size = std::max(camera.width, camera.height);
     if (shift > options_.auto_principal_point_max_shift * size ||
         shift < options_.auto_principal_point_min_shift * size) {

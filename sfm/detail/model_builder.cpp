@@ -320,21 +320,6 @@ std::size_t ModelBuilder::FilterPoints(const std::set<Point3DId>* points) {
   return removed;
 }
 
-double ModelBuilder::MedianReprojectionError() const {
-  std::vector<double> errors;
-  errors.reserve(num_observations_);
-  for (const auto& [id, point] : scene_.points3d) {
-    for (const auto& e : point.track) {
-      const double e2 = SquaredError(point.xyz, {IndexOf(e.image_id), e.point2d_idx});
-      if (std::isfinite(e2)) errors.push_back(std::sqrt(e2));
-    }
-  }
-  if (errors.empty()) return 0.0;
-  const auto mid = errors.begin() + static_cast<std::ptrdiff_t>(errors.size() / 2);
-  std::nth_element(errors.begin(), mid, errors.end());
-  return *mid;
-}
-
 std::set<Point3DId> ModelBuilder::AllPoints() const {
   std::set<Point3DId> ids;
   for (const auto& [id, p] : scene_.points3d) ids.insert(ids.end(), id);

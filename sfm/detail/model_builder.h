@@ -69,9 +69,6 @@ class ModelBuilder {
   // of observations removed.
   std::size_t FilterPoints(const std::set<datasets::Point3DId>* points);
 
-  // The median reprojection error over all observations (pixels); 0 without observations.
-  double MedianReprojectionError() const;
-
   // Every point id, and the points observed in the given images.
   std::set<datasets::Point3DId> AllPoints() const;
   std::set<datasets::Point3DId> PointsOf(std::span<const std::uint32_t> images) const;
