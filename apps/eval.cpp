@@ -27,6 +27,7 @@
 #include "datasets/colmap_model.h"
 #include "datasets/transforms_json.h"
 #include "geometry/pose_metrics.h"
+#include "sfm/pipeline.h"
 
 namespace facet::apps {
 namespace {
@@ -200,34 +201,6 @@ MatchResult MatchImages(const Scene& scene, const GroundTruth& gt) {
   return result;
 }
 
-struct Reprojection {
-  double mean_px = 0.0;
-  std::size_t num_observations = 0;
-  std::size_t num_behind = 0;  // observations whose point is behind the camera (not counted)
-};
-
-// Each 3D point projected into every image of its track, against the keypoint.
-Reprojection MeasureReprojection(const Scene& scene) {
-  Reprojection r;
-  double sum = 0.0;
-  for (const auto& [id, point] : scene.points3d) {
-    for (const datasets::TrackElement& element : point.track) {
-      const datasets::Image& image = scene.images.at(element.image_id);
-      if (!image.IsRegistered()) continue;
-      const geometry::Camera& camera = scene.cameras.at(image.camera_id);
-      const auto pixel = camera.ImgFromCam(*image.cam_from_world * point.xyz);
-      if (!pixel) {
-        ++r.num_behind;
-        continue;
-      }
-      sum += (*pixel - image.points2d.at(element.point2d_idx).xy).norm();
-      ++r.num_observations;
-    }
-  }
-  if (r.num_observations > 0) r.mean_px = sum / double(r.num_observations);
-  return r;
-}
-
 nlohmann::ordered_json NumberOrNull(std::optional<double> value) {
   return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
 }
@@ -259,11 +232,8 @@ void RunEval(const EvalArgs& args) {
   const MatchResult matched = has_gt ? MatchImages(scene, gt) : MatchResult{};
   const auto errors =
       has_gt ? geometry::ComputeAbsolutePoseErrors(matched.estimated, matched.truth) : std::nullopt;
-  const Reprojection reprojection = MeasureReprojection(scene);
-  std::size_t track_sum = 0;
-  for (const auto& [id, point] : scene.points3d) track_sum += point.track.size();
-  const double mean_track =
-      scene.points3d.empty() ? 0.0 : double(track_sum) / double(scene.points3d.size());
+  const sfm::ModelSummary summary = sfm::Summarize(scene);
+  const double mean_track = summary.mean_track_length;
 
   nlohmann::ordered_json json;
   json["registered"] = has_gt ? matched.names.size() : scene.NumRegisteredImages();
@@ -278,8 +248,9 @@ void RunEval(const EvalArgs& args) {
       NumberOrNull(stat(&geometry::AbsolutePoseErrors::rotation_error_mean_deg));
   json["rotation_error_max_deg"] =
       NumberOrNull(stat(&geometry::AbsolutePoseErrors::rotation_error_max_deg));
-  json["mean_reprojection_error_px"] = NumberOrNull(
-      reprojection.num_observations > 0 ? std::optional(reprojection.mean_px) : std::nullopt);
+  json["mean_reprojection_error_px"] =
+      NumberOrNull(summary.num_observations > 0 ? std::optional(summary.mean_reprojection_error_px)
+                                                : std::nullopt);
   json["num_points"] = scene.points3d.size();
   json["mean_track_length"] = mean_track;
   json["cameras"] = nlohmann::ordered_json::array();
@@ -307,13 +278,13 @@ void RunEval(const EvalArgs& args) {
   } else {
     text += "pose errors    n/a (fewer than 3 matched images, or their centres are collinear)\n";
   }
-  if (reprojection.num_observations > 0) {
-    text += fmt::format(
-        "reprojection   {:.4f} px mean over {} observations{}\n", reprojection.mean_px,
-        reprojection.num_observations,
-        reprojection.num_behind > 0
-            ? fmt::format(" ({} behind their camera, not counted)", reprojection.num_behind)
-            : "");
+  if (summary.num_observations > 0) {
+    text +=
+        fmt::format("reprojection   {:.4f} px mean over {} observations{}\n",
+                    summary.mean_reprojection_error_px, summary.num_observations,
+                    summary.num_behind > 0
+                        ? fmt::format(" ({} behind their camera, not counted)", summary.num_behind)
+                        : "");
   } else {
     text += "reprojection   n/a (no observed 3D points)\n";
   }
@@ -349,10 +320,11 @@ Subcommand RegisterEval(CLI::App& app) {
                   "COLMAP model folder (.bin or .txt), or a folder holding sparse/N or N/ (the "
                   "model with most registered images is used)")
       ->required();
-  sub->add_option("--ground-truth", args->ground_truth,
-                  "A COLMAP model folder, a folder of Strecha *.camera files, a transforms.json or a "
-                  "DTU cameras.txt "
-                  "(without it: the model's own figures only)");
+  sub->add_option(
+      "--ground-truth", args->ground_truth,
+      "A COLMAP model folder, a folder of Strecha *.camera files, a transforms.json or a "
+      "DTU cameras.txt "
+      "(without it: the model's own figures only)");
   sub->add_option("--json", args->json, "Also write the results to this JSON file");
   sub->add_option("--intrinsics", args->intrinsics,
                   "A 3x3 K matrix (text) to report each camera's focal length error against");

@@ -79,26 +79,28 @@ cv::Mat ToGray(ImageView<const std::uint8_t> image) {
   return gray;
 }
 
-// A strict total order on OpenCV keypoints: strongest response first, then larger scale (as the
-// header promises), then position and angle so that ties never depend on OpenCV's thread timing
-// (its detector gathers keypoints from per-thread lists).
-bool StrongerKeypoint(const cv::KeyPoint& a, const cv::KeyPoint& b) {
-  if (a.response != b.response) return a.response > b.response;
-  if (a.size != b.size) return a.size > b.size;
+// Strict total orders on OpenCV keypoints. Position, angle and octave break the remaining ties so
+// that the order never depends on OpenCV's thread timing (its detector gathers keypoints from
+// per-thread lists).
+bool TieBreak(const cv::KeyPoint& a, const cv::KeyPoint& b) {
   if (a.pt.y != b.pt.y) return a.pt.y < b.pt.y;
   if (a.pt.x != b.pt.x) return a.pt.x < b.pt.x;
   if (a.angle != b.angle) return a.angle < b.angle;
   return a.octave < b.octave;
 }
 
-// The same, larger scale first (SiftOptions::keep_largest_scales).
+// Strongest response first, then larger scale.
+bool StrongerKeypoint(const cv::KeyPoint& a, const cv::KeyPoint& b) {
+  if (a.response != b.response) return a.response > b.response;
+  if (a.size != b.size) return a.size > b.size;
+  return TieBreak(a, b);
+}
+
+// Larger scale first, then stronger response (SiftOptions::keep_largest_scales).
 bool LargerKeypoint(const cv::KeyPoint& a, const cv::KeyPoint& b) {
   if (a.size != b.size) return a.size > b.size;
   if (a.response != b.response) return a.response > b.response;
-  if (a.pt.y != b.pt.y) return a.pt.y < b.pt.y;
-  if (a.pt.x != b.pt.x) return a.pt.x < b.pt.x;
-  if (a.angle != b.angle) return a.angle < b.angle;
-  return a.octave < b.octave;
+  return TieBreak(a, b);
 }
 
 // One descriptor row as bytes. RootSIFT (Arandjelović & Zisserman 2012) as COLMAP stores it

@@ -191,19 +191,29 @@ double Mapper::SpreadScore(std::uint32_t image) const {
   constexpr int kLevels = 6;
   const auto& img = model_.scene().images.at(model_.IdOf(image));
   const auto& camera = model_.scene().cameras.at(img.camera_id);
-  std::array<std::set<std::uint32_t>, kLevels> cells;
+  // Occupancy per level in one flat array (level l has (2^(l+1))^2 cells), counted as they fill:
+  // this runs for every candidate at every registration.
+  constexpr int kCells = 4 + 16 + 64 + 256 + 1024 + 4096;
+  std::array<std::uint8_t, kCells> occupied{};
+  std::array<std::size_t, kLevels> counts{};
   for (std::uint32_t k = 0; k < img.points2d.size(); ++k) {
     if (!model_.IsVisible(image, k)) continue;
     const Eigen::Vector2d& xy = img.points2d[k].xy;
+    int offset = 0;
     for (int l = 0; l < kLevels; ++l) {
       const int dim = 2 << l;
       const int cx = std::clamp(static_cast<int>(xy.x() / camera.width * dim), 0, dim - 1);
       const int cy = std::clamp(static_cast<int>(xy.y() / camera.height * dim), 0, dim - 1);
-      cells[l].insert(static_cast<std::uint32_t>(cy * dim + cx));
+      std::uint8_t& cell = occupied[static_cast<std::size_t>(offset + cy * dim + cx)];
+      if (!cell) {
+        cell = 1;
+        ++counts[l];
+      }
+      offset += dim * dim;
     }
   }
   double score = 0.0;
-  for (int l = 0; l < kLevels; ++l) score += static_cast<double>(cells[l].size()) * (2 << l);
+  for (int l = 0; l < kLevels; ++l) score += static_cast<double>(counts[l]) * (2 << l);
   return score;
 }
 

@@ -38,27 +38,27 @@ ModelSummary Summarize(const datasets::Scene& scene) {
   ModelSummary s;
   s.num_registered = scene.NumRegisteredImages();
   s.num_points = scene.points3d.size();
-  std::size_t observations = 0;
+  std::size_t track_elements = 0;
   double error_sum = 0.0;
   for (const auto& [id, point] : scene.points3d) {
+    track_elements += point.track.size();
     for (const auto& e : point.track) {
       const datasets::Image& image = scene.images.at(e.image_id);
+      if (!image.IsRegistered()) continue;
       const auto px =
           scene.cameras.at(image.camera_id).ImgFromCam(*image.cam_from_world * point.xyz);
-      if (!px) continue;
-      error_sum += (*px - image.points2d[e.point2d_idx].xy).norm();
-      ++observations;
+      if (!px) {
+        ++s.num_behind;
+        continue;
+      }
+      error_sum += (*px - image.points2d.at(e.point2d_idx).xy).norm();
+      ++s.num_observations;
     }
   }
-  if (s.num_points > 0) {
-    s.mean_track_length = static_cast<double>(observations) / static_cast<double>(s.num_points);
-  }
-  if (s.num_registered > 0) {
-    s.mean_observations_per_image =
-        static_cast<double>(observations) / static_cast<double>(s.num_registered);
-  }
-  if (observations > 0)
-    s.mean_reprojection_error_px = error_sum / static_cast<double>(observations);
+  const auto ratio = [](double a, std::size_t b) { return b > 0 ? a / double(b) : 0.0; };
+  s.mean_track_length = ratio(double(track_elements), s.num_points);
+  s.mean_observations_per_image = ratio(double(s.num_observations), s.num_registered);
+  s.mean_reprojection_error_px = ratio(error_sum, s.num_observations);
   return s;
 }
 

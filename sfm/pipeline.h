@@ -42,8 +42,8 @@ struct SfmTimings {
 };
 
 struct SfmResult {
-  std::vector<datasets::Scene> models{};  // largest first
-  std::vector<std::string> image_names{};  // every image found, in name order
+  std::vector<datasets::Scene> models{};      // largest first
+  std::vector<std::string> image_names{};     // every image found, in name order
   std::vector<std::string> not_registered{};  // readable images no model holds
   std::vector<std::string> skipped{};         // "name: reason" for unreadable images
   std::size_t num_pairs = 0;                  // pairs matched
@@ -54,17 +54,20 @@ struct SfmResult {
 struct ModelSummary {
   std::size_t num_registered = 0;
   std::size_t num_points = 0;
-  double mean_track_length = 0.0;
+  std::size_t num_observations = 0;  // in registered images, in front of their camera
+  std::size_t num_behind = 0;        // observations behind their camera (not counted above)
+  double mean_track_length = 0.0;    // track elements per point
   double mean_observations_per_image = 0.0;
-  double mean_reprojection_error_px = 0.0;  // over all observations, recomputed
+  double mean_reprojection_error_px = 0.0;  // over num_observations, recomputed from the model
 };
+// Figures of a sparse model (facet's or COLMAP's), recomputed from its points and cameras.
 ModelSummary Summarize(const datasets::Scene& scene);
 
 // Runs the pipeline on the photos of `image_dir`, caching features and verified matches under
 // `database_dir` (created when missing; empty path: no cache). Throws facet::Error when the folder
 // holds no readable image; an empty `models` means nothing could be reconstructed.
-SfmResult RunSfm(const std::filesystem::path& image_dir,
-                 const std::filesystem::path& database_dir, const SfmOptions& options = {});
+SfmResult RunSfm(const std::filesystem::path& image_dir, const std::filesystem::path& database_dir,
+                 const SfmOptions& options = {});
 
 // Sets each point's colour to the mean of its observations' pixels (images loaded at most
 // `max_image_size` on the longer side, in parallel).

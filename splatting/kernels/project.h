@@ -135,6 +135,29 @@ FACET_HOST_DEVICE void ClampedTangent(const Vec3<T>& p, const PinholeView<T>& vi
   *v_free = v0 <= lim_v_pos && v0 >= -lim_v_neg;
 }
 
+// The perspective map linearised at a camera-space point (Zwicker et al. 2002, eq. 29), at the
+// clamped tangent: J = [[fx/z, 0, -fx u/z], [0, fy/z, -fy v/z]]; shared by ProjectGaussian and
+// its VJP so the two cannot drift.
+template <typename T>
+struct PerspectiveJacobian {
+  T u, v;               // clamped tangents
+  bool u_free, v_free;  // false where the clamp is active (no gradient through u or v)
+  T iz;                 // 1 / z
+  Vec3<T> j0, j1;       // rows of J
+};
+
+template <typename T>
+FACET_HOST_DEVICE PerspectiveJacobian<T> LinearizeProjection(const Vec3<T>& p,
+                                                             const PinholeView<T>& view,
+                                                             const ProjectParams<T>& params) {
+  PerspectiveJacobian<T> jac;
+  ClampedTangent(p, view, params, &jac.u, &jac.v, &jac.u_free, &jac.v_free);
+  jac.iz = T(1) / p.z;
+  jac.j0 = {view.fx * jac.iz, T(0), -view.fx * jac.u * jac.iz};
+  jac.j1 = {T(0), view.fy * jac.iz, -view.fy * jac.v * jac.iz};
+  return jac;
+}
+
 // 2D covariance J W Sigma W^T J^T + low_pass * I, with J the 2x3 Jacobian rows (j0, j1).
 template <typename T>
 FACET_HOST_DEVICE Sym2<T> ProjectCovariance(const Mat3<T>& covar_cam, const Vec3<T>& j0,
@@ -156,17 +179,12 @@ FACET_HOST_DEVICE Projection<T> ProjectGaussian(const Vec3<T>& mean, const Mat3<
   const Vec3<T> p = w * mean + view.cam_from_world_translation;
   out.mean_cam = p;
   if (!(p.z >= params.near_plane)) return out;  // near-plane cull (also rejects NaN)
-  // Jacobian of the perspective map at the clamped tangent (Zwicker et al. 2002, eq. 29):
-  // J = [[fx/z, 0, -fx u/z], [0, fy/z, -fy v/z]].
-  T u, v;
-  bool u_free, v_free;
-  detail::ClampedTangent(p, view, params, &u, &v, &u_free, &v_free);
-  const T iz = T(1) / p.z;
-  const Vec3<T> j0{view.fx * iz, T(0), -view.fx * u * iz};
-  const Vec3<T> j1{T(0), view.fy * iz, -view.fy * v * iz};
+  // Jacobian of the perspective map at the clamped tangent.
+  const detail::PerspectiveJacobian<T> jac = detail::LinearizeProjection(p, view, params);
+  const T iz = jac.iz;
   // Kerbl et al. 2023, eq. 5: Sigma' = J W Sigma W^T J^T, plus the low-pass filter.
   const Mat3<T> covar_cam = w * covar * Transpose(w);
-  out.covar2d = detail::ProjectCovariance(covar_cam, j0, j1, params.low_pass);
+  out.covar2d = detail::ProjectCovariance(covar_cam, jac.j0, jac.j1, params.low_pass);
   // Conic = Sigma'^-1; a non-positive determinant means a degenerate footprint.
   const Sym2<T>& c = out.covar2d;
   const T det = c.a * c.c - c.b * c.b;
@@ -191,12 +209,11 @@ FACET_HOST_DEVICE void ProjectGaussianVjp(const Vec3<T>& mean, const Mat3<T>& co
   const Mat3<T>& w = view.cam_from_world_rotation;
   const Vec3<T> p = w * mean + view.cam_from_world_translation;
   if (!(p.z >= params.near_plane)) return;
-  T u, v;
-  bool u_free, v_free;
-  detail::ClampedTangent(p, view, params, &u, &v, &u_free, &v_free);
-  const T iz = T(1) / p.z;
-  const Vec3<T> j0{view.fx * iz, T(0), -view.fx * u * iz};
-  const Vec3<T> j1{T(0), view.fy * iz, -view.fy * v * iz};
+  const detail::PerspectiveJacobian<T> jac = detail::LinearizeProjection(p, view, params);
+  const T u = jac.u, v = jac.v, iz = jac.iz;
+  const bool u_free = jac.u_free, v_free = jac.v_free;
+  const Vec3<T>& j0 = jac.j0;
+  const Vec3<T>& j1 = jac.j1;
   const Mat3<T> covar_cam = w * covar * Transpose(w);
   const Sym2<T> c = detail::ProjectCovariance(covar_cam, j0, j1, params.low_pass);
   const T det = c.a * c.c - c.b * c.b;
