@@ -197,12 +197,15 @@ FACET_HOST_DEVICE Projection<T> ProjectGaussian(const Vec3<T>& mean, const Mat3<
   return out;
 }
 
-// VJP of ProjectGaussian for a visible Gaussian: (v_mean2d, v_conic) -> v_mean (world) and
-// v_covar (world, symmetric). Invisible Gaussians get zero gradients.
+// VJP of ProjectGaussian for a visible Gaussian: (v_mean2d, v_conic, v_covar2d) -> v_mean
+// (world) and v_covar (world, symmetric). v_covar2d is the gradient w.r.t. the 2D covariance
+// itself (low-pass included), for losses that read it besides the conic (Mip-Splatting's opacity
+// compensation). Invisible Gaussians get zero gradients.
 template <typename T>
 FACET_HOST_DEVICE void ProjectGaussianVjp(const Vec3<T>& mean, const Mat3<T>& covar,
                                           const PinholeView<T>& view, const Vec2<T>& v_mean2d,
-                                          const Sym2<T>& v_conic, Vec3<T>* v_mean, Mat3<T>* v_covar,
+                                          const Sym2<T>& v_conic, const Sym2<T>& v_covar2d,
+                                          Vec3<T>* v_mean, Mat3<T>* v_covar,
                                           const ProjectParams<T>& params = {}) {
   *v_mean = {T(0), T(0), T(0)};
   *v_covar = Zero3<T>();
@@ -221,11 +224,14 @@ FACET_HOST_DEVICE void ProjectGaussianVjp(const Vec3<T>& mean, const Mat3<T>& co
   const T idet2 = T(1) / (det * det);
 
   // Conic (A, B, C) = (c, -b, a) / det, differentiated w.r.t. the covariance (a, b, c).
-  const T v_a = (-c.c * c.c * v_conic.a + c.b * c.c * v_conic.b - c.b * c.b * v_conic.c) * idet2;
+  const T v_a = (-c.c * c.c * v_conic.a + c.b * c.c * v_conic.b - c.b * c.b * v_conic.c) * idet2 +
+                v_covar2d.a;
   const T v_b = (T(2) * c.b * c.c * v_conic.a - (c.a * c.c + c.b * c.b) * v_conic.b +
                  T(2) * c.a * c.b * v_conic.c) *
-                idet2;
-  const T v_c = (-c.b * c.b * v_conic.a + c.a * c.b * v_conic.b - c.a * c.a * v_conic.c) * idet2;
+                    idet2 +
+                v_covar2d.b;
+  const T v_c = (-c.b * c.b * v_conic.a + c.a * c.b * v_conic.b - c.a * c.a * v_conic.c) * idet2 +
+                v_covar2d.c;
   // As a symmetric 2x2 gradient G = [[v_a, v_b/2], [v_b/2, v_c]] of Sigma' = J Sigma_c J^T:
   // v_Sigma_c = J^T G J and v_J = 2 G J Sigma_c.
   const T g00 = v_a, g01 = T(0.5) * v_b, g11 = v_c;
@@ -257,6 +263,16 @@ FACET_HOST_DEVICE void ProjectGaussianVjp(const Vec3<T>& mean, const Mat3<T>& co
   v_p.z += -(view.fx * p.x * v_mean2d.x + view.fy * p.y * v_mean2d.y) * iz * iz;
   // p = W mean + t: v_mean = W^T v_p.
   *v_mean = Transpose(w) * v_p;
+}
+
+// ProjectGaussianVjp without a gradient on the 2D covariance.
+template <typename T>
+FACET_HOST_DEVICE void ProjectGaussianVjp(const Vec3<T>& mean, const Mat3<T>& covar,
+                                          const PinholeView<T>& view, const Vec2<T>& v_mean2d,
+                                          const Sym2<T>& v_conic, Vec3<T>* v_mean, Mat3<T>* v_covar,
+                                          const ProjectParams<T>& params = {}) {
+  ProjectGaussianVjp(mean, covar, view, v_mean2d, v_conic, Sym2<T>{T(0), T(0), T(0)}, v_mean,
+                     v_covar, params);
 }
 
 }  // namespace facet::splatting::kernels

@@ -3,7 +3,8 @@
 // Gaussian-weighted statistics, with its VJP. Shared by the CPU loss (splatting/loss.cpp) and the
 // CUDA path: the image-level filtering lives there, this is only the pointwise formula
 //
-//   SSIM = (2 mu_x mu_y + C1) (2 sigma_xy + C2) / ((mu_x^2 + mu_y^2 + C1) (sigma_x^2 + sigma_y^2 + C2))
+//   SSIM = (2 mu_x mu_y + C1) (2 sigma_xy + C2) / ((mu_x^2 + mu_y^2 + C1) (sigma_x^2 + sigma_y^2 +
+//   C2))
 //
 // with C1 = (0.01 L)^2, C2 = (0.03 L)^2 and dynamic range L = 1 (images in [0, 1]), the constants
 // of the paper and of the Inria 3DGS training loss (utils/loss_utils.py, ssim()).
@@ -19,9 +20,9 @@ inline constexpr double kSsimC2 = 0.03 * 0.03;
 // The local statistics at one pixel: Gaussian-weighted means, variances and covariance.
 template <typename T>
 struct SsimStats {
-  T mu_x, mu_y;        // local means
-  T var_x, var_y;      // sigma_x^2, sigma_y^2
-  T cov_xy;            // sigma_xy
+  T mu_x, mu_y;    // local means
+  T var_x, var_y;  // sigma_x^2, sigma_y^2
+  T cov_xy;        // sigma_xy
 };
 
 template <typename T>
