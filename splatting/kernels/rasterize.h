@@ -214,7 +214,10 @@ FACET_HOST_DEVICE T SplatAlpha(const Sym2<T>& conic, T opacity, T dx, T dy, T* v
   using std::exp;
   // dx, dy: mean2d - pixel centre.
   const T power = T(-0.5) * (conic.a * dx * dx + conic.c * dy * dy) - conic.b * dx * dy;
-  if (power > T(0)) return T(0);
+  if (power > T(0)) {
+    *vis = T(0);
+    return T(0);
+  }
   *vis = exp(power);
   const T alpha = opacity * *vis;
   if (alpha < T(kMinAlpha)) return T(0);
