@@ -77,6 +77,11 @@ void ProgressBar::Add(std::int64_t n) {
   if (now - last_render_ >= interval) Render(now, false);
 }
 
+void ProgressBar::SetStatus(std::string status) {
+  std::lock_guard lock(status_mutex_);
+  status_ = std::move(status);
+}
+
 void ProgressBar::Finish() {
   std::lock_guard lock(render_mutex_);
   if (finished_) return;
@@ -121,6 +126,8 @@ std::string ProgressBar::Line(std::int64_t count, double elapsed, bool final) co
       text += ", ETA --";
     }
   }
+  std::lock_guard lock(status_mutex_);
+  if (!status_.empty()) text += ", " + status_;
   return text;
 }
 

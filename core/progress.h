@@ -44,6 +44,8 @@ class ProgressBar {
 
   // Thread-safe; cheap unless it is time to redraw.
   void Add(std::int64_t n = 1);
+  // Text shown after the count, rate and ETA (e.g. "loss 0.031, PSNR 27.4 dB"); thread-safe.
+  void SetStatus(std::string status);
   // Prints the final state (elapsed time instead of ETA) and a newline. Idempotent.
   void Finish();
 
@@ -66,6 +68,8 @@ class ProgressBar {
   double last_render_;
   std::atomic<std::int64_t> count_{0};
   std::mutex render_mutex_;
+  mutable std::mutex status_mutex_;
+  std::string status_{};
   bool finished_ = false;
 };
 

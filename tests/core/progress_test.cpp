@@ -55,6 +55,28 @@ TEST(ProgressBar, NonTerminalPrintsAPlainLineEveryFewSeconds) {
   EXPECT_EQ(out.str().find('\x1b'), std::string::npos);
 }
 
+TEST(ProgressBar, StatusFollowsTheRateAndChanges) {
+  std::ostringstream out;
+  FakeClock clock;
+  {
+    ProgressBar bar(10, {.label = "splat",
+                         .out = &out,
+                         .tty = false,
+                         .line_interval_s = 1.0,
+                         .clock = clock.Function()});
+    bar.SetStatus("loss 0.50");
+    clock.now += 1.0;
+    bar.Add(2);
+    bar.SetStatus("loss 0.25");
+    clock.now += 1.0;
+    bar.Finish();
+  }
+  const auto lines = Lines(out.str());
+  ASSERT_EQ(lines.size(), 2u) << out.str();
+  EXPECT_EQ(lines[0], "splat: 2/10  20%, 2.0 it/s, ETA 4.0s, loss 0.50");
+  EXPECT_EQ(lines[1], "splat: 2/10  20%, 1.0 it/s, done in 2.0s, loss 0.25");
+}
+
 TEST(ProgressBar, TerminalRedrawsOneLineInPlace) {
   std::ostringstream out;
   FakeClock clock;
