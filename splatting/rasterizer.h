@@ -62,6 +62,9 @@ struct RasterResult {
   std::vector<T> final_transmittance{};       // [H, W]
   std::vector<std::int32_t> last_contrib{};   // [H, W] end of the tile list the pixel consumed
 
+  // Wall-clock seconds of the last forward's passes (profiling).
+  double preprocess_seconds = 0.0, sort_seconds = 0.0, blend_seconds = 0.0;
+
   int TilesX() const { return (width + kernels::kTileSize - 1) / kernels::kTileSize; }
   int TilesY() const { return (height + kernels::kTileSize - 1) / kernels::kTileSize; }
   // Screen radius max(radius_x, radius_y) of Gaussian i, 0 when not drawn.

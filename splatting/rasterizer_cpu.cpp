@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/parallel_for.h"
+#include "core/timer.h"
 #include "splatting/kernels/sh.h"
 #include "splatting/rasterizer.h"
 
@@ -107,6 +108,7 @@ void RasterizeForward(const GaussiansView<T>& g, const RasterCamera<T>& camera,
   const kernels::ProjectParams<T> params = ProjectParamsOf<T>(options);
 
   // (1) Preprocess.
+  Timer timer;
   out->splats.resize(n);
   out->visible.assign(n, 0);
   std::vector<std::atomic<std::int64_t>> counts(num_tiles);
@@ -129,6 +131,8 @@ void RasterizeForward(const GaussiansView<T>& g, const RasterCamera<T>& camera,
       },
       256);
 
+  out->preprocess_seconds = timer.ElapsedSeconds();
+  timer.Restart();
   // (2) Bin: offsets by a prefix sum, fill through per-tile cursors, sort each tile by depth.
   out->tile_offsets.assign(num_tiles + 1, 0);
   for (int t = 0; t < num_tiles; ++t) out->tile_offsets[t + 1] = out->tile_offsets[t] + counts[t];
@@ -158,6 +162,8 @@ void RasterizeForward(const GaussiansView<T>& g, const RasterCamera<T>& camera,
               });
   });
 
+  out->sort_seconds = timer.ElapsedSeconds();
+  timer.Restart();
   // (3) Blend each tile front to back.
   const std::size_t pixels = std::size_t(width) * height;
   out->rgb.resize(3 * pixels);
@@ -219,6 +225,7 @@ void RasterizeForward(const GaussiansView<T>& g, const RasterCamera<T>& camera,
       out->last_contrib[pix] = last[p];
     }
   });
+  out->blend_seconds = timer.ElapsedSeconds();
 }
 
 template <typename T>
