@@ -43,6 +43,18 @@ void CheckInputs(const GaussiansView<T>& g, const RasterCamera<T>& camera,
               "rasterizer: {} Gaussians exceed the 2^31 limit", g.count);
 }
 
+// The pixels of a tile a splat can reach: its screen box [mean - radius, mean + radius] (beyond it
+// alpha < 1/255, which blending skips anyway) intersected with the tile, as [x0, x1) x [y0, y1)
+// in tile-local coordinates. Restricting the per-pixel loops to it changes no result.
+template <typename T>
+void SplatPixelRange(const kernels::Splat2D<T>& s, int tx0, int ty0, int tw, int th, int* x0,
+                     int* x1, int* y0, int* y1) {
+  *x0 = std::max(0, int(std::floor(s.mean2d.x - T(s.radius_x))) - tx0);
+  *x1 = std::min(tw, int(std::ceil(s.mean2d.x + T(s.radius_x))) + 1 - tx0);
+  *y0 = std::max(0, int(std::floor(s.mean2d.y - T(s.radius_y))) - ty0);
+  *y1 = std::min(th, int(std::ceil(s.mean2d.y + T(s.radius_y))) + 1 - ty0);
+}
+
 template <typename T>
 void AtomicAdd(T* target, T value) {
   std::atomic_ref<T>(*target).fetch_add(value, std::memory_order_relaxed);
@@ -193,27 +205,31 @@ void RasterizeForward(const GaussiansView<T>& g, const RasterCamera<T>& camera,
     const std::int64_t begin = out->tile_offsets[tile], end = out->tile_offsets[tile + 1];
     for (std::int64_t k = begin; k < end && remaining > 0; ++k) {
       const kernels::Splat2D<T>& s = splats[out->tile_ids[k]];
-      for (int p = 0; p < count; ++p) {
-        if (done[p]) continue;
-        T vis;
-        const T alpha =
-            kernels::SplatAlpha(s.conic, s.opacity, s.mean2d.x - px[p], s.mean2d.y - py[p], &vis);
-        if (alpha == T(0)) continue;
-        const T next = trans[p] * (T(1) - alpha);
-        if (next < T(kernels::kMinTransmittance)) {  // this splat is not blended (reference)
-          done[p] = true;
-          --remaining;
-          continue;
+      int x0, x1, y0, y1;
+      SplatPixelRange(s, tx0, ty0, tw, th, &x0, &x1, &y0, &y1);
+      for (int ly = y0; ly < y1; ++ly)
+        for (int lx = x0; lx < x1; ++lx) {
+          const int p = ly * tw + lx;
+          if (done[p]) continue;
+          T vis;
+          const T alpha =
+              kernels::SplatAlpha(s.conic, s.opacity, s.mean2d.x - px[p], s.mean2d.y - py[p], &vis);
+          if (alpha == T(0)) continue;
+          const T next = trans[p] * (T(1) - alpha);
+          if (next < T(kernels::kMinTransmittance)) {  // this splat is not blended (reference)
+            done[p] = true;
+            --remaining;
+            continue;
+          }
+          const T w = alpha * trans[p];
+          color[p][0] += w * s.color.x;
+          color[p][1] += w * s.color.y;
+          color[p][2] += w * s.color.z;
+          depth[p] += w * s.depth;
+          trans[p] = next;
+          last[p] = static_cast<std::int32_t>(k - begin + 1);
+          ++contrib[p];
         }
-        const T w = alpha * trans[p];
-        color[p][0] += w * s.color.x;
-        color[p][1] += w * s.color.y;
-        color[p][2] += w * s.color.z;
-        depth[p] += w * s.depth;
-        trans[p] = next;
-        last[p] = static_cast<std::int32_t>(k - begin + 1);
-        ++contrib[p];
-      }
     }
     for (int p = 0; p < count; ++p) {
       const std::size_t pix = std::size_t(ty0 + p / tw) * width + tx0 + p % tw;
@@ -281,22 +297,26 @@ void RasterizeBackward(const GaussiansView<T>& g, const RasterCamera<T>& camera,
       kernels::Vec3<T> v_color{T(0), T(0), T(0)};
       T v_opacity = T(0);
       bool touched = false;
-      for (int p = 0; p < count; ++p) {
-        if (k >= last[p]) continue;
-        const T dx = s.mean2d.x - px[p], dy = s.mean2d.y - py[p];
-        T vis;
-        const T alpha = kernels::SplatAlpha(s.conic, s.opacity, dx, dy, &vis);
-        if (alpha == T(0)) continue;
-        touched = true;
-        kernels::Vec3<T> vc;
-        const T v_a = kernels::BlendBackwardStep(&state[p], s.color, alpha, &vc);
-        v_color = v_color + vc;
-        const kernels::Vec2<T> before = v_mean2d;
-        kernels::SplatAlphaVjp(s.conic, s.opacity, dx, dy, vis, v_a, &v_conic, &v_mean2d,
-                               &v_opacity);
-        v_abs.x += std::abs(v_mean2d.x - before.x);
-        v_abs.y += std::abs(v_mean2d.y - before.y);
-      }
+      int x0, x1, y0, y1;
+      SplatPixelRange(s, tx0, ty0, tw, th, &x0, &x1, &y0, &y1);
+      for (int ly = y0; ly < y1; ++ly)
+        for (int lx = x0; lx < x1; ++lx) {
+          const int p = ly * tw + lx;
+          if (k >= last[p]) continue;
+          const T dx = s.mean2d.x - px[p], dy = s.mean2d.y - py[p];
+          T vis;
+          const T alpha = kernels::SplatAlpha(s.conic, s.opacity, dx, dy, &vis);
+          if (alpha == T(0)) continue;
+          touched = true;
+          kernels::Vec3<T> vc;
+          const T v_a = kernels::BlendBackwardStep(&state[p], s.color, alpha, &vc);
+          v_color = v_color + vc;
+          const kernels::Vec2<T> before = v_mean2d;
+          kernels::SplatAlphaVjp(s.conic, s.opacity, dx, dy, vis, v_a, &v_conic, &v_mean2d,
+                                 &v_opacity);
+          v_abs.x += std::abs(v_mean2d.x - before.x);
+          v_abs.y += std::abs(v_mean2d.y - before.y);
+        }
       if (!touched) continue;
       T* a = acc.data() + std::size_t(id) * kStride;
       const T vals[kStride] = {v_mean2d.x, v_mean2d.y, v_conic.a, v_conic.b, v_conic.c, v_opacity,
