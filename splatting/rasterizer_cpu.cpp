@@ -207,13 +207,14 @@ void RasterizeForward(const GaussiansView<T>& g, const RasterCamera<T>& camera,
       const kernels::Splat2D<T>& s = splats[out->tile_ids[k]];
       int x0, x1, y0, y1;
       SplatPixelRange(s, tx0, ty0, tw, th, &x0, &x1, &y0, &y1);
+      const T cutoff = kernels::SplatPowerCutoff(s.opacity);
       for (int ly = y0; ly < y1; ++ly)
         for (int lx = x0; lx < x1; ++lx) {
           const int p = ly * tw + lx;
-          if (done[p]) continue;
+          const T dx = s.mean2d.x - px[p], dy = s.mean2d.y - py[p];
+          if (done[p] || kernels::SplatPower(s.conic, dx, dy) < cutoff) continue;
           T vis;
-          const T alpha =
-              kernels::SplatAlpha(s.conic, s.opacity, s.mean2d.x - px[p], s.mean2d.y - py[p], &vis);
+          const T alpha = kernels::SplatAlpha(s.conic, s.opacity, dx, dy, &vis);
           if (alpha == T(0)) continue;
           const T next = trans[p] * (T(1) - alpha);
           if (next < T(kernels::kMinTransmittance)) {  // this splat is not blended (reference)
@@ -299,11 +300,12 @@ void RasterizeBackward(const GaussiansView<T>& g, const RasterCamera<T>& camera,
       bool touched = false;
       int x0, x1, y0, y1;
       SplatPixelRange(s, tx0, ty0, tw, th, &x0, &x1, &y0, &y1);
+      const T cutoff = kernels::SplatPowerCutoff(s.opacity);
       for (int ly = y0; ly < y1; ++ly)
         for (int lx = x0; lx < x1; ++lx) {
           const int p = ly * tw + lx;
-          if (k >= last[p]) continue;
           const T dx = s.mean2d.x - px[p], dy = s.mean2d.y - py[p];
+          if (k >= last[p] || kernels::SplatPower(s.conic, dx, dy) < cutoff) continue;
           T vis;
           const T alpha = kernels::SplatAlpha(s.conic, s.opacity, dx, dy, &vis);
           if (alpha == T(0)) continue;

@@ -207,13 +207,28 @@ FACET_HOST_DEVICE void PreprocessGaussianVjp(const GaussiansView<T>& g, std::int
   for (int k = 0; k < grads.sh_rest_stride; ++k) dst[k] = k < rest ? v_sh[3 + k] : T(0);
 }
 
+// The exponent -1/2 d^T Conic d at offset d = (dx, dy) = mean2d - pixel centre.
+template <typename T>
+FACET_HOST_DEVICE T SplatPower(const Sym2<T>& conic, T dx, T dy) {
+  return T(-0.5) * (conic.a * dx * dx + conic.c * dy * dy) - conic.b * dx * dy;
+}
+
+// A power below which SplatAlpha certainly returns 0: log(1/255 / opacity) less a margin far
+// above the rounding of exp and log, so that testing the power first (no exp) skips only pixels
+// SplatAlpha would skip.
+template <typename T>
+FACET_HOST_DEVICE T SplatPowerCutoff(T opacity) {
+  using std::log;
+  return log(T(kMinAlpha) / opacity) - T(1e-3);
+}
+
 // Alpha of a splat at a pixel centre; 0 when the pixel skips it (power > 0 or alpha < 1/255).
 // `vis` receives exp(power) for the VJP.
 template <typename T>
 FACET_HOST_DEVICE T SplatAlpha(const Sym2<T>& conic, T opacity, T dx, T dy, T* vis) {
   using std::exp;
   // dx, dy: mean2d - pixel centre.
-  const T power = T(-0.5) * (conic.a * dx * dx + conic.c * dy * dy) - conic.b * dx * dy;
+  const T power = SplatPower(conic, dx, dy);
   if (power > T(0)) {
     *vis = T(0);
     return T(0);
