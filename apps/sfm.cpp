@@ -143,6 +143,8 @@ void RunSfmCommand(SfmArgs args, const GlobalOptions& global) {
   for (const auto& scene : result.models) registered += scene.NumRegisteredImages();
   nlohmann::json summary;
   summary["fingerprint"] = fingerprint;
+  // The photos' folder, absolute, so that `facet splat OUT` finds the images of the model.
+  summary["image_dir"] = fs::absolute(args.images).lexically_normal().string();
   summary["images"] = registered + result.not_registered.size() + result.skipped.size();
   summary["not_registered"] = result.not_registered;
   summary["skipped"] = result.skipped;

@@ -130,6 +130,8 @@ TEST_F(SfmCli, TruncatedJpegsAreSkippedNamedAndTheRestReconstructed) {
   EXPECT_EQ(summary["skipped"][0].get<std::string>().rfind("cut_data.jpg: ", 0), 0u);
   EXPECT_EQ(summary["skipped"][1].get<std::string>().rfind("cut_header.jpg: ", 0), 0u);
   EXPECT_EQ(summary["images"], kViews + 2);
+  // The photo folder, absolute, for `facet splat` (splatting/training_data.h).
+  EXPECT_EQ(summary["image_dir"], fs::absolute(photos).lexically_normal().string());
   EXPECT_TRUE(summary["not_registered"].empty()) << summary.dump(2);
   ASSERT_EQ(summary["models"].size(), 1u) << summary.dump(2);
   EXPECT_EQ(summary["models"][0]["registered_images"], kViews);
