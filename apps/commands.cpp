@@ -9,6 +9,7 @@ Subcommand RegisterConvert(CLI::App& app);
 Subcommand RegisterSfm(CLI::App& app);
 Subcommand RegisterUndistort(CLI::App& app);
 Subcommand RegisterEval(CLI::App& app);
+Subcommand RegisterSplat(CLI::App& app);
 
 std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
   return {
@@ -16,6 +17,7 @@ std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
       RegisterConvert(app),
       RegisterSfm(app),
       RegisterUndistort(app),
+      RegisterSplat(app),
       RegisterEval(app),
   };
 }

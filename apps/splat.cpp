@@ -73,7 +73,8 @@ nlohmann::json EvaluateAndWrite(const splatting::Trainer& trainer,
 
 void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
   if (global.backend == Backend::kCuda) {
-    spdlog::warn("splat: the CUDA trainer is not wired into `facet splat` yet; training on the CPU");
+    spdlog::warn(
+        "splat: the CUDA trainer is not wired into `facet splat` yet; training on the CPU");
   }
   if (args.max_gaussians > 0) {
     args.train.mcmc.max_gaussians = args.max_gaussians;
@@ -84,9 +85,8 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
   const fs::path out_dir = args.output.has_parent_path() ? args.output.parent_path() : ".";
   fs::create_directories(out_dir);
   const fs::path checkpoint =
-      args.checkpoint.empty()
-          ? out_dir / "checkpoints" / (args.output.stem().string() + ".ckpt")
-          : args.checkpoint;
+      args.checkpoint.empty() ? out_dir / "checkpoints" / (args.output.stem().string() + ".ckpt")
+                              : args.checkpoint;
 
   Timer timer;
   const splatting::TrainingData data = splatting::LoadTrainingData(args.input, args.data);
@@ -141,25 +141,24 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
   if (!args.splat_output.empty()) WriteModel(args.splat_output, trainer.Model(), 0);
   spdlog::info("splat: wrote {} ({} Gaussians)", args.output.string(), trainer.Model().size());
 
-  nlohmann::json summary = {
-      {"input", args.input.string()},
-      {"output", args.output.string()},
-      {"iterations", trainer.Iteration()},
-      {"strategy", args.train.strategy},
-      {"gaussians", trainer.Model().size()},
-      {"train_views", data.train.size()},
-      {"test_views", data.test.size()},
-      {"seconds", train_seconds},
-      {"peak_memory_bytes", PeakResidentBytes()},
-      {"stage_seconds",
-       {{"preprocess", times.preprocess},
-        {"sort", times.sort},
-        {"forward", times.forward},
-        {"loss", times.loss},
-        {"backward", times.backward},
-        {"optimizer", times.optimizer},
-        {"densify", times.densify}}},
-      {"curve", curve}};
+  nlohmann::json summary = {{"input", args.input.string()},
+                            {"output", args.output.string()},
+                            {"iterations", trainer.Iteration()},
+                            {"strategy", args.train.strategy},
+                            {"gaussians", trainer.Model().size()},
+                            {"train_views", data.train.size()},
+                            {"test_views", data.test.size()},
+                            {"seconds", train_seconds},
+                            {"peak_memory_bytes", PeakResidentBytes()},
+                            {"stage_seconds",
+                             {{"preprocess", times.preprocess},
+                              {"sort", times.sort},
+                              {"forward", times.forward},
+                              {"loss", times.loss},
+                              {"backward", times.backward},
+                              {"optimizer", times.optimizer},
+                              {"densify", times.densify}}},
+                            {"curve", curve}};
   if (args.eval && !data.test.empty()) {
     summary["eval"] = EvaluateAndWrite(trainer, data, out_dir / "renders");
     spdlog::info("splat: held-out PSNR {:.2f} dB, SSIM {:.4f} over {} views (renders in {})",
@@ -180,8 +179,8 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
 
 Subcommand RegisterSplat(CLI::App& app) {
   auto args = std::make_shared<SplatArgs>();
-  CLI::App* sub = app.add_subcommand(
-      "splat", "Train a 3D Gaussian Splatting scene from posed photos");
+  CLI::App* sub =
+      app.add_subcommand("splat", "Train a 3D Gaussian Splatting scene from posed photos");
   sub->footer(
       "INPUT is a facet workspace (the -o folder of `facet sfm`), a COLMAP model folder (images "
       "found with --images, or ../../images, ../images, images beside it) or a transforms.json "

@@ -1,13 +1,13 @@
 #include "splatting/trainer.h"
 
+#include <Eigen/Eigenvalues>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <numeric>
 #include <sstream>
-
-#include <Eigen/Eigenvalues>
 
 #include "core/error.h"
 #include "core/file_io.h"
@@ -61,10 +61,9 @@ void TrainOptions::Check() const {
               sh_increase_every);
   FACET_CHECK(lambda_dssim >= 0.0f && lambda_dssim <= 1.0f,
               "splat: lambda_dssim must be in [0, 1] (got {})", lambda_dssim);
-  for (float lr : {means_lr, means_lr_final, sh_dc_lr, sh_rest_lr, opacity_lr, scale_lr,
-                   rotation_lr}) {
-    FACET_CHECK(lr >= 0.0f && std::isfinite(lr), "splat: learning rates must be >= 0 (got {})",
-                lr);
+  for (float lr :
+       {means_lr, means_lr_final, sh_dc_lr, sh_rest_lr, opacity_lr, scale_lr, rotation_lr}) {
+    FACET_CHECK(lr >= 0.0f && std::isfinite(lr), "splat: learning rates must be >= 0 (got {})", lr);
   }
   FACET_CHECK(means_lr_steps >= 1, "splat: means_lr_steps must be >= 1 (got {})", means_lr_steps);
   default_strategy.Check();
@@ -84,8 +83,8 @@ Trainer::Trainer(const TrainingData& data, Gaussians initial, const TrainOptions
   FACET_CHECK(!data_.train.empty(), "splat: there is no training view");
   FACET_CHECK(!params_.empty(), "splat: the initial model has no Gaussian");
   FACET_CHECK(params_.max_sh_degree >= options_.max_sh_degree,
-              "splat: the model stores SH degree {}, training asks for {}",
-              params_.max_sh_degree, options_.max_sh_degree);
+              "splat: the model stores SH degree {}, training asks for {}", params_.max_sh_degree,
+              options_.max_sh_degree);
   if (options_.strategy == "mcmc") {
     strategy_ = MakeMcmcStrategy(options_.mcmc, data_.scene_extent);
   } else {
@@ -97,8 +96,8 @@ Trainer::Trainer(const TrainingData& data, Gaussians initial, const TrainOptions
 Trainer::~Trainer() = default;
 
 int Trainer::ActiveShDegree() const {
-  return int(std::min<std::int64_t>(options_.max_sh_degree,
-                                    iteration_ / options_.sh_increase_every));
+  return int(
+      std::min<std::int64_t>(options_.max_sh_degree, iteration_ / options_.sh_increase_every));
 }
 
 const TrainingView& Trainer::NextView() {
@@ -124,8 +123,8 @@ IterationStats Trainer::Step() {
 
   RasterOptions ropts;
   // The reference raises the degree at iterations 1000, 2000, ... before rendering.
-  ropts.sh_degree = int(std::min<std::int64_t>(options_.max_sh_degree,
-                                               iteration_ / options_.sh_increase_every));
+  ropts.sh_degree =
+      int(std::min<std::int64_t>(options_.max_sh_degree, iteration_ / options_.sh_increase_every));
   ropts.antialiased = options_.antialiased;
   if (options_.random_background) {
     std::uniform_real_distribution<float> u(0.0f, 1.0f);
@@ -206,8 +205,8 @@ std::vector<ViewMetrics> Trainer::Evaluate(const std::vector<TrainingView>& view
       render.data()[i] = std::clamp(render.data()[i], 0.0f, 1.0f);
     }
     ToFloat(view.image.view(), &target);
-    metrics.push_back({view.name, Psnr(render.view(), view.image.view()),
-                       Ssim(render.view(), target.view())});
+    metrics.push_back(
+        {view.name, Psnr(render.view(), view.image.view()), Ssim(render.view(), target.view())});
   }
   return metrics;
 }

@@ -24,8 +24,8 @@
 namespace facet::splatting {
 
 struct TrainOptions {
-  std::int64_t iterations = 30000;        // total optimiser steps
-  std::string strategy = "default";       // "default" (Inria) or "mcmc"
+  std::int64_t iterations = 30000;   // total optimiser steps
+  std::string strategy = "default";  // "default" (Inria) or "mcmc"
   DefaultStrategyOptions default_strategy{};
   McmcStrategyOptions mcmc{};
   // Learning rates (the reference's OptimizationParams); positions are multiplied by the scene
@@ -50,9 +50,10 @@ struct TrainOptions {
 
 // Timings of one iteration's stages (seconds), for the progress line and bench/splat_speed.
 struct StageTimes {
-  double preprocess = 0, sort = 0, forward = 0, loss = 0, backward = 0, optimizer = 0,
-         densify = 0;
-  double Total() const { return preprocess + sort + forward + loss + backward + optimizer + densify; }
+  double preprocess = 0, sort = 0, forward = 0, loss = 0, backward = 0, optimizer = 0, densify = 0;
+  double Total() const {
+    return preprocess + sort + forward + loss + backward + optimizer + densify;
+  }
   StageTimes& operator+=(const StageTimes& o);
 };
 
