@@ -6,18 +6,79 @@
 #include <atomic>
 #include <cmath>
 #include <numeric>
+#include <type_traits>
 
 #include "core/error.h"
 #include "core/parallel_for.h"
 #include "core/timer.h"
+#include "splatting/detail/blend_tile_cpu.h"
 #include "splatting/kernels/sh.h"
 #include "splatting/rasterizer.h"
 
 namespace facet::splatting {
 namespace {
 
+using detail::kGrad2DStride;
+using detail::kTilePixels;
+using detail::TileBackward;
+using detail::TileForward;
+using detail::TileRange;
 using kernels::kTileSize;
-constexpr int kTilePixels = kTileSize * kTileSize;
+
+template <typename T>
+void AtomicAdd(T* target, T value) {
+  std::atomic_ref<T>(*target).fetch_add(value, std::memory_order_relaxed);
+}
+
+template <typename T>
+FACET_ALWAYS_INLINE void BlendTileBackwardAcc(const kernels::Splat2D<T>* splats,
+                                              const std::int32_t* ids, const TileRange& t,
+                                              TileBackward<T>* st, std::int32_t max_last, T* acc) {
+  detail::BlendTileBackwardImpl(splats, ids, t, st, max_last,
+                                [acc](std::int32_t id, const T* grad) {
+                                  T* a = acc + std::size_t(id) * kGrad2DStride;
+                                  for (int j = 0; j < kGrad2DStride; ++j) AtomicAdd(a + j, grad[j]);
+                                });
+}
+
+// The tile loops, compiled for AVX2+FMA and for the baseline, chosen once at run time (float;
+// double, for gradient tests, uses the baseline). Same operations in the same order either way.
+bool UseAvx2() {
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return avx2;
+}
+
+__attribute__((target("avx2,fma"))) void BlendTileForwardAvx2(const kernels::Splat2D<float>* splats,
+                                                              const std::int32_t* ids,
+                                                              std::int32_t count,
+                                                              const TileRange& t,
+                                                              TileForward<float>* st) {
+  detail::BlendTileForwardImpl(splats, ids, count, t, st);
+}
+
+template <typename T>
+void BlendTileForward(const kernels::Splat2D<T>* splats, const std::int32_t* ids,
+                      std::int32_t count, const TileRange& t, TileForward<T>* st) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (UseAvx2()) return BlendTileForwardAvx2(splats, ids, count, t, st);
+  }
+  detail::BlendTileForwardImpl(splats, ids, count, t, st);
+}
+
+__attribute__((target("avx2,fma"))) void BlendTileBackwardAvx2(
+    const kernels::Splat2D<float>* splats, const std::int32_t* ids, const TileRange& t,
+    TileBackward<float>* st, std::int32_t max_last, float* acc) {
+  BlendTileBackwardAcc(splats, ids, t, st, max_last, acc);
+}
+
+template <typename T>
+void BlendTileBackward(const kernels::Splat2D<T>* splats, const std::int32_t* ids,
+                       const TileRange& t, TileBackward<T>* st, std::int32_t max_last, T* acc) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (UseAvx2()) return BlendTileBackwardAvx2(splats, ids, t, st, max_last, acc);
+  }
+  BlendTileBackwardAcc(splats, ids, t, st, max_last, acc);
+}
 
 template <typename T>
 kernels::ProjectParams<T> ProjectParamsOf(const RasterOptions& options) {
@@ -41,23 +102,6 @@ void CheckInputs(const GaussiansView<T>& g, const RasterCamera<T>& camera,
       options.sh_degree, rest, g.sh_rest_stride);
   FACET_CHECK(g.count < (std::int64_t{1} << 31) - 1,
               "rasterizer: {} Gaussians exceed the 2^31 limit", g.count);
-}
-
-// The pixels of a tile a splat can reach: its screen box [mean - radius, mean + radius] (beyond it
-// alpha < 1/255, which blending skips anyway) intersected with the tile, as [x0, x1) x [y0, y1)
-// in tile-local coordinates. Restricting the per-pixel loops to it changes no result.
-template <typename T>
-void SplatPixelRange(const kernels::Splat2D<T>& s, int tx0, int ty0, int tw, int th, int* x0,
-                     int* x1, int* y0, int* y1) {
-  *x0 = std::max(0, int(std::floor(s.mean2d.x - T(s.radius_x))) - tx0);
-  *x1 = std::min(tw, int(std::ceil(s.mean2d.x + T(s.radius_x))) + 1 - tx0);
-  *y0 = std::max(0, int(std::floor(s.mean2d.y - T(s.radius_y))) - ty0);
-  *y1 = std::min(th, int(std::ceil(s.mean2d.y + T(s.radius_y))) + 1 - ty0);
-}
-
-template <typename T>
-void AtomicAdd(T* target, T value) {
-  std::atomic_ref<T>(*target).fetch_add(value, std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -186,60 +230,27 @@ void RasterizeForward(const GaussiansView<T>& g, const RasterCamera<T>& camera,
   out->last_contrib.resize(pixels);
   const T bg[3] = {T(options.background[0]), T(options.background[1]), T(options.background[2])};
   ParallelFor(num_tiles, [&](std::int64_t tile) {
-    const int tx0 = int(tile % tiles_x) * kTileSize, ty0 = int(tile / tiles_x) * kTileSize;
-    const int tw = std::min(kTileSize, width - tx0), th = std::min(kTileSize, height - ty0);
-    const int count = tw * th;
-    T trans[kTilePixels], color[kTilePixels][3], depth[kTilePixels], px[kTilePixels],
-        py[kTilePixels];
-    std::int32_t last[kTilePixels], contrib[kTilePixels];
-    bool done[kTilePixels];
-    for (int p = 0; p < count; ++p) {
-      trans[p] = T(1);
-      color[p][0] = color[p][1] = color[p][2] = depth[p] = T(0);
-      last[p] = contrib[p] = 0;
-      done[p] = false;
-      px[p] = T(tx0 + p % tw) + T(0.5);
-      py[p] = T(ty0 + p / tw) + T(0.5);
-    }
-    int remaining = count;
+    const TileRange t{int(tile % tiles_x) * kTileSize, int(tile / tiles_x) * kTileSize,
+                      std::min(kTileSize, width - int(tile % tiles_x) * kTileSize),
+                      std::min(kTileSize, height - int(tile / tiles_x) * kTileSize)};
+    TileForward<T> st;
     const std::int64_t begin = out->tile_offsets[tile], end = out->tile_offsets[tile + 1];
-    for (std::int64_t k = begin; k < end && remaining > 0; ++k) {
-      const kernels::Splat2D<T>& s = splats[out->tile_ids[k]];
-      int x0, x1, y0, y1;
-      SplatPixelRange(s, tx0, ty0, tw, th, &x0, &x1, &y0, &y1);
-      const T cutoff = kernels::SplatPowerCutoff(s.opacity);
-      for (int ly = y0; ly < y1; ++ly)
-        for (int lx = x0; lx < x1; ++lx) {
-          const int p = ly * tw + lx;
-          const T dx = s.mean2d.x - px[p], dy = s.mean2d.y - py[p];
-          if (done[p] || kernels::SplatPower(s.conic, dx, dy) < cutoff) continue;
-          T vis;
-          const T alpha = kernels::SplatAlpha(s.conic, s.opacity, dx, dy, &vis);
-          if (alpha == T(0)) continue;
-          const T next = trans[p] * (T(1) - alpha);
-          if (next < T(kernels::kMinTransmittance)) {  // this splat is not blended (reference)
-            done[p] = true;
-            --remaining;
-            continue;
-          }
-          const T w = alpha * trans[p];
-          color[p][0] += w * s.color.x;
-          color[p][1] += w * s.color.y;
-          color[p][2] += w * s.color.z;
-          depth[p] += w * s.depth;
-          trans[p] = next;
-          last[p] = static_cast<std::int32_t>(k - begin + 1);
-          ++contrib[p];
-        }
-    }
-    for (int p = 0; p < count; ++p) {
-      const std::size_t pix = std::size_t(ty0 + p / tw) * width + tx0 + p % tw;
-      for (int c = 0; c < 3; ++c) out->rgb[3 * pix + c] = color[p][c] + trans[p] * bg[c];
-      out->alpha[pix] = T(1) - trans[p];
-      out->depth[pix] = trans[p] < T(1) ? depth[p] / (T(1) - trans[p]) : T(0);
-      out->n_contrib[pix] = contrib[p];
-      out->final_transmittance[pix] = trans[p];
-      out->last_contrib[pix] = last[p];
+    BlendTileForward(splats.data(), out->tile_ids.data() + begin, std::int32_t(end - begin), t,
+                     &st);
+    for (int ly = 0; ly < t.th; ++ly) {
+      for (int lx = 0; lx < t.tw; ++lx) {
+        const int p = ly * kTileSize + lx;
+        const std::size_t pix = std::size_t(t.ty0 + ly) * width + t.tx0 + lx;
+        const T tr = st.trans[p];
+        out->rgb[3 * pix] = st.r[p] + tr * bg[0];
+        out->rgb[3 * pix + 1] = st.g[p] + tr * bg[1];
+        out->rgb[3 * pix + 2] = st.b[p] + tr * bg[2];
+        out->alpha[pix] = T(1) - tr;
+        out->depth[pix] = tr < T(1) ? st.depth[p] / (T(1) - tr) : T(0);
+        out->n_contrib[pix] = st.contrib[p];
+        out->final_transmittance[pix] = tr;
+        out->last_contrib[pix] = st.last[p];
+      }
     }
   });
   out->blend_seconds = timer.ElapsedSeconds();
@@ -262,69 +273,39 @@ void RasterizeBackward(const GaussiansView<T>& g, const RasterCamera<T>& camera,
 
   // Per-Gaussian 2D gradients, accumulated over tiles: mean2d (2), conic (3), opacity, colour (3),
   // |mean2d| (2).
-  constexpr int kStride = 11;
-  std::vector<T> acc(std::size_t(n) * kStride, T(0));
+  std::vector<T> acc(std::size_t(n) * kGrad2DStride, T(0));
   const T bg[3] = {T(options.background[0]), T(options.background[1]), T(options.background[2])};
 
   // (4) Each tile back to front.
   ParallelFor(num_tiles, [&](std::int64_t tile) {
     const std::int64_t begin = fwd.tile_offsets[tile], end = fwd.tile_offsets[tile + 1];
     if (begin == end) return;
-    const int tx0 = int(tile % tiles_x) * kTileSize, ty0 = int(tile / tiles_x) * kTileSize;
-    const int tw = std::min(kTileSize, width - tx0), th = std::min(kTileSize, fwd.height - ty0);
-    const int count = tw * th;
-    kernels::PixelBackward<T> state[kTilePixels];
-    T px[kTilePixels], py[kTilePixels];
-    std::int32_t last[kTilePixels];
+    const TileRange t{int(tile % tiles_x) * kTileSize, int(tile / tiles_x) * kTileSize,
+                      std::min(kTileSize, width - int(tile % tiles_x) * kTileSize),
+                      std::min(kTileSize, fwd.height - int(tile / tiles_x) * kTileSize)};
+    TileBackward<T> st;
     std::int32_t max_last = 0;
-    for (int p = 0; p < count; ++p) {
-      const std::size_t pix = std::size_t(ty0 + p / tw) * width + tx0 + p % tw;
-      kernels::PixelBackward<T>& s = state[p];
-      s.transmittance = s.final_transmittance = fwd.final_transmittance[pix];
-      s.behind = {T(0), T(0), T(0)};
-      s.v_rgb = {v_rgb[3 * pix], v_rgb[3 * pix + 1], v_rgb[3 * pix + 2]};
-      s.v_alpha = v_alpha != nullptr ? v_alpha[pix] : T(0);
-      s.bg_dot = bg[0] * s.v_rgb.x + bg[1] * s.v_rgb.y + bg[2] * s.v_rgb.z;
-      px[p] = T(tx0 + p % tw) + T(0.5);
-      py[p] = T(ty0 + p / tw) + T(0.5);
-      last[p] = fwd.last_contrib[pix];
-      max_last = std::max(max_last, last[p]);
+    for (int p = 0; p < kTilePixels; ++p) {
+      const int lx = p % kTileSize, ly = p / kTileSize;
+      if (lx >= t.tw || ly >= t.th) {  // outside an edge tile: never touched
+        st.trans[p] = st.final_trans[p] = T(1);
+        st.br[p] = st.bg[p] = st.bb[p] = st.vr[p] = st.vg[p] = st.vb[p] = st.va[p] = st.bg_dot[p] =
+            T(0);
+        st.last[p] = 0;
+        continue;
+      }
+      const std::size_t pix = std::size_t(t.ty0 + ly) * width + t.tx0 + lx;
+      st.trans[p] = st.final_trans[p] = fwd.final_transmittance[pix];
+      st.br[p] = st.bg[p] = st.bb[p] = T(0);
+      st.vr[p] = v_rgb[3 * pix];
+      st.vg[p] = v_rgb[3 * pix + 1];
+      st.vb[p] = v_rgb[3 * pix + 2];
+      st.va[p] = v_alpha != nullptr ? v_alpha[pix] : T(0);
+      st.bg_dot[p] = bg[0] * st.vr[p] + bg[1] * st.vg[p] + bg[2] * st.vb[p];
+      st.last[p] = fwd.last_contrib[pix];
+      max_last = std::max(max_last, st.last[p]);
     }
-    for (std::int32_t k = max_last - 1; k >= 0; --k) {
-      const std::int32_t id = fwd.tile_ids[begin + k];
-      const kernels::Splat2D<T>& s = fwd.splats[id];
-      kernels::Vec2<T> v_mean2d{T(0), T(0)}, v_abs{T(0), T(0)};
-      kernels::Sym2<T> v_conic{T(0), T(0), T(0)};
-      kernels::Vec3<T> v_color{T(0), T(0), T(0)};
-      T v_opacity = T(0);
-      bool touched = false;
-      int x0, x1, y0, y1;
-      SplatPixelRange(s, tx0, ty0, tw, th, &x0, &x1, &y0, &y1);
-      const T cutoff = kernels::SplatPowerCutoff(s.opacity);
-      for (int ly = y0; ly < y1; ++ly)
-        for (int lx = x0; lx < x1; ++lx) {
-          const int p = ly * tw + lx;
-          const T dx = s.mean2d.x - px[p], dy = s.mean2d.y - py[p];
-          if (k >= last[p] || kernels::SplatPower(s.conic, dx, dy) < cutoff) continue;
-          T vis;
-          const T alpha = kernels::SplatAlpha(s.conic, s.opacity, dx, dy, &vis);
-          if (alpha == T(0)) continue;
-          touched = true;
-          kernels::Vec3<T> vc;
-          const T v_a = kernels::BlendBackwardStep(&state[p], s.color, alpha, &vc);
-          v_color = v_color + vc;
-          const kernels::Vec2<T> before = v_mean2d;
-          kernels::SplatAlphaVjp(s.conic, s.opacity, dx, dy, vis, v_a, &v_conic, &v_mean2d,
-                                 &v_opacity);
-          v_abs.x += std::abs(v_mean2d.x - before.x);
-          v_abs.y += std::abs(v_mean2d.y - before.y);
-        }
-      if (!touched) continue;
-      T* a = acc.data() + std::size_t(id) * kStride;
-      const T vals[kStride] = {v_mean2d.x, v_mean2d.y, v_conic.a, v_conic.b, v_conic.c, v_opacity,
-                               v_color.x,  v_color.y,  v_color.z, v_abs.x,   v_abs.y};
-      for (int j = 0; j < kStride; ++j) AtomicAdd(a + j, vals[j]);
-    }
+    BlendTileBackward(fwd.splats.data(), fwd.tile_ids.data() + begin, t, &st, max_last, acc.data());
   });
 
   // (5) Per-Gaussian VJP to the parameters.
@@ -336,7 +317,7 @@ void RasterizeBackward(const GaussiansView<T>& g, const RasterCamera<T>& camera,
   ParallelFor(
       n,
       [&](std::int64_t i) {
-        const T* a = acc.data() + std::size_t(i) * kStride;
+        const T* a = acc.data() + std::size_t(i) * kGrad2DStride;
         if (grads2d != nullptr) {
           grads2d->v_mean2d[2 * i] = a[0], grads2d->v_mean2d[2 * i + 1] = a[1];
           grads2d->v_mean2d_abs[2 * i] = a[9], grads2d->v_mean2d_abs[2 * i + 1] = a[10];

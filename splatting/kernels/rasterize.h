@@ -10,6 +10,7 @@
 // Pixel (px, py) is sampled at its centre (px + 0.5, py + 0.5), COLMAP's convention.
 #pragma once
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 
@@ -213,45 +214,111 @@ FACET_HOST_DEVICE T SplatPower(const Sym2<T>& conic, T dx, T dy) {
   return T(-0.5) * (conic.a * dx * dx + conic.c * dy * dy) - conic.b * dx * dy;
 }
 
-// A power below which SplatAlpha certainly returns 0: log(1/255 / opacity) less a margin far
-// above the rounding of exp and log, so that testing the power first (no exp) skips only pixels
-// SplatAlpha would skip.
+// exp(x) for x <= 0, in plain arithmetic so that a vectorising compiler (the CPU tile loops) and
+// nvcc compute the same values: exp(x) = 2^n e^f with n = round(x log2(e)) and |f| <= ln(2)/2,
+// e^f by its degree-7 Taylor polynomial (relative error below 1e-8, under float rounding).
+// Arguments below -87 are clamped there (exp(-87) ~ 1.6e-38, far below any alpha that counts).
+// The double version (gradient tests) is std::exp.
 template <typename T>
-FACET_HOST_DEVICE T SplatPowerCutoff(T opacity) {
-  using std::log;
-  return log(T(kMinAlpha) / opacity) - T(1e-3);
+FACET_HOST_DEVICE T ExpNonPositive(T x) {
+  using std::exp;
+  return exp(x);
+}
+
+template <>
+FACET_HOST_DEVICE inline float ExpNonPositive<float>(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  const float t = x * 1.44269504088896341f;
+  const float n = (t + 12582912.0f) - 12582912.0f;  // round to nearest: 1.5 * 2^23 trick
+  const float f = (t - n) * 0.693147180559945309f;
+  const float p =
+      1.0f + f * (1.0f + f * (0.5f + f * (1.0f / 6.0f +
+                                          f * (1.0f / 24.0f +
+                                               f * (1.0f / 120.0f +
+                                                    f * (1.0f / 720.0f + f * (1.0f / 5040.0f)))))));
+  const int bits = (static_cast<int>(n) + 127) << 23;  // 2^n, n in [-126, 0]
+#if defined(__CUDA_ARCH__)
+  return p * __int_as_float(bits);
+#else
+  return p * std::bit_cast<float>(bits);
+#endif
 }
 
 // Alpha of a splat at a pixel centre; 0 when the pixel skips it (power > 0 or alpha < 1/255).
-// `vis` receives exp(power) for the VJP.
+// `vis` receives exp(power) for the VJP. Branch-free (selects only), so that the CPU tile loops
+// vectorise across pixels.
 template <typename T>
 FACET_HOST_DEVICE T SplatAlpha(const Sym2<T>& conic, T opacity, T dx, T dy, T* vis) {
-  using std::exp;
   // dx, dy: mean2d - pixel centre.
   const T power = SplatPower(conic, dx, dy);
-  if (power > T(0)) {
-    *vis = T(0);
-    return T(0);
-  }
-  *vis = exp(power);
-  const T alpha = opacity * *vis;
-  if (alpha < T(kMinAlpha)) return T(0);
-  return alpha > T(kMaxAlpha) ? T(kMaxAlpha) : alpha;
+  const T e = ExpNonPositive(power < T(0) ? power : T(0));
+  *vis = e;
+  // One comparison per select: vectorisers if-convert these.
+  T alpha = opacity * e;
+  alpha = alpha > T(kMaxAlpha) ? T(kMaxAlpha) : alpha;
+  alpha = alpha < T(kMinAlpha) ? T(0) : alpha;
+  return power > T(0) ? T(0) : alpha;
 }
 
-// VJP of SplatAlpha for a contributing splat: accumulates into v_conic, v_mean2d and v_opacity.
-// The clamp at 0.99 passes no gradient (the exact derivative; the reference code ignores it).
+// The gradient of alpha w.r.t. the splat's 2D parameters, times v_alpha.
+template <typename T>
+struct SplatAlphaGrad {
+  Sym2<T> v_conic;
+  Vec2<T> v_mean2d;
+  T v_opacity;
+};
+
+// VJP of SplatAlpha for a contributing splat (alpha > 0). The clamp at 0.99 passes no gradient
+// (the exact derivative; the reference code ignores the clamp). Branch-free.
+template <typename T>
+FACET_HOST_DEVICE SplatAlphaGrad<T> SplatAlphaVjp(const Sym2<T>& conic, T opacity, T dx, T dy,
+                                                  T vis, T v_alpha) {
+  const T g = opacity * vis > T(kMaxAlpha) ? T(0) : v_alpha;
+  const T v_power = g * opacity * vis;
+  return {{T(-0.5) * dx * dx * v_power, -dx * dy * v_power, T(-0.5) * dy * dy * v_power},
+          {(-conic.a * dx - conic.b * dy) * v_power, (-conic.c * dy - conic.b * dx) * v_power},
+          g * vis};
+}
+
+// SplatAlphaVjp accumulating into v_conic, v_mean2d and v_opacity.
 template <typename T>
 FACET_HOST_DEVICE void SplatAlphaVjp(const Sym2<T>& conic, T opacity, T dx, T dy, T vis, T v_alpha,
                                      Sym2<T>* v_conic, Vec2<T>* v_mean2d, T* v_opacity) {
-  if (opacity * vis > T(kMaxAlpha)) return;
-  *v_opacity += v_alpha * vis;
-  const T v_power = v_alpha * opacity * vis;
-  v_conic->a += T(-0.5) * dx * dx * v_power;
-  v_conic->b += -dx * dy * v_power;
-  v_conic->c += T(-0.5) * dy * dy * v_power;
-  v_mean2d->x += (-conic.a * dx - conic.b * dy) * v_power;
-  v_mean2d->y += (-conic.c * dy - conic.b * dx) * v_power;
+  const SplatAlphaGrad<T> g = SplatAlphaVjp(conic, opacity, dx, dy, vis, v_alpha);
+  v_conic->a += g.v_conic.a, v_conic->b += g.v_conic.b, v_conic->c += g.v_conic.c;
+  v_mean2d->x += g.v_mean2d.x, v_mean2d->y += g.v_mean2d.y;
+  *v_opacity += g.v_opacity;
+}
+
+// One step of the reverse blend over a contributing splat (alpha > 0), as plain values: from the
+// pixel's state behind the splat (transmittance after it, colour blended behind it) to dL/dalpha,
+// the colour gradient, and the state in front of the splat.
+template <typename T>
+struct BlendStep {
+  T v_alpha;
+  Vec3<T> v_color;
+  T transmittance;  // T_i, in front of the splat
+  Vec3<T> behind;   // colour blended from the splat on (S for the next splat to the front)
+};
+
+template <typename T>
+FACET_HOST_DEVICE BlendStep<T> BlendBackward(T transmittance, const Vec3<T>& behind,
+                                             T final_transmittance, const Vec3<T>& v_rgb,
+                                             T v_accum_alpha, T bg_dot, const Vec3<T>& color,
+                                             T alpha) {
+  const T one_minus = T(1) - alpha;
+  const T t = transmittance / one_minus;  // T_i, in front of this splat
+  const T w = alpha * t;
+  // dC/dalpha_i = T_i (c_i - S_i) - T_final / (1 - alpha_i) bg; dA/dalpha_i = T_final / (1 -
+  // alpha_i), with A = 1 - T_final the accumulated alpha.
+  const T v_a = t * ((color.x - behind.x) * v_rgb.x + (color.y - behind.y) * v_rgb.y +
+                     (color.z - behind.z) * v_rgb.z) +
+                final_transmittance / one_minus * (v_accum_alpha - bg_dot);
+  return {v_a,
+          {w * v_rgb.x, w * v_rgb.y, w * v_rgb.z},
+          t,
+          {alpha * color.x + one_minus * behind.x, alpha * color.y + one_minus * behind.y,
+           alpha * color.z + one_minus * behind.z}};
 }
 
 // State of one pixel in the backward pass, walked back to front from the last contributor.
@@ -265,25 +332,17 @@ struct PixelBackward {
   T bg_dot;       // background . v_rgb
 };
 
-// One backward step for a contributing splat (alpha > 0 from SplatAlpha): returns dL/dalpha and
-// the colour gradient (v_color, to accumulate), and moves the state in front of the splat.
+// BlendBackward on a PixelBackward: returns dL/dalpha and the colour gradient (v_color, to
+// accumulate), and moves the state in front of the splat.
 template <typename T>
 FACET_HOST_DEVICE T BlendBackwardStep(PixelBackward<T>* px, const Vec3<T>& color, T alpha,
                                       Vec3<T>* v_color) {
-  const T one_minus = T(1) - alpha;
-  const T t = px->transmittance / one_minus;  // T_i, in front of this splat
-  const T w = alpha * t;
-  *v_color = {w * px->v_rgb.x, w * px->v_rgb.y, w * px->v_rgb.z};
-  // dC/dalpha_i = T_i (c_i - S_i) - T_final / (1 - alpha_i) bg; dA/dalpha_i = T_final / (1 -
-  // alpha_i).
-  T v_a = t * ((color.x - px->behind.x) * px->v_rgb.x + (color.y - px->behind.y) * px->v_rgb.y +
-               (color.z - px->behind.z) * px->v_rgb.z);
-  v_a += px->final_transmittance / one_minus * (px->v_alpha - px->bg_dot);
-  px->behind = {alpha * color.x + one_minus * px->behind.x,
-                alpha * color.y + one_minus * px->behind.y,
-                alpha * color.z + one_minus * px->behind.z};
-  px->transmittance = t;
-  return v_a;
+  const BlendStep<T> step = BlendBackward(px->transmittance, px->behind, px->final_transmittance,
+                                          px->v_rgb, px->v_alpha, px->bg_dot, color, alpha);
+  *v_color = step.v_color;
+  px->transmittance = step.transmittance;
+  px->behind = step.behind;
+  return step.v_alpha;
 }
 
 }  // namespace facet::splatting::kernels
