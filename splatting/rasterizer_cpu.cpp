@@ -43,37 +43,40 @@ FACET_ALWAYS_INLINE void BlendTileBackwardAcc(const kernels::Splat2D<T>* splats,
 
 // The tile loops, compiled for AVX2+FMA and for the baseline, chosen once at run time (float;
 // double, for gradient tests, uses the baseline). Same operations in the same order either way.
+// `flatten` inlines the shared kernels into the loops (the vectoriser needs them inline; the
+// inliner's size limits otherwise leave SplatAlpha as a call per pixel).
 bool UseAvx2() {
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return avx2;
 }
 
-__attribute__((target("avx2,fma"))) void BlendTileForwardAvx2(const kernels::Splat2D<float>* splats,
-                                                              const std::int32_t* ids,
-                                                              std::int32_t count,
-                                                              const TileRange& t,
-                                                              TileForward<float>* st) {
+__attribute__((target("avx2,fma"), flatten)) void BlendTileForwardAvx2(
+    const kernels::Splat2D<float>* splats, const std::int32_t* ids, std::int32_t count,
+    const TileRange& t, TileForward<float>* st) {
   detail::BlendTileForwardImpl(splats, ids, count, t, st);
 }
 
 template <typename T>
-void BlendTileForward(const kernels::Splat2D<T>* splats, const std::int32_t* ids,
-                      std::int32_t count, const TileRange& t, TileForward<T>* st) {
+__attribute__((flatten)) void BlendTileForward(const kernels::Splat2D<T>* splats,
+                                               const std::int32_t* ids, std::int32_t count,
+                                               const TileRange& t, TileForward<T>* st) {
   if constexpr (std::is_same_v<T, float>) {
     if (UseAvx2()) return BlendTileForwardAvx2(splats, ids, count, t, st);
   }
   detail::BlendTileForwardImpl(splats, ids, count, t, st);
 }
 
-__attribute__((target("avx2,fma"))) void BlendTileBackwardAvx2(
+__attribute__((target("avx2,fma"), flatten)) void BlendTileBackwardAvx2(
     const kernels::Splat2D<float>* splats, const std::int32_t* ids, const TileRange& t,
     TileBackward<float>* st, std::int32_t max_last, float* acc) {
   BlendTileBackwardAcc(splats, ids, t, st, max_last, acc);
 }
 
 template <typename T>
-void BlendTileBackward(const kernels::Splat2D<T>* splats, const std::int32_t* ids,
-                       const TileRange& t, TileBackward<T>* st, std::int32_t max_last, T* acc) {
+__attribute__((flatten)) void BlendTileBackward(const kernels::Splat2D<T>* splats,
+                                                const std::int32_t* ids, const TileRange& t,
+                                                TileBackward<T>* st, std::int32_t max_last,
+                                                T* acc) {
   if constexpr (std::is_same_v<T, float>) {
     if (UseAvx2()) return BlendTileBackwardAvx2(splats, ids, t, st, max_last, acc);
   }

@@ -38,6 +38,15 @@ FACET_ALWAYS_INLINE void SplatBox(const kernels::Splat2D<T>& s, const TileRange&
   *y1 = std::min(t.th, int(std::ceil(s.mean2d.y + T(s.radius_y))) + 1 - t.ty0);
 }
 
+// The 8-aligned columns covering [x0, x1): [0, 8), [8, 16) or [0, 16). The extra columns lie
+// outside the splat's box, where SplatAlpha returns 0 (alpha < 1/255), so they change nothing;
+// trip counts that are multiples of the vector width leave no scalar remainder.
+FACET_ALWAYS_INLINE void AlignedColumns(int x0, int x1, int* lo, int* hi) {
+  static_assert(kTile == 16);
+  *lo = x0 < 8 ? 0 : 8;
+  *hi = x1 <= 8 ? 8 : 16;
+}
+
 // Forward state of a tile's pixels, index ly * kTile + lx.
 template <typename T>
 struct alignas(64) TileForward {
@@ -78,8 +87,10 @@ FACET_ALWAYS_INLINE void BlendTileForwardImpl(const kernels::Splat2D<T>* splats,
       std::int32_t* __restrict last = st->last + row;
       std::int32_t* __restrict contrib = st->contrib + row;
       std::int32_t* __restrict done = st->done + row;
+      int lo, hi;
+      AlignedColumns(x0, x1, &lo, &hi);
 #pragma GCC ivdep
-      for (int lx = x0; lx < x1; ++lx) {
+      for (int lx = lo; lx < hi; ++lx) {
         const T dx = s.mean2d.x - (T(t.tx0 + lx) + T(0.5));
         T vis;
         const T alpha = kernels::SplatAlpha(s.conic, s.opacity, dx, dy, &vis);
@@ -151,8 +162,10 @@ FACET_ALWAYS_INLINE void BlendTileBackwardImpl(const kernels::Splat2D<T>* splats
       const T* __restrict bg_dot = st->bg_dot + row;
       const std::int32_t* __restrict last = st->last + row;
       std::int32_t any = 0;
+      int lo, hi;
+      AlignedColumns(x0, x1, &lo, &hi);
 #pragma GCC ivdep
-      for (int lx = x0; lx < x1; ++lx) {
+      for (int lx = lo; lx < hi; ++lx) {
         const T dx = s.mean2d.x - (T(t.tx0 + lx) + T(0.5));
         T vis;
         const T alpha = kernels::SplatAlpha(s.conic, s.opacity, dx, dy, &vis);
@@ -187,7 +200,7 @@ FACET_ALWAYS_INLINE void BlendTileBackwardImpl(const kernels::Splat2D<T>* splats
     T grad[kGrad2DStride];
     for (int j = 0; j < kGrad2DStride; ++j) {
       T sum = T(0);
-      for (int lx = x0; lx < x1; ++lx) sum += acc[j][lx];
+      for (int lx = 0; lx < kTile; ++lx) sum += acc[j][lx];
       grad[j] = sum;
     }
     emit(id, grad);

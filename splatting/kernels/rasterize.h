@@ -20,6 +20,14 @@
 #include "splatting/kernels/project.h"
 #include "splatting/kernels/sh.h"
 
+// The per-pixel steps are always inlined: the CPU tile loops vectorise only with them inline, and
+// the inliner's size heuristics would otherwise leave some as calls inside the hottest loops.
+#if defined(__CUDACC__)
+#define FACET_PIXEL_INLINE __forceinline__
+#else
+#define FACET_PIXEL_INLINE inline __attribute__((always_inline))
+#endif
+
 namespace facet::splatting::kernels {
 
 inline constexpr int kTileSize = 16;
@@ -210,24 +218,26 @@ FACET_HOST_DEVICE void PreprocessGaussianVjp(const GaussiansView<T>& g, std::int
 
 // The exponent -1/2 d^T Conic d at offset d = (dx, dy) = mean2d - pixel centre.
 template <typename T>
-FACET_HOST_DEVICE T SplatPower(const Sym2<T>& conic, T dx, T dy) {
+FACET_HOST_DEVICE FACET_PIXEL_INLINE T SplatPower(const Sym2<T>& conic, T dx, T dy) {
   return T(-0.5) * (conic.a * dx * dx + conic.c * dy * dy) - conic.b * dx * dy;
 }
 
 // exp(x) for x <= 0, in plain arithmetic so that a vectorising compiler (the CPU tile loops) and
 // nvcc compute the same values: exp(x) = 2^n e^f with n = round(x log2(e)) and |f| <= ln(2)/2,
 // e^f by its degree-7 Taylor polynomial (relative error below 1e-8, under float rounding).
-// Arguments below -87 are clamped there (exp(-87) ~ 1.6e-38, far below any alpha that counts).
-// The double version (gradient tests) is std::exp.
+// Arguments below -20 are clamped there: alpha = opacity exp(power) < 1/255 already below
+// -5.6 (opacity <= 1), so no blended value changes, and the clamp keeps the products of skipped
+// pixels away from subnormal floats (exp(-87) would be one, and subnormal arithmetic is ~100x
+// slower on x86). The double version (gradient tests) is std::exp.
 template <typename T>
-FACET_HOST_DEVICE T ExpNonPositive(T x) {
+FACET_HOST_DEVICE FACET_PIXEL_INLINE T ExpNonPositive(T x) {
   using std::exp;
   return exp(x);
 }
 
 template <>
-FACET_HOST_DEVICE inline float ExpNonPositive<float>(float x) {
-  x = x < -87.0f ? -87.0f : x;
+FACET_HOST_DEVICE FACET_PIXEL_INLINE float ExpNonPositive<float>(float x) {
+  x = x < -20.0f ? -20.0f : x;
   const float t = x * 1.44269504088896341f;
   const float n = (t + 12582912.0f) - 12582912.0f;  // round to nearest: 1.5 * 2^23 trick
   const float f = (t - n) * 0.693147180559945309f;
@@ -236,7 +246,7 @@ FACET_HOST_DEVICE inline float ExpNonPositive<float>(float x) {
                                           f * (1.0f / 24.0f +
                                                f * (1.0f / 120.0f +
                                                     f * (1.0f / 720.0f + f * (1.0f / 5040.0f)))))));
-  const int bits = (static_cast<int>(n) + 127) << 23;  // 2^n, n in [-126, 0]
+  const int bits = (static_cast<int>(n) + 127) << 23;  // 2^n, n in [-29, 0]
 #if defined(__CUDA_ARCH__)
   return p * __int_as_float(bits);
 #else
@@ -248,7 +258,8 @@ FACET_HOST_DEVICE inline float ExpNonPositive<float>(float x) {
 // `vis` receives exp(power) for the VJP. Branch-free (selects only), so that the CPU tile loops
 // vectorise across pixels.
 template <typename T>
-FACET_HOST_DEVICE T SplatAlpha(const Sym2<T>& conic, T opacity, T dx, T dy, T* vis) {
+FACET_HOST_DEVICE FACET_PIXEL_INLINE T SplatAlpha(const Sym2<T>& conic, T opacity, T dx, T dy,
+                                                  T* vis) {
   // dx, dy: mean2d - pixel centre.
   const T power = SplatPower(conic, dx, dy);
   const T e = ExpNonPositive(power < T(0) ? power : T(0));
@@ -271,8 +282,9 @@ struct SplatAlphaGrad {
 // VJP of SplatAlpha for a contributing splat (alpha > 0). The clamp at 0.99 passes no gradient
 // (the exact derivative; the reference code ignores the clamp). Branch-free.
 template <typename T>
-FACET_HOST_DEVICE SplatAlphaGrad<T> SplatAlphaVjp(const Sym2<T>& conic, T opacity, T dx, T dy,
-                                                  T vis, T v_alpha) {
+FACET_HOST_DEVICE FACET_PIXEL_INLINE SplatAlphaGrad<T> SplatAlphaVjp(const Sym2<T>& conic,
+                                                                     T opacity, T dx, T dy, T vis,
+                                                                     T v_alpha) {
   const T g = opacity * vis > T(kMaxAlpha) ? T(0) : v_alpha;
   const T v_power = g * opacity * vis;
   return {{T(-0.5) * dx * dx * v_power, -dx * dy * v_power, T(-0.5) * dy * dy * v_power},
@@ -302,10 +314,9 @@ struct BlendStep {
 };
 
 template <typename T>
-FACET_HOST_DEVICE BlendStep<T> BlendBackward(T transmittance, const Vec3<T>& behind,
-                                             T final_transmittance, const Vec3<T>& v_rgb,
-                                             T v_accum_alpha, T bg_dot, const Vec3<T>& color,
-                                             T alpha) {
+FACET_HOST_DEVICE FACET_PIXEL_INLINE BlendStep<T> BlendBackward(
+    T transmittance, const Vec3<T>& behind, T final_transmittance, const Vec3<T>& v_rgb,
+    T v_accum_alpha, T bg_dot, const Vec3<T>& color, T alpha) {
   const T one_minus = T(1) - alpha;
   const T t = transmittance / one_minus;  // T_i, in front of this splat
   const T w = alpha * t;
