@@ -30,6 +30,7 @@ struct SplatArgs {
   fs::path checkpoint;
   std::int64_t checkpoint_every = 1000;
   bool resume = false;
+  bool keep_checkpoint = false;
   bool eval = false;
   std::int64_t max_gaussians = 0;
   std::int64_t random_count = 100000;
@@ -114,6 +115,11 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
   int window = 0;
   while (!trainer.Done()) {
     const splatting::IterationStats s = trainer.Step();
+    if (s.densify.added > 0 || s.densify.removed > 0 || s.densify.opacity_reset) {
+      spdlog::debug("splat: iteration {}: +{} -{} Gaussians{} -> {}", s.iteration, s.densify.added,
+                    s.densify.removed, s.densify.opacity_reset ? ", opacities reset" : "",
+                    s.num_gaussians);
+    }
     times += s.times;
     loss_sum += s.loss;
     psnr_sum += s.psnr;
@@ -130,7 +136,7 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
     }
     bar.Add();
     if (args.checkpoint_every > 0 && s.iteration % args.checkpoint_every == 0 && !trainer.Done()) {
-      fs::create_directories(checkpoint.parent_path());
+      if (checkpoint.has_parent_path()) fs::create_directories(checkpoint.parent_path());
       trainer.SaveCheckpoint(checkpoint);
     }
   }
@@ -170,7 +176,12 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
   }
   const fs::path summary_path = out_dir / (args.output.stem().string() + "_summary.json");
   WriteFileAtomically(summary_path, summary.dump(2) + "\n");
-  if (fs::exists(checkpoint)) fs::remove(checkpoint);  // the run is complete
+  if (args.keep_checkpoint) {
+    if (checkpoint.has_parent_path()) fs::create_directories(checkpoint.parent_path());
+    trainer.SaveCheckpoint(checkpoint);  // to continue later with more --iters and --resume
+  } else if (fs::exists(checkpoint)) {
+    fs::remove(checkpoint);  // the run is complete
+  }
   spdlog::info("splat: done in {:.1f} s, peak memory {:.0f} MiB; summary in {}", train_seconds,
                PeakResidentBytes() / 1048576.0, summary_path.string());
 }
@@ -224,6 +235,9 @@ Subcommand RegisterSplat(CLI::App& app) {
                   "Iterations between checkpoints (0 = none)")
       ->capture_default_str();
   sub->add_flag("--resume", args->resume, "Continue from the checkpoint when there is one");
+  sub->add_flag("--keep-checkpoint", args->keep_checkpoint,
+                "Keep a checkpoint of the finished run (continue it later with more --iters and "
+                "--resume)");
   sub->add_option("--seed", args->train.seed, "Random seed")->capture_default_str();
   return {sub, [args](const GlobalOptions& global) { RunSplatCommand(*args, global); }};
 }

@@ -139,7 +139,10 @@ DensifyResult DefaultStrategy::Step(std::int64_t iteration, Gaussians& params, A
   DensifyResult result;
   if (iteration >= options_.refine_stop) return result;
   const bool densify = iteration > options_.refine_start && iteration % options_.refine_every == 0;
-  const bool reset = options_.reset_every > 0 && iteration % options_.reset_every == 0;
+  // The reference also resets once at refine_start on white-background scenes (train.py), which
+  // clears the floaters that random initialisation leaves in front of the white.
+  const bool reset = (options_.reset_every > 0 && iteration % options_.reset_every == 0) ||
+                     (options_.reset_at_refine_start && iteration == options_.refine_start);
   if (!densify && !reset) return result;
   CheckShapes(params, "DefaultStrategy::Step");
   const bool moments = HasMoments(adam, params, "DefaultStrategy::Step");

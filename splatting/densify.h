@@ -70,6 +70,8 @@ struct DefaultStrategyOptions {
   std::int64_t refine_stop = 15000;  // no densification after this iteration
   std::int64_t refine_every = 100;   // densification interval
   std::int64_t reset_every = 3000;   // opacity reset interval (0: never)
+  bool reset_at_refine_start = false;  // one more reset at refine_start (the reference does it
+                                       // on white backgrounds; the trainer sets it there)
   float grad_threshold = 2e-4f;      // mean NDC mean-gradient norm that triggers densification
   bool absolute_gradient = false;    // use the AbsGS gradient (v_mean2d_abs) instead
   float percent_dense = 0.01f;       // clone below, split above this fraction of the extent

@@ -20,6 +20,7 @@ namespace {
 
 constexpr char kCheckpointMagic[8] = {'F', 'G', 'S', 'C', 'K', 'P', 'T', '1'};
 constexpr std::uint32_t kCheckpointVersion = 1;
+constexpr std::int64_t kReferenceIterations = 30000;
 
 void ToFloat(ImageView<const std::uint8_t> in, ImageF32* out) {
   if (out->width() != in.width() || out->height() != in.height() ||
@@ -85,6 +86,18 @@ Trainer::Trainer(const TrainingData& data, Gaussians initial, const TrainOptions
   FACET_CHECK(params_.max_sh_degree >= options_.max_sh_degree,
               "splat: the model stores SH degree {}, training asks for {}", params_.max_sh_degree,
               options_.max_sh_degree);
+  // The reference schedules are for 30,000 iterations (densify until 15,000, MCMC until 25,000,
+  // positions decay over 30,000). A shorter run keeps the proportions, so that it too ends with
+  // a refinement phase on a fixed set (and no opacity reset lands near its end).
+  if (options_.iterations < kReferenceIterations) {
+    const auto scaled = [&](std::int64_t at) {
+      return std::min(at, at * options_.iterations / kReferenceIterations);
+    };
+    options_.default_strategy.refine_stop = scaled(options_.default_strategy.refine_stop);
+    options_.mcmc.refine_stop = scaled(options_.mcmc.refine_stop);
+    options_.means_lr_steps = std::min(options_.means_lr_steps, options_.iterations);
+  }
+  if (data_.background.minCoeff() >= 1.0f) options_.default_strategy.reset_at_refine_start = true;
   if (options_.strategy == "mcmc") {
     strategy_ = MakeMcmcStrategy(options_.mcmc, data_.scene_extent);
   } else {
