@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "apps/command.h"
+#include "apps/eval_splats.h"
 #include "apps/usage_error.h"
 #include "core/error.h"
 #include "core/file_io.h"
@@ -40,6 +41,7 @@ struct EvalArgs {
   fs::path ground_truth;
   fs::path json;
   fs::path intrinsics;
+  SplatEvalArgs splat;  // with --splats: image quality of a 3DGS scene instead
 };
 
 struct GroundTruth {
@@ -328,13 +330,38 @@ Subcommand RegisterEval(CLI::App& app) {
   sub->add_option("--json", args->json, "Also write the results to this JSON file");
   sub->add_option("--intrinsics", args->intrinsics,
                   "A 3x3 K matrix (text) to report each camera's focal length error against");
+  sub->add_option("--splats", args->splat.splats,
+                  "Evaluate this 3DGS scene (.ply or .splat) at MODEL's views instead (MODEL: a "
+                  "workspace, COLMAP model or transforms.json, as for facet splat)");
+  sub->add_option("--renders", args->splat.renders,
+                  "--splats: folder for the render | photo | error pictures")
+      ->capture_default_str();
+  sub->add_option("--holdout", args->splat.holdout,
+                  "--splats: the held-out views are every Nth by name (as facet splat)")
+      ->capture_default_str();
+  sub->add_flag("--all-views", args->splat.all_views, "--splats: evaluate every view");
+  sub->add_option("--images", args->splat.images, "--splats: the photos' folder");
+  sub->add_option("--downscale", args->splat.downscale, "--splats: as trained")
+      ->capture_default_str();
+  sub->add_option("--max-size", args->splat.max_size, "--splats: as trained")
+      ->capture_default_str();
+  sub->add_flag("--antialiased", args->splat.antialiased, "--splats: as trained");
   sub->footer(
       "Images are matched by name, else by file stem (0000.jpg <-> 0000.png). Centre and "
       "rotation errors are measured after aligning the model's camera centres to the true ones "
       "by a least-squares similarity (Umeyama); the reprojection error is recomputed from the "
       "model's points, cameras and keypoints.\nExample: facet eval out/ --ground-truth "
-      "strecha-fountain-P11/gt_dense_cameras --json eval.json");
-  return {sub, [args](const GlobalOptions&) { RunEval(*args); }};
+      "strecha-fountain-P11/gt_dense_cameras --json eval.json\nWith --splats: renders the 3DGS "
+      "scene at MODEL's held-out views (every 8th by name), reports PSNR and SSIM (11x11 "
+      "Gaussian window, zero padding, as Inria's ssim()) and writes render | photo | error "
+      "pictures.\nExample: facet eval out/ --splats out/splats.ply --renders out/eval");
+  return {sub, [args](const GlobalOptions&) {
+            if (args->splat.splats.empty()) return RunEval(*args);
+            SplatEvalArgs splat = args->splat;
+            splat.model = args->model;
+            splat.json = args->json;
+            RunSplatEval(splat);
+          }};
 }
 
 }  // namespace facet::apps

@@ -49,20 +49,13 @@ void WriteModel(const fs::path& path, const splatting::Gaussians& model, int sh_
 
 nlohmann::json EvaluateAndWrite(const splatting::Trainer& trainer,
                                 const splatting::TrainingData& data, const fs::path& renders) {
-  const auto metrics = trainer.Evaluate(data.test);
-  fs::create_directories(renders);
+  const auto metrics = trainer.Evaluate(data.test, renders);
   nlohmann::json views = nlohmann::json::array();
   double psnr = 0.0, ssim = 0.0;
-  for (std::size_t i = 0; i < metrics.size(); ++i) {
-    const splatting::TrainingView& view = data.test[i];
-    const ImageF32 render = trainer.Render(view);
-    const ImageU8 picture = splatting::SideBySide(render.view(), view.image.view());
-    fs::path name = fs::path(view.name).filename();
-    name.replace_extension(".png");
-    WriteImage(renders / name, picture);
-    views.push_back({{"name", view.name}, {"psnr", metrics[i].psnr}, {"ssim", metrics[i].ssim}});
-    psnr += metrics[i].psnr;
-    ssim += metrics[i].ssim;
+  for (const splatting::ViewMetrics& m : metrics) {
+    views.push_back({{"name", m.name}, {"psnr", m.psnr}, {"ssim", m.ssim}});
+    psnr += m.psnr;
+    ssim += m.ssim;
   }
   const double n = metrics.empty() ? 1.0 : double(metrics.size());
   return {{"views", views},

@@ -16,8 +16,9 @@ echo
 "$facet" --version
 echo
 # The pipeline as it stands: the built-in synthetic scene (photos of a known object with
-# ground-truth cameras and mesh), structure from motion on its photos, and the result scored
-# against the ground truth. Later stages (splatting, meshing) run on it here as they land.
+# ground-truth cameras and mesh), structure from motion on its photos, the result scored against
+# the ground truth, and a Gaussian splatting scene trained on it. Later stages (meshing) run on it
+# here as they land.
 "$facet" synth -o "$out/synthetic"
 echo
 "$facet" sfm "$out/synthetic/images" -o "$out/sfm"
@@ -25,8 +26,13 @@ echo
 "$facet" eval "$out/sfm" --ground-truth "$out/synthetic/ground_truth/sparse" \
   --json "$out/sfm/eval.json"
 echo
-echo "demo.sh: the synthetic scene is in $out/synthetic, its reconstruction in $out/sfm:"
-for entry in "$out"/synthetic/* "$out"/sfm/*; do
+# 3D Gaussian Splatting on the posed photos, at half size to keep the demo short; every 8th view is
+# held out and scored, with side-by-side pictures in splats/renders/.
+"$facet" splat "$out/sfm" -o "$out/splats/splats.ply" --iters 2000 --max-size 320 --eval
+echo
+echo "demo.sh: the synthetic scene is in $out/synthetic, its reconstruction in $out/sfm, the"
+echo "Gaussian splats in $out/splats:"
+for entry in "$out"/synthetic/* "$out"/sfm/* "$out"/splats/*; do
   if [[ -d "$entry" ]]; then
     echo "  $entry/  ($(find "$entry" -type f | wc -l) files)"
   else

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/file_io.h"
+#include "core/image_io.h"
 #include "core/parallel_for.h"
 #include "core/timer.h"
 #include "splatting/loss.h"
@@ -196,30 +197,53 @@ IterationStats Trainer::Step() {
   return stats;
 }
 
+RenderSettings Trainer::Settings() const {
+  return {data_.background, ActiveShDegree(), options_.antialiased};
+}
+
 ImageF32 Trainer::Render(const TrainingView& view) const {
+  return RenderView(params_, view, Settings());
+}
+
+std::vector<ViewMetrics> Trainer::Evaluate(const std::vector<TrainingView>& views,
+                                           const std::filesystem::path& renders_dir) const {
+  return EvaluateViews(params_, views, Settings(), renders_dir);
+}
+
+ImageF32 RenderView(const Gaussians& model, const TrainingView& view,
+                    const RenderSettings& settings) {
   const RasterCamera<float> camera = MakeRasterCamera(view.camera, view.cam_from_world);
   RasterOptions ropts;
-  ropts.sh_degree = ActiveShDegree();
-  ropts.antialiased = options_.antialiased;
-  ropts.background = {data_.background.x(), data_.background.y(), data_.background.z()};
+  ropts.sh_degree = settings.sh_degree;
+  ropts.antialiased = settings.antialiased;
+  ropts.background = {settings.background.x(), settings.background.y(), settings.background.z()};
   RasterResult<float> result;
-  RasterizeForward(params_.View(), camera, ropts, &result);
+  RasterizeForward(model.View(), camera, ropts, &result);
   ImageF32 image(camera.width, camera.height, 3);
   std::copy(result.rgb.begin(), result.rgb.end(), image.data());
   return image;
 }
 
-std::vector<ViewMetrics> Trainer::Evaluate(const std::vector<TrainingView>& views) const {
+std::vector<ViewMetrics> EvaluateViews(const Gaussians& model,
+                                       const std::vector<TrainingView>& views,
+                                       const RenderSettings& settings,
+                                       const std::filesystem::path& renders_dir) {
+  if (!renders_dir.empty()) std::filesystem::create_directories(renders_dir);
   std::vector<ViewMetrics> metrics;
   ImageF32 target;
   for (const TrainingView& view : views) {
-    ImageF32 render = Render(view);
+    ImageF32 render = RenderView(model, view, settings);
     for (std::size_t i = 0; i < std::size_t(render.width()) * render.height() * 3; ++i) {
       render.data()[i] = std::clamp(render.data()[i], 0.0f, 1.0f);
     }
     ToFloat(view.image.view(), &target);
     metrics.push_back(
         {view.name, Psnr(render.view(), view.image.view()), Ssim(render.view(), target.view())});
+    if (!renders_dir.empty()) {
+      std::filesystem::path name = std::filesystem::path(view.name).filename();
+      name.replace_extension(".png");
+      WriteImage(renders_dir / name, SideBySide(render.view(), view.image.view()));
+    }
   }
   return metrics;
 }

@@ -72,6 +72,13 @@ struct ViewMetrics {
   double ssim = 0.0;  // splatting::Ssim: Inria's 11x11 Gaussian window, zero padding
 };
 
+// How a trained model is rendered for evaluation.
+struct RenderSettings {
+  Eigen::Vector3f background = Eigen::Vector3f::Zero();  // RGB in [0, 1]
+  int sh_degree = 3;                                     // <= the model's max_sh_degree
+  bool antialiased = false;                              // as trained
+};
+
 class Trainer {
  public:
   // `data` must outlive the trainer. `initial` is the starting model (InitFromScene/InitRandom);
@@ -90,8 +97,10 @@ class Trainer {
 
   // Renders a view with the current model (background: the data's, SH at the active degree).
   ImageF32 Render(const TrainingView& view) const;
-  // PSNR and SSIM of every view in `views` (the held-out ones: data.test).
-  std::vector<ViewMetrics> Evaluate(const std::vector<TrainingView>& views) const;
+  // PSNR and SSIM of every view in `views` (the held-out ones: data.test); EvaluateViews.
+  std::vector<ViewMetrics> Evaluate(const std::vector<TrainingView>& views,
+                                    const std::filesystem::path& renders_dir = {}) const;
+  RenderSettings Settings() const;
 
   // Checkpoint: model, Adam state, iteration and random state, written atomically.
   void SaveCheckpoint(const std::filesystem::path& path) const;
@@ -118,6 +127,18 @@ class Trainer {
   ImageF32 target_{}, d_render_{};
   std::vector<std::int32_t> radii_{};
 };
+
+// Renders `view` with `model`.
+ImageF32 RenderView(const Gaussians& model, const TrainingView& view,
+                    const RenderSettings& settings);
+
+// PSNR and SSIM of every view (render clamped to [0, 1] against the 8-bit photo / 255); when
+// `renders_dir` is not empty, also writes render | photo | error pictures there (PNG, named
+// after the views).
+std::vector<ViewMetrics> EvaluateViews(const Gaussians& model,
+                                       const std::vector<TrainingView>& views,
+                                       const RenderSettings& settings,
+                                       const std::filesystem::path& renders_dir = {});
 
 // The starting model: InitFromScene when the data has a sparse cloud, otherwise InitRandom in a
 // cube around the point the cameras look at (least-squares meeting point of their optical axes;

@@ -81,6 +81,18 @@ TEST_F(SplatCli, TrainsAndWritesPlySplatSummaryAndRenders) {
   EXPECT_TRUE(fs::exists(work_.path() / "out" / "renders" / "00008.png"));
   // A finished run leaves no checkpoint behind.
   EXPECT_FALSE(fs::exists(work_.path() / "out" / "checkpoints" / "scene.ckpt"));
+
+  // `facet eval --splats` scores the written PLY at the same held-out views: the same figures.
+  const fs::path eval_json = work_.path() / "eval.json";
+  const CommandResult e = testing::RunCommand(
+      fmt::format("'{}' eval {} --splats {} --renders {} --json {}", FACET_BINARY, Quote(Synth()),
+                  Quote(out), Quote(work_.path() / "eval"), Quote(eval_json)));
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  const nlohmann::json eval = ReadJson(eval_json);
+  EXPECT_EQ(eval["views"].size(), 2u);
+  EXPECT_NEAR(eval["mean_psnr"].get<double>(), summary["eval"]["mean_psnr"].get<double>(), 1e-4);
+  EXPECT_NEAR(eval["mean_ssim"].get<double>(), summary["eval"]["mean_ssim"].get<double>(), 1e-6);
+  EXPECT_TRUE(fs::exists(work_.path() / "eval" / "00008.png"));
 }
 
 TEST_F(SplatCli, ResumeContinuesFromTheCheckpoint) {
