@@ -94,6 +94,11 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
   init.random_count = args.random_count;
   init.seed = args.train.seed;
   splatting::Trainer trainer(data, splatting::InitialModel(data, init), args.train);
+  // Never overwrite the state of an earlier, unfinished run without being asked to continue it.
+  FACET_CHECK(args.resume || !fs::exists(checkpoint),
+              "splat: {} holds the checkpoint of an earlier run; pass --resume to continue it, "
+              "or delete it (or choose another --checkpoint) to start afresh",
+              checkpoint.string());
   if (args.resume && fs::exists(checkpoint)) {
     trainer.LoadCheckpoint(checkpoint);
     spdlog::info("splat: resumed from {} at iteration {}", checkpoint.string(),
@@ -173,7 +178,11 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
     if (checkpoint.has_parent_path()) fs::create_directories(checkpoint.parent_path());
     trainer.SaveCheckpoint(checkpoint);  // to continue later with more --iters and --resume
   } else if (fs::exists(checkpoint)) {
-    fs::remove(checkpoint);  // the run is complete
+    fs::remove(checkpoint);   // the run is complete
+    std::error_code ignored;  // and the folder, when nothing else is in it
+    if (checkpoint.has_parent_path() && fs::is_empty(checkpoint.parent_path(), ignored)) {
+      fs::remove(checkpoint.parent_path(), ignored);
+    }
   }
   spdlog::info("splat: done in {:.1f} s, peak memory {:.0f} MiB; summary in {}", train_seconds,
                PeakResidentBytes() / 1048576.0, summary_path.string());
@@ -219,8 +228,6 @@ Subcommand RegisterSplat(CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--antialiased", args->train.antialiased,
                 "Mip-Splatting opacity compensation (alias-free zoom-out)");
-  sub->add_flag("--random-background", args->train.random_background,
-                "Random background colour each iteration");
   sub->add_option("--export-splat", args->splat_output, "Also write a .splat file");
   sub->add_option("--checkpoint", args->checkpoint,
                   "Checkpoint file (default: checkpoints/<output name>.ckpt beside the output)");

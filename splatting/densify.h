@@ -66,22 +66,22 @@ class DensificationStrategy {
 };
 
 struct DefaultStrategyOptions {
-  std::int64_t refine_start = 500;   // first densification iteration
-  std::int64_t refine_stop = 15000;  // no densification after this iteration
-  std::int64_t refine_every = 100;   // densification interval
-  std::int64_t reset_every = 3000;   // opacity reset interval (0: never)
+  std::int64_t refine_start = 500;     // first densification iteration
+  std::int64_t refine_stop = 15000;    // no densification after this iteration
+  std::int64_t refine_every = 100;     // densification interval
+  std::int64_t reset_every = 3000;     // opacity reset interval (0: never)
   bool reset_at_refine_start = false;  // one more reset at refine_start (the reference does it
                                        // on white backgrounds; the trainer sets it there)
-  float grad_threshold = 2e-4f;      // mean NDC mean-gradient norm that triggers densification
-  bool absolute_gradient = false;    // use the AbsGS gradient (v_mean2d_abs) instead
-  float percent_dense = 0.01f;       // clone below, split above this fraction of the extent
-  float split_scale_divisor = 1.6f;  // split children's scale = parent / this (0.8 * 2)
-  int split_children = 2;            // Gaussians a split produces
-  float prune_opacity = 0.005f;      // opacity below which Gaussians are removed
-  float max_screen_size = 20.0f;     // px; larger Gaussians are pruned after the first reset
-  float max_world_size = 0.1f;       // fraction of the extent; larger are pruned likewise
-  std::int64_t max_gaussians = 0;    // hard cap on the count (0: none); densifies the largest
-                                     // gradients first when the cap binds
+  float grad_threshold = 2e-4f;        // mean NDC mean-gradient norm that triggers densification
+  bool absolute_gradient = false;      // use the AbsGS gradient (v_mean2d_abs) instead
+  float percent_dense = 0.01f;         // clone below, split above this fraction of the extent
+  float split_scale_divisor = 1.6f;    // split children's scale = parent / this (0.8 * 2)
+  int split_children = 2;              // Gaussians a split produces
+  float prune_opacity = 0.005f;        // opacity below which Gaussians are removed
+  float max_screen_size = 20.0f;       // px; larger Gaussians are pruned after the first reset
+  float max_world_size = 0.1f;         // fraction of the extent; larger are pruned likewise
+  std::int64_t max_gaussians = 0;      // hard cap on the count (0: none); densifies the largest
+                                       // gradients first when the cap binds
   std::uint64_t seed = 0;
 
   void Check() const;

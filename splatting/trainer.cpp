@@ -20,7 +20,7 @@ namespace facet::splatting {
 namespace {
 
 constexpr char kCheckpointMagic[8] = {'F', 'G', 'S', 'C', 'K', 'P', 'T', '1'};
-constexpr std::uint32_t kCheckpointVersion = 1;
+constexpr std::uint32_t kCheckpointVersion = 2;
 constexpr std::int64_t kReferenceIterations = 30000;
 
 void ToFloat(ImageView<const std::uint8_t> in, ImageF32* out) {
@@ -99,15 +99,16 @@ Trainer::Trainer(const TrainingData& data, Gaussians initial, const TrainOptions
     options_.means_lr_steps = std::min(options_.means_lr_steps, options_.iterations);
   }
   if (data_.background.minCoeff() >= 1.0f) options_.default_strategy.reset_at_refine_start = true;
-  if (options_.strategy == "mcmc") {
-    strategy_ = MakeMcmcStrategy(options_.mcmc, data_.scene_extent);
-  } else {
-    strategy_ = MakeDefaultStrategy(options_.default_strategy, data_.scene_extent);
-  }
+  strategy_ = MakeStrategy();
   grads_ = Gaussians(params_.size(), params_.max_sh_degree);
 }
 
 Trainer::~Trainer() = default;
+
+std::unique_ptr<DensificationStrategy> Trainer::MakeStrategy() const {
+  if (options_.strategy == "mcmc") return MakeMcmcStrategy(options_.mcmc, data_.scene_extent);
+  return MakeDefaultStrategy(options_.default_strategy, data_.scene_extent);
+}
 
 int Trainer::ActiveShDegree() const {
   return int(
@@ -240,7 +241,10 @@ std::vector<ViewMetrics> EvaluateViews(const Gaussians& model,
     metrics.push_back(
         {view.name, Psnr(render.view(), view.image.view()), Ssim(render.view(), target.view())});
     if (!renders_dir.empty()) {
-      std::filesystem::path name = std::filesystem::path(view.name).filename();
+      // The whole relative name, '/' -> '_', so that cam0/1.png and cam1/1.png stay apart.
+      std::string flat = view.name;
+      std::replace(flat.begin(), flat.end(), '/', '_');
+      std::filesystem::path name(flat);
       name.replace_extension(".png");
       WriteImage(renders_dir / name, SideBySide(render.view(), view.image.view()));
     }
@@ -253,6 +257,11 @@ void Trainer::SaveCheckpoint(const std::filesystem::path& path) const {
   out.write(kCheckpointMagic, sizeof(kCheckpointMagic));
   WritePod(out, kCheckpointVersion);
   WritePod(out, iteration_);
+  // The effective schedule (TrainOptions scales it to the run's length): a run continued with
+  // more iterations keeps the decay and densification window of the run that wrote this.
+  WritePod(out, options_.means_lr_steps);
+  WritePod(out, options_.default_strategy.refine_stop);
+  WritePod(out, options_.mcmc.refine_stop);
   WritePod(out, std::int32_t(params_.max_sh_degree));
   WritePod(out, params_.size());
   for (int g = 0; g < Gaussians::kNumGroups; ++g) {
@@ -287,6 +296,11 @@ void Trainer::LoadCheckpoint(const std::filesystem::path& path) {
               "splat: checkpoint {} has format version {}, this facet reads {}", path.string(),
               version, kCheckpointVersion);
   const auto iteration = ReadPod<std::int64_t>(file, path);
+  const auto means_lr_steps = ReadPod<std::int64_t>(file, path);
+  const auto default_refine_stop = ReadPod<std::int64_t>(file, path);
+  const auto mcmc_refine_stop = ReadPod<std::int64_t>(file, path);
+  FACET_CHECK(means_lr_steps >= 1 && default_refine_stop >= 0 && mcmc_refine_stop >= 0,
+              "splat: checkpoint {} is corrupt (schedule)", path.string());
   const auto degree = ReadPod<std::int32_t>(file, path);
   const auto count = ReadPod<std::int64_t>(file, path);
   FACET_CHECK(degree == params_.max_sh_degree && iteration >= 0 && count >= 0,
@@ -336,6 +350,10 @@ void Trainer::LoadCheckpoint(const std::filesystem::path& path) {
   adam_ = std::move(adam);
   grads_ = Gaussians(params_.size(), params_.max_sh_degree);
   iteration_ = iteration;
+  options_.means_lr_steps = means_lr_steps;
+  options_.default_strategy.refine_stop = default_refine_stop;
+  options_.mcmc.refine_stop = mcmc_refine_stop;
+  strategy_ = MakeStrategy();
   order_ = std::move(order);
   order_pos_ = order_pos;
   rng_ = rng;

@@ -41,8 +41,11 @@ struct TrainOptions {
   int max_sh_degree = 3;                  // final SH degree (0-3)
   std::int64_t sh_increase_every = 1000;  // one band more every this many iterations
   float lambda_dssim = 0.2f;              // SSIM weight of the loss, [0, 1]
-  bool random_background = false;         // random background colour per iteration (not for eval)
-  bool antialiased = false;               // Mip-Splatting opacity compensation
+  // Random background colour per iteration (the reference's option; not for evaluation). Only
+  // for opaque photos: RGBA photos are composited over TrainingData::background at load time, so
+  // their targets keep that colour while the render would not.
+  bool random_background = false;
+  bool antialiased = false;  // Mip-Splatting opacity compensation
   std::uint64_t seed = 0;
 
   void Check() const;
@@ -104,12 +107,17 @@ class Trainer {
 
   // Checkpoint: model, Adam state, iteration and random state, written atomically.
   void SaveCheckpoint(const std::filesystem::path& path) const;
-  // Restores a checkpoint written by a run with the same options; throws facet::Error naming
-  // the file when it is corrupt, truncated or from another format version.
+  // Restores a checkpoint written by a run with the same options, including the effective
+  // schedule of that run (a continuation with more iterations keeps its position decay and
+  // densification window; beyond them it trains at the final rate on a fixed set). Densification
+  // statistics gathered since the last refinement are not saved: checkpoints every multiple of
+  // refine_every (the default 1,000 and 100) lose nothing. Throws facet::Error naming the file
+  // when it is corrupt, truncated or from another format version.
   void LoadCheckpoint(const std::filesystem::path& path);
 
  private:
   const TrainingView& NextView();
+  std::unique_ptr<DensificationStrategy> MakeStrategy() const;
 
   const TrainingData& data_;
   TrainOptions options_;

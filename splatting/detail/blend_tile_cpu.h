@@ -32,10 +32,11 @@ template <typename T>
 FACET_ALWAYS_INLINE void SplatBox(const kernels::Splat2D<T>& s, const TileRange& t, int* x0,
                                   int* x1, int* y0, int* y1) {
   // Beyond mean +- radius, alpha < 1/255, which blending skips anyway: same result, less work.
-  *x0 = std::max(0, int(std::floor(s.mean2d.x - T(s.radius_x))) - t.tx0);
-  *x1 = std::min(t.tw, int(std::ceil(s.mean2d.x + T(s.radius_x))) + 1 - t.tx0);
-  *y0 = std::max(0, int(std::floor(s.mean2d.y - T(s.radius_y))) - t.ty0);
-  *y1 = std::min(t.th, int(std::ceil(s.mean2d.y + T(s.radius_y))) + 1 - t.ty0);
+  // Relative to the tile and clamped in floating point (no int overflow far off screen).
+  *x0 = kernels::ClampToInt(std::floor(s.mean2d.x - T(s.radius_x)) - T(t.tx0), 0, t.tw);
+  *x1 = kernels::ClampToInt(std::ceil(s.mean2d.x + T(s.radius_x)) + T(1 - t.tx0), 0, t.tw);
+  *y0 = kernels::ClampToInt(std::floor(s.mean2d.y - T(s.radius_y)) - T(t.ty0), 0, t.th);
+  *y1 = kernels::ClampToInt(std::ceil(s.mean2d.y + T(s.radius_y)) + T(1 - t.ty0), 0, t.th);
 }
 
 // The 8-aligned columns covering [x0, x1): [0, 8), [8, 16) or [0, 16). The extra columns lie

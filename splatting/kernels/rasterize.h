@@ -35,6 +35,7 @@ inline constexpr double kMinAlpha = 1.0 / 255.0;   // contributions below are sk
 inline constexpr double kMaxAlpha = 0.99;          // alpha clamp (numerical stability)
 inline constexpr double kMinTransmittance = 1e-4;  // a pixel stops blending below this
 inline constexpr double kMaxExtentSigmas = 3.33;   // cap of the opacity-aware extent
+inline constexpr int kMaxRadius = 1 << 20;  // px; cap of a splat's screen radius (no int overflow)
 
 // Logistic function (opacity from its logit).
 template <typename T>
@@ -61,15 +62,21 @@ struct TileRect {
   FACET_HOST_DEVICE int Count() const { return (x1 - x0) * (y1 - y0); }
 };
 
+// Clamps in floating point before converting, so that a splat far off screen (or a diverged
+// one) never overflows int.
+template <typename T>
+FACET_HOST_DEVICE int ClampToInt(T v, int lo, int hi) {
+  return v < T(lo) ? lo : (v > T(hi) ? hi : int(v));
+}
+
 template <typename T>
 FACET_HOST_DEVICE TileRect TileBounds(const Splat2D<T>& s, int tiles_x, int tiles_y) {
   using std::floor;
-  auto clampi = [](int v, int hi) { return v < 0 ? 0 : (v > hi ? hi : v); };
   const T ts = T(kTileSize);
-  return {clampi(int(floor((s.mean2d.x - T(s.radius_x)) / ts)), tiles_x),
-          clampi(int(floor((s.mean2d.y - T(s.radius_y)) / ts)), tiles_y),
-          clampi(int(floor((s.mean2d.x + T(s.radius_x)) / ts)) + 1, tiles_x),
-          clampi(int(floor((s.mean2d.y + T(s.radius_y)) / ts)) + 1, tiles_y)};
+  return {ClampToInt(floor((s.mean2d.x - T(s.radius_x)) / ts), 0, tiles_x),
+          ClampToInt(floor((s.mean2d.y - T(s.radius_y)) / ts), 0, tiles_y),
+          ClampToInt(floor((s.mean2d.x + T(s.radius_x)) / ts) + T(1), 0, tiles_x),
+          ClampToInt(floor((s.mean2d.y + T(s.radius_y)) / ts) + T(1), 0, tiles_y)};
 }
 
 // Mip-Splatting's 2D filter opacity compensation (Yu et al. 2024, eq. 9):
@@ -125,6 +132,7 @@ FACET_HOST_DEVICE bool PreprocessGaussian(const GaussiansView<T>& g, std::int64_
                                           const ProjectParams<T>& params, bool antialiased,
                                           int sh_degree, Splat2D<T>* out) {
   using std::ceil;
+  using std::fmin;
   using std::log;
   using std::sqrt;
   const Vec3<T> mean{g.means[3 * i], g.means[3 * i + 1], g.means[3 * i + 2]};
@@ -137,8 +145,9 @@ FACET_HOST_DEVICE bool PreprocessGaussian(const GaussiansView<T>& g, std::int64_
   // Opacity-aware extent: beyond `extent` sigmas, o exp(-extent^2 / 2) < 1/255 (as gsplat).
   T extent = sqrt(T(2) * log(opacity / T(kMinAlpha)));
   if (extent > T(kMaxExtentSigmas)) extent = T(kMaxExtentSigmas);
-  const T rx = ceil(extent * sqrt(proj.covar2d.a));
-  const T ry = ceil(extent * sqrt(proj.covar2d.c));
+  // Capped at kMaxRadius px (larger than any image) so the int radius cannot overflow.
+  const T rx = fmin(ceil(extent * sqrt(proj.covar2d.a)), T(kMaxRadius));
+  const T ry = fmin(ceil(extent * sqrt(proj.covar2d.c)), T(kMaxRadius));
   if (!(rx > T(0) && ry > T(0))) return false;
   if (proj.mean2d.x + rx <= T(0) || proj.mean2d.x - rx >= view.width ||
       proj.mean2d.y + ry <= T(0) || proj.mean2d.y - ry >= view.height) {

@@ -77,8 +77,8 @@ TEST_F(SplatCli, TrainsAndWritesPlySplatSummaryAndRenders) {
   EXPECT_GT(summary["eval"]["mean_psnr"].get<double>(), 10.0);
   EXPECT_GT(summary["peak_memory_bytes"].get<double>(), 0.0);
   EXPECT_FALSE(summary["curve"].empty());
-  EXPECT_TRUE(fs::exists(work_.path() / "out" / "renders" / "00000.png"));
-  EXPECT_TRUE(fs::exists(work_.path() / "out" / "renders" / "00008.png"));
+  EXPECT_TRUE(fs::exists(work_.path() / "out" / "renders" / "images_00000.png"));
+  EXPECT_TRUE(fs::exists(work_.path() / "out" / "renders" / "images_00008.png"));
   // A finished run leaves no checkpoint behind.
   EXPECT_FALSE(fs::exists(work_.path() / "out" / "checkpoints" / "scene.ckpt"));
 
@@ -92,7 +92,7 @@ TEST_F(SplatCli, TrainsAndWritesPlySplatSummaryAndRenders) {
   EXPECT_EQ(eval["views"].size(), 2u);
   EXPECT_NEAR(eval["mean_psnr"].get<double>(), summary["eval"]["mean_psnr"].get<double>(), 1e-4);
   EXPECT_NEAR(eval["mean_ssim"].get<double>(), summary["eval"]["mean_ssim"].get<double>(), 1e-6);
-  EXPECT_TRUE(fs::exists(work_.path() / "eval" / "00008.png"));
+  EXPECT_TRUE(fs::exists(work_.path() / "eval" / "images_00008.png"));
 }
 
 TEST_F(SplatCli, ResumeContinuesFromTheCheckpoint) {
@@ -130,6 +130,14 @@ TEST_F(SplatCli, BadInputGetsOneLineAndExitCode) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("checkpoint"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(out));
+  // The checkpoint of an earlier, unfinished run is never overwritten without --resume.
+  const fs::path stale = work_.path() / "checkpoints" / "y.ckpt";
+  fs::create_directories(stale.parent_path());
+  std::ofstream(stale) << "state of an interrupted run";
+  const CommandResult fresh = Splat(Synth(), work_.path() / "y.ply", "--iters 5 --random-init 100");
+  EXPECT_EQ(fresh.exit_code, 1) << fresh.output;
+  EXPECT_NE(fresh.output.find("--resume"), std::string::npos) << fresh.output;
+  EXPECT_TRUE(fs::exists(stale));
   const CommandResult strategy = Splat(Synth(), out, "--strategy greedy");
   EXPECT_EQ(strategy.exit_code, 1) << strategy.output;
   EXPECT_NE(strategy.output.find("strategy"), std::string::npos) << strategy.output;
