@@ -68,6 +68,16 @@ nlohmann::json EvaluateAndWrite(const splatting::Trainer& trainer,
 
 void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
   args.train.backend = global.backend;
+  // The CUDA trainer runs the default strategy only (TrainOptions::backend): --device auto
+  // falls back to the CPU for MCMC; an explicit --device cuda is refused by Check below.
+  if (args.train.backend == Backend::kCuda && args.train.strategy != "default" &&
+      global.device == "auto") {
+    spdlog::warn(
+        "splat: the CUDA trainer supports the default strategy only; training '{}' on "
+        "the CPU",
+        args.train.strategy);
+    args.train.backend = Backend::kCpu;
+  }
   if (args.max_gaussians > 0) {
     args.train.mcmc.max_gaussians = args.max_gaussians;
     args.train.default_strategy.max_gaussians = args.max_gaussians;
@@ -152,7 +162,7 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
                             {"test_views", data.test.size()},
                             {"seconds", train_seconds},
                             {"peak_memory_bytes", PeakResidentBytes()},
-                            {"device", std::string(ToString(global.backend))},
+                            {"device", std::string(ToString(args.train.backend))},
                             {"stage_seconds",
                              {{"preprocess", times.preprocess},
                               {"sort", times.sort},
@@ -162,7 +172,7 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
                               {"optimizer", times.optimizer},
                               {"densify", times.densify}}},
                             {"curve", curve}};
-  if (global.backend == Backend::kCuda) {
+  if (args.train.backend == Backend::kCuda) {
     summary["peak_gpu_memory_bytes"] = trainer.PeakDeviceBytes();
     spdlog::info("splat: peak GPU memory {:.0f} MiB", trainer.PeakDeviceBytes() / 1048576.0);
   }
