@@ -8,6 +8,7 @@
 
 #include "apps/command.h"
 #include "apps/usage_error.h"
+#include "core/backend.h"
 #include "core/error.h"
 #include "core/file_io.h"
 #include "core/image_io.h"
@@ -66,9 +67,16 @@ nlohmann::json EvaluateAndWrite(const splatting::Trainer& trainer,
 }
 
 void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
-  if (global.backend == Backend::kCuda) {
+  args.train.backend = global.backend;
+  // The CUDA trainer runs the default strategy only (TrainOptions::backend): --device auto
+  // falls back to the CPU for MCMC; an explicit --device cuda is refused by Check below.
+  if (args.train.backend == Backend::kCuda && args.train.strategy != "default" &&
+      global.device == "auto") {
     spdlog::warn(
-        "splat: the CUDA trainer is not wired into `facet splat` yet; training on the CPU");
+        "splat: the CUDA trainer supports the default strategy only; training '{}' on "
+        "the CPU",
+        args.train.strategy);
+    args.train.backend = Backend::kCpu;
   }
   if (args.max_gaussians > 0) {
     args.train.mcmc.max_gaussians = args.max_gaussians;
@@ -154,6 +162,7 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
                             {"test_views", data.test.size()},
                             {"seconds", train_seconds},
                             {"peak_memory_bytes", PeakResidentBytes()},
+                            {"device", std::string(ToString(args.train.backend))},
                             {"stage_seconds",
                              {{"preprocess", times.preprocess},
                               {"sort", times.sort},
@@ -163,6 +172,10 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
                               {"optimizer", times.optimizer},
                               {"densify", times.densify}}},
                             {"curve", curve}};
+  if (args.train.backend == Backend::kCuda) {
+    summary["peak_gpu_memory_bytes"] = trainer.PeakDeviceBytes();
+    spdlog::info("splat: peak GPU memory {:.0f} MiB", trainer.PeakDeviceBytes() / 1048576.0);
+  }
   if (args.eval && !data.test.empty()) {
     summary["eval"] = EvaluateAndWrite(trainer, data, out_dir / "renders");
     spdlog::info("splat: held-out PSNR {:.2f} dB, SSIM {:.4f} over {} views (renders in {})",

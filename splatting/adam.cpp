@@ -171,6 +171,11 @@ void Adam::Step(Gaussians& params, const Gaussians& grads, const GroupLearningRa
   }
 }
 
+void Adam::SetStepCount(std::int64_t step) {
+  FACET_CHECK(step >= 0, "Adam::SetStepCount: the step count must be non-negative (got {})", step);
+  step_ = step;
+}
+
 // Before the first step there are no moments yet (Step creates them to match the parameters),
 // so the bookkeeping below has nothing to do.
 void Adam::Compact(std::span<const bool> keep) {

@@ -41,6 +41,11 @@ class Adam {
   void Step(Gaussians& params, const Gaussians& grads, const GroupLearningRates& lr);
 
   std::int64_t StepCount() const { return step_; }
+  const AdamOptions& Options() const { return options_; }
+  // Sets the step count t of the last step taken, for a trainer that runs the steps elsewhere
+  // (the device, splatting/cuda/train_step_cuda.h) and copies the moments back through
+  // FirstMoment() / SecondMoment(). Throws facet::Error for a negative count.
+  void SetStepCount(std::int64_t step);
   Gaussians& FirstMoment() { return m_; }
   Gaussians& SecondMoment() { return v_; }
   const Gaussians& FirstMoment() const { return m_; }

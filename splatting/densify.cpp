@@ -81,7 +81,22 @@ class DefaultStrategy final : public DensificationStrategy {
   DensifyResult Step(std::int64_t iteration, Gaussians& params, Adam& adam,
                      float lr_means) override;
 
+  // Step's schedule: a refinement or an opacity reset inside the window.
+  bool Acts(std::int64_t iteration) const override {
+    if (iteration >= options_.refine_stop) return false;
+    return Densifies(iteration) || Resets(iteration);
+  }
+
  private:
+  bool Densifies(std::int64_t iteration) const {
+    return iteration > options_.refine_start && iteration % options_.refine_every == 0;
+  }
+  // The reference also resets once at refine_start on white-background scenes (train.py), which
+  // clears the floaters that random initialisation leaves in front of the white.
+  bool Resets(std::int64_t iteration) const {
+    return (options_.reset_every > 0 && iteration % options_.reset_every == 0) ||
+           (options_.reset_at_refine_start && iteration == options_.refine_start);
+  }
   void ResetStats(std::int64_t n) {
     grad_accum_.assign(static_cast<std::size_t>(n), 0.0f);
     view_count_.assign(static_cast<std::size_t>(n), 0);
@@ -138,11 +153,8 @@ DensifyResult DefaultStrategy::Step(std::int64_t iteration, Gaussians& params, A
                                     float /*lr_means*/) {
   DensifyResult result;
   if (iteration >= options_.refine_stop) return result;
-  const bool densify = iteration > options_.refine_start && iteration % options_.refine_every == 0;
-  // The reference also resets once at refine_start on white-background scenes (train.py), which
-  // clears the floaters that random initialisation leaves in front of the white.
-  const bool reset = (options_.reset_every > 0 && iteration % options_.reset_every == 0) ||
-                     (options_.reset_at_refine_start && iteration == options_.refine_start);
+  const bool densify = Densifies(iteration);
+  const bool reset = Resets(iteration);
   if (!densify && !reset) return result;
   CheckShapes(params, "DefaultStrategy::Step");
   const bool moments = HasMoments(adam, params, "DefaultStrategy::Step");
@@ -292,6 +304,9 @@ class McmcStrategy final : public DensificationStrategy {
 
   DensifyResult Step(std::int64_t iteration, Gaussians& params, Adam& adam,
                      float lr_means) override;
+
+  // The position noise (eq. 10) moves the means after every step.
+  bool Acts(std::int64_t /*iteration*/) const override { return true; }
 
  private:
   std::int64_t RelocateDead(std::int64_t iteration, Gaussians& params, Adam& adam, bool moments);

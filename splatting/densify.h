@@ -63,6 +63,11 @@ class DensificationStrategy {
   // learning rate of this iteration (MCMC noise).
   virtual DensifyResult Step(std::int64_t iteration, Gaussians& params, Adam& adam,
                              float lr_means) = 0;
+  // Whether Step(iteration, ...) may change the parameters or the optimiser state. A trainer
+  // that keeps the model elsewhere (the device, splatting/cuda/train_step_cuda.h) copies it to
+  // the host only for these iterations. False must mean Step is a no-op; the default (true) is
+  // always safe.
+  virtual bool Acts(std::int64_t /*iteration*/) const { return true; }
 };
 
 struct DefaultStrategyOptions {

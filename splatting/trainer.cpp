@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <numeric>
 #include <sstream>
 
@@ -16,7 +17,17 @@
 #include "core/timer.h"
 #include "splatting/loss.h"
 
+#if defined(FACET_WITH_CUDA)
+#include "splatting/cuda/train_step_cuda.h"
+#endif
+
 namespace facet::splatting {
+
+#if !defined(FACET_WITH_CUDA)
+// Without the CUDA fast path cuda_ stays null; the type only has to be complete.
+class CudaTrainState {};
+#endif
+
 namespace {
 
 constexpr char kCheckpointMagic[8] = {'F', 'G', 'S', 'C', 'K', 'P', 'T', '1'};
@@ -35,6 +46,12 @@ void ToFloat(ImageView<const std::uint8_t> in, ImageF32* out) {
     for (std::int64_t i = 0; i < n; ++i) dst[i] = float(src[i]) * (1.0f / 255.0f);
   });
 }
+
+// PSNR and SSIM of `render_view`'s image of every view (EvaluateViews' contract).
+std::vector<ViewMetrics> EvaluateRenders(
+    const std::vector<TrainingView>& views,
+    const std::function<ImageF32(const TrainingView&)>& render_view,
+    const std::filesystem::path& renders_dir);
 
 template <typename T>
 void WritePod(std::ostream& out, const T& value) {
@@ -68,6 +85,10 @@ void TrainOptions::Check() const {
     FACET_CHECK(lr >= 0.0f && std::isfinite(lr), "splat: learning rates must be >= 0 (got {})", lr);
   }
   FACET_CHECK(means_lr_steps >= 1, "splat: means_lr_steps must be >= 1 (got {})", means_lr_steps);
+  FACET_CHECK(backend == Backend::kCpu || strategy == "default",
+              "splat: the CUDA trainer supports the 'default' strategy only (got '{}'); use "
+              "--device cpu for '{}'",
+              strategy, strategy);
   default_strategy.Check();
   mcmc.Check();
 }
@@ -101,9 +122,40 @@ Trainer::Trainer(const TrainingData& data, Gaussians initial, const TrainOptions
   if (data_.background.minCoeff() >= 1.0f) options_.default_strategy.reset_at_refine_start = true;
   strategy_ = MakeStrategy();
   grads_ = Gaussians(params_.size(), params_.max_sh_degree);
+  if (options_.backend == Backend::kCuda) {
+    FACET_CHECK(CudaBuilt(),
+                "splat: this facet was built without CUDA; train with --device cpu (or auto)");
+    FACET_CHECK(CudaDeviceCount() > 0,
+                "splat: no CUDA device is available; train with --device cpu (or auto)");
+#if defined(FACET_WITH_CUDA)
+    cuda_ = std::make_unique<CudaTrainState>();
+    cuda_->Upload(params_, adam_);
+#endif
+  }
 }
 
 Trainer::~Trainer() = default;
+
+const Gaussians& Trainer::Model() const {
+  SyncHost();
+  return params_;
+}
+
+void Trainer::SyncHost() const {
+#if defined(FACET_WITH_CUDA)
+  if (cuda_ && host_stale_) {
+    cuda_->Download(&params_, &adam_);
+    host_stale_ = false;
+  }
+#endif
+}
+
+std::int64_t Trainer::PeakDeviceBytes() const {
+#if defined(FACET_WITH_CUDA)
+  if (cuda_) return cuda_->PeakDeviceBytes();
+#endif
+  return 0;
+}
 
 std::unique_ptr<DensificationStrategy> Trainer::MakeStrategy() const {
   if (options_.strategy == "mcmc") return MakeMcmcStrategy(options_.mcmc, data_.scene_extent);
@@ -133,6 +185,13 @@ IterationStats Trainer::Step() {
   const float lr_means =
       ExponentialLearningRate(options_.means_lr * extent, options_.means_lr_final * extent,
                               iteration_ - 1, options_.means_lr_steps);
+  GroupLearningRates lr{};
+  lr[Gaussians::kMeans] = lr_means;
+  lr[Gaussians::kLogScales] = options_.scale_lr;
+  lr[Gaussians::kQuats] = options_.rotation_lr;
+  lr[Gaussians::kOpacities] = options_.opacity_lr;
+  lr[Gaussians::kShDc] = options_.sh_dc_lr;
+  lr[Gaussians::kShRest] = options_.sh_rest_lr;
   const TrainingView& view = NextView();
   const RasterCamera<float> camera = MakeRasterCamera(view.camera, view.cam_from_world);
 
@@ -146,6 +205,10 @@ IterationStats Trainer::Step() {
     ropts.background = {u(rng_), u(rng_), u(rng_)};
   } else {
     ropts.background = {data_.background.x(), data_.background.y(), data_.background.z()};
+  }
+  if (cuda_) {
+    StepCuda(view, camera, ropts, lr, lr_means, &stats);
+    return stats;
   }
 
   Timer timer;
@@ -178,13 +241,6 @@ IterationStats Trainer::Step() {
   stats.times.backward = timer.ElapsedSeconds();
 
   timer.Restart();
-  GroupLearningRates lr{};
-  lr[Gaussians::kMeans] = lr_means;
-  lr[Gaussians::kLogScales] = options_.scale_lr;
-  lr[Gaussians::kQuats] = options_.rotation_lr;
-  lr[Gaussians::kOpacities] = options_.opacity_lr;
-  lr[Gaussians::kShDc] = options_.sh_dc_lr;
-  lr[Gaussians::kShRest] = options_.sh_rest_lr;
   adam_.Step(params_, grads_, lr);
   stats.times.optimizer = timer.ElapsedSeconds();
 
@@ -198,17 +254,67 @@ IterationStats Trainer::Step() {
   return stats;
 }
 
+// The device runs forward, loss, backward and Adam as one call; its time is reported as
+// `forward` (the stages are not timed apart on the device). The default strategy's Observe reads
+// only the statistics and the model's size, which the stale host copy has right, so the host
+// model is synchronised only for the iterations where the strategy acts.
+void Trainer::StepCuda(const TrainingView& view, const RasterCamera<float>& camera,
+                       const RasterOptions& ropts, const GroupLearningRates& lr, float lr_means,
+                       IterationStats* stats) {
+#if defined(FACET_WITH_CUDA)
+  Timer timer;
+  // The default strategy gathers statistics only while it still densifies (Observe).
+  const bool want_stats = iteration_ < options_.default_strategy.refine_stop;
+  const CudaStepResult result = cuda_->Step(view.image, camera, ropts, options_.lambda_dssim, lr,
+                                            cuda_->AdamStep() + 1, want_stats);
+  host_stale_ = true;
+  stats->loss = result.loss;
+  stats->psnr = result.psnr;
+  stats->times.forward = timer.ElapsedSeconds();
+
+  timer.Restart();
+  if (want_stats) {
+    strategy_->Observe(iteration_, params_,
+                       ViewGradientStats{cuda_->VMean2d(), cuda_->VMean2dAbs(), cuda_->Radii(),
+                                         camera.width, camera.height});
+  }
+  if (strategy_->Acts(iteration_)) {
+    SyncHost();
+    stats->densify = strategy_->Step(iteration_, params_, adam_, lr_means);
+    cuda_->Upload(params_, adam_);
+  }
+  stats->times.densify = timer.ElapsedSeconds();
+  stats->num_gaussians = cuda_->size();
+#else
+  (void)view, (void)camera, (void)ropts, (void)lr, (void)lr_means, (void)stats;
+  FACET_CHECK(false, "splat: this facet was built without CUDA");
+#endif
+}
+
 RenderSettings Trainer::Settings() const {
   return {data_.background, ActiveShDegree(), options_.antialiased};
 }
 
 ImageF32 Trainer::Render(const TrainingView& view) const {
+#if defined(FACET_WITH_CUDA)
+  // On the device, from the device model (no synchronisation of the host copy needed).
+  if (cuda_) {
+    const RenderSettings settings = Settings();
+    RasterOptions ropts;
+    ropts.sh_degree = settings.sh_degree;
+    ropts.antialiased = settings.antialiased;
+    ropts.background = {settings.background.x(), settings.background.y(), settings.background.z()};
+    return cuda_->Render(MakeRasterCamera(view.camera, view.cam_from_world), ropts);
+  }
+#endif
   return RenderView(params_, view, Settings());
 }
 
 std::vector<ViewMetrics> Trainer::Evaluate(const std::vector<TrainingView>& views,
                                            const std::filesystem::path& renders_dir) const {
-  return EvaluateViews(params_, views, Settings(), renders_dir);
+  if (!cuda_) return EvaluateViews(params_, views, Settings(), renders_dir);
+  return EvaluateRenders(
+      views, [&](const TrainingView& view) { return Render(view); }, renders_dir);
 }
 
 ImageF32 RenderView(const Gaussians& model, const TrainingView& view,
@@ -229,11 +335,22 @@ std::vector<ViewMetrics> EvaluateViews(const Gaussians& model,
                                        const std::vector<TrainingView>& views,
                                        const RenderSettings& settings,
                                        const std::filesystem::path& renders_dir) {
+  return EvaluateRenders(
+      views, [&](const TrainingView& view) { return RenderView(model, view, settings); },
+      renders_dir);
+}
+
+namespace {
+
+std::vector<ViewMetrics> EvaluateRenders(
+    const std::vector<TrainingView>& views,
+    const std::function<ImageF32(const TrainingView&)>& render_view,
+    const std::filesystem::path& renders_dir) {
   if (!renders_dir.empty()) std::filesystem::create_directories(renders_dir);
   std::vector<ViewMetrics> metrics;
   ImageF32 target;
   for (const TrainingView& view : views) {
-    ImageF32 render = RenderView(model, view, settings);
+    ImageF32 render = render_view(view);
     for (std::size_t i = 0; i < std::size_t(render.width()) * render.height() * 3; ++i) {
       render.data()[i] = std::clamp(render.data()[i], 0.0f, 1.0f);
     }
@@ -252,7 +369,10 @@ std::vector<ViewMetrics> EvaluateViews(const Gaussians& model,
   return metrics;
 }
 
+}  // namespace
+
 void Trainer::SaveCheckpoint(const std::filesystem::path& path) const {
+  SyncHost();
   std::ostringstream out(std::ios::binary);
   out.write(kCheckpointMagic, sizeof(kCheckpointMagic));
   WritePod(out, kCheckpointVersion);
@@ -357,6 +477,12 @@ void Trainer::LoadCheckpoint(const std::filesystem::path& path) {
   order_ = std::move(order);
   order_pos_ = order_pos;
   rng_ = rng;
+#if defined(FACET_WITH_CUDA)
+  if (cuda_) {
+    cuda_->Upload(params_, adam_);
+    host_stale_ = false;
+  }
+#endif
 }
 
 Gaussians InitialModel(const TrainingData& data, const InitOptions& options,

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backend.h"
 #include "core/image.h"
 #include "splatting/adam.h"
 #include "splatting/densify.h"
@@ -47,6 +48,12 @@ struct TrainOptions {
   bool random_background = false;
   bool antialiased = false;  // Mip-Splatting opacity compensation
   std::uint64_t seed = 0;
+  // Where the iterations run. kCuda keeps the model, gradients and Adam moments in device memory
+  // (splatting/cuda/train_step_cuda.h) and needs a CUDA build and a device (Trainer throws
+  // otherwise); it supports the "default" strategy only (MCMC's regulariser and noise act on
+  // the host model every iteration). Densification, checkpoints and Model() run on a host copy
+  // synchronised on demand.
+  Backend backend = Backend::kCpu;
 
   void Check() const;
 };
@@ -82,6 +89,8 @@ struct RenderSettings {
   bool antialiased = false;                              // as trained
 };
 
+class CudaTrainState;
+
 class Trainer {
  public:
   // `data` must outlive the trainer. `initial` is the starting model (InitFromScene/InitRandom);
@@ -95,7 +104,8 @@ class Trainer {
   IterationStats Step();
   std::int64_t Iteration() const { return iteration_; }
   bool Done() const { return iteration_ >= options_.iterations; }
-  const Gaussians& Model() const { return params_; }
+  // On CUDA, downloads the device model first when the host copy is stale.
+  const Gaussians& Model() const;
   int ActiveShDegree() const;
 
   // Renders a view with the current model (background: the data's, SH at the active degree).
@@ -104,6 +114,10 @@ class Trainer {
   std::vector<ViewMetrics> Evaluate(const std::vector<TrainingView>& views,
                                     const std::filesystem::path& renders_dir = {}) const;
   RenderSettings Settings() const;
+  Backend backend() const { return options_.backend; }
+  // CUDA: CudaTrainState::PeakDeviceBytes (the device memory training has held beyond what was
+  // in use when it started); 0 on the CPU.
+  std::int64_t PeakDeviceBytes() const;
 
   // Checkpoint: model, Adam state, iteration and random state, written atomically.
   void SaveCheckpoint(const std::filesystem::path& path) const;
@@ -118,12 +132,23 @@ class Trainer {
  private:
   const TrainingView& NextView();
   std::unique_ptr<DensificationStrategy> MakeStrategy() const;
+  // The CUDA iteration after the common set-up of Step (the CPU one is inline in Step).
+  void StepCuda(const TrainingView& view, const RasterCamera<float>& camera,
+                const RasterOptions& ropts, const GroupLearningRates& lr, float lr_means,
+                IterationStats* stats);
+  // CUDA: copies the device model and Adam state into params_ and adam_ when they are stale.
+  void SyncHost() const;
 
   const TrainingData& data_;
   TrainOptions options_;
-  Gaussians params_;
+  // On CUDA the device holds the model between synchronisations; these are its host copy,
+  // refreshed lazily (SyncHost) from const accessors, hence mutable. Their size is always the
+  // device's (only densification changes it, on the host, followed by an upload).
+  mutable Gaussians params_;
   Gaussians grads_;
-  Adam adam_;
+  mutable Adam adam_;
+  std::unique_ptr<CudaTrainState> cuda_;  // null on the CPU
+  mutable bool host_stale_ = false;
   std::unique_ptr<DensificationStrategy> strategy_;
   std::mt19937_64 rng_;
   std::vector<std::size_t> order_{};  // the current epoch's view order

@@ -272,6 +272,35 @@ TEST(DefaultStrategy, DoesNothingOutsideTheScheduleOrOffTheInterval) {
   EXPECT_EQ(strategy->Step(30, g, adam, 0.0f).added, 0);
 }
 
+// Acts is Step's schedule: true exactly at the refinements and resets inside the window, and
+// where it is false, Step leaves a model that would be densified, pruned and reset untouched.
+TEST(DefaultStrategy, ActsExactlyWhenStepMayChangeTheModel) {
+  DefaultStrategyOptions o = Schedule();
+  o.reset_every = 25;
+  o.reset_at_refine_start = true;
+  auto strategy = MakeDefaultStrategy(o, 1.0f);
+  for (std::int64_t iteration = 1; iteration <= 130; ++iteration) {
+    const bool refine = iteration > 10 && iteration % 10 == 0 && iteration < 100;
+    const bool reset = (iteration % 25 == 0 || iteration == 10) && iteration < 100;
+    EXPECT_EQ(strategy->Acts(iteration), refine || reset) << iteration;
+    if (strategy->Acts(iteration)) continue;
+    Gaussians g = MakeModel(2);
+    g.log_scales[0] = std::log(0.5f);  // would split
+    g.opacities[1] = Logit(0.001f);    // would be pruned
+    const Gaussians before = g;
+    Adam adam = TaggedAdam(g);
+    auto fresh = MakeDefaultStrategy(o, 1.0f);
+    fresh->Observe(iteration, g, MakeView({1e-2f, 1e-2f}).Stats());
+    const DensifyResult r = fresh->Step(iteration, g, adam, 0.0f);
+    EXPECT_EQ(r.added + r.removed, 0) << iteration;
+    ASSERT_EQ(g.size(), 2);
+    for (int i = 0; i < 2; ++i) ExpectSameGaussian(g, i, before, i);
+  }
+  // MCMC moves the means after every step.
+  const auto mcmc = MakeMcmcStrategy(McmcStrategyOptions{}, 1.0f);
+  for (const std::int64_t iteration : {1, 7, 500, 30000}) EXPECT_TRUE(mcmc->Acts(iteration));
+}
+
 TEST(DefaultStrategy, CapDensifiesTheLargestGradientsFirst) {
   DefaultStrategyOptions o = Schedule();
   o.max_gaussians = 8;

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "common/temp_dir.h"
+#include "core/backend.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "datasets/gaussian_splats.h"
@@ -213,6 +214,17 @@ TEST_F(TrainerTest, RejectsBadOptions) {
   init.max_sh_degree = 1;
   init.random_count = 50;
   EXPECT_THROW(Trainer(*data_, InitialModel(*data_, init), options), Error);
+  // The CUDA trainer runs the default strategy only.
+  options = FastOptions(10);
+  options.strategy = "mcmc";
+  options.backend = Backend::kCuda;
+  EXPECT_THROW(options.Check(), Error);
+  // Without a CUDA build or a device, asking for it is an error, not a silent CPU run.
+  if (!CudaBuilt() || CudaDeviceCount() == 0) {
+    options = FastOptions(10);
+    options.backend = Backend::kCuda;
+    EXPECT_THROW(Trainer(*data_, Init(100), options), Error);
+  }
 }
 
 TEST(Psnr, KnownValues) {
