@@ -68,14 +68,13 @@ nlohmann::json EvaluateAndWrite(const splatting::Trainer& trainer,
 
 void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
   args.train.backend = global.backend;
-  // The CUDA trainer runs the default strategy only (TrainOptions::backend): --device auto
-  // falls back to the CPU for MCMC; an explicit --device cuda is refused by Check below.
-  if (args.train.backend == Backend::kCuda && args.train.strategy != "default" &&
-      global.device == "auto") {
-    spdlog::warn(
-        "splat: the CUDA trainer supports the default strategy only; training '{}' on "
-        "the CPU",
-        args.train.strategy);
+  // The CUDA trainer has not yet been run on a device (issue 5): until it has, --device auto
+  // trains on the CPU, the verified path, and only an explicit --device cuda selects it. It runs
+  // the default strategy only; an explicit --device cuda with MCMC is refused by Check below.
+  if (args.train.backend == Backend::kCuda && global.device == "auto") {
+    spdlog::info(
+        "splat: training on the CPU (--device cuda selects the CUDA trainer, which has not yet "
+        "been validated on a GPU)");
     args.train.backend = Backend::kCpu;
   }
   if (args.max_gaussians > 0) {
