@@ -327,13 +327,14 @@ FACET_HOST_DEVICE FACET_PIXEL_INLINE BlendStep<T> BlendBackward(
     T transmittance, const Vec3<T>& behind, T final_transmittance, const Vec3<T>& v_rgb,
     T v_accum_alpha, T bg_dot, const Vec3<T>& color, T alpha) {
   const T one_minus = T(1) - alpha;
-  const T t = transmittance / one_minus;  // T_i, in front of this splat
+  const T inv_one_minus = T(1) / one_minus;   // one division for both uses below
+  const T t = transmittance * inv_one_minus;  // T_i, in front of this splat
   const T w = alpha * t;
   // dC/dalpha_i = T_i (c_i - S_i) - T_final / (1 - alpha_i) bg; dA/dalpha_i = T_final / (1 -
   // alpha_i), with A = 1 - T_final the accumulated alpha.
   const T v_a = t * ((color.x - behind.x) * v_rgb.x + (color.y - behind.y) * v_rgb.y +
                      (color.z - behind.z) * v_rgb.z) +
-                final_transmittance / one_minus * (v_accum_alpha - bg_dot);
+                final_transmittance * inv_one_minus * (v_accum_alpha - bg_dot);
   return {v_a,
           {w * v_rgb.x, w * v_rgb.y, w * v_rgb.z},
           t,
