@@ -14,7 +14,7 @@ struct SplatEvalArgs {
   int holdout = 8;         // the held-out views: every Nth by name (as facet splat)
   bool all_views = false;  // evaluate every view instead
   int downscale = 1;       // as trained
-  int max_size = 0;
+  int max_size = 1600;     // as facet splat's default
   bool antialiased = false;
 };
 

@@ -24,6 +24,11 @@ namespace {
 namespace fs = std::filesystem;
 
 struct SplatArgs {
+  SplatArgs() { data.max_size = kDefaultMaxSize; }
+  // Photos larger than this (longer side, px) are trained downscaled, as the reference trainer
+  // rescales inputs wider than 1.6K.
+  static constexpr int kDefaultMaxSize = 1600;
+
   fs::path input;
   fs::path output;
   fs::path images;
@@ -227,7 +232,8 @@ Subcommand RegisterSplat(CLI::App& app) {
   sub->add_option("--downscale", args->data.downscale, "Train on images downscaled by this factor")
       ->capture_default_str();
   sub->add_option("--max-size", args->data.max_size,
-                  "Downscale further so the longer side is at most this (0 = no limit)")
+                  "Downscale further so the longer side is at most this (0 = no limit; the "
+                  "default 1600 is the reference trainer's rescaling of large photos)")
       ->capture_default_str();
   sub->add_option("--holdout", args->data.holdout_every,
                   "Hold out every Nth view for evaluation (0 = train on all)")
