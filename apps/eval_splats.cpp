@@ -13,6 +13,21 @@
 
 namespace facet::apps {
 
+nlohmann::json MetricsJson(const std::vector<splatting::ViewMetrics>& metrics) {
+  nlohmann::json views = nlohmann::json::array();
+  double psnr = 0.0, ssim = 0.0;
+  for (const splatting::ViewMetrics& m : metrics) {
+    views.push_back({{"name", m.name}, {"psnr", m.psnr}, {"ssim", m.ssim}});
+    psnr += m.psnr;
+    ssim += m.ssim;
+  }
+  const double n = metrics.empty() ? 1.0 : double(metrics.size());
+  return {{"views", views},
+          {"mean_psnr", psnr / n},
+          {"mean_ssim", ssim / n},
+          {"ssim", "11x11 Gaussian window (sigma 1.5), zero padding, as the Inria 3DGS ssim()"}};
+}
+
 void RunSplatEval(const SplatEvalArgs& args) {
   namespace fs = std::filesystem;
   FACET_CHECK(fs::exists(args.splats), "eval: no splat file {}", args.splats.string());
@@ -34,28 +49,20 @@ void RunSplatEval(const SplatEvalArgs& args) {
   settings.antialiased = args.antialiased;
   const auto metrics = splatting::EvaluateViews(model, views, settings, args.renders);
 
-  nlohmann::json json_views = nlohmann::json::array();
-  double psnr = 0.0, ssim = 0.0;
   for (const splatting::ViewMetrics& m : metrics) {
     spdlog::info("eval: {:<24} PSNR {:6.2f} dB  SSIM {:.4f}", m.name, m.psnr, m.ssim);
-    json_views.push_back({{"name", m.name}, {"psnr", m.psnr}, {"ssim", m.ssim}});
-    psnr += m.psnr;
-    ssim += m.ssim;
   }
-  psnr /= double(metrics.size());
-  ssim /= double(metrics.size());
+  nlohmann::json out = MetricsJson(metrics);
+  const double psnr = out["mean_psnr"].get<double>(), ssim = out["mean_ssim"].get<double>();
   spdlog::info(
       "eval: {} views of {} ({}): PSNR {:.2f} dB, SSIM {:.4f} (SSIM: 11x11 Gaussian window, "
       "sigma 1.5, zero padding, as Inria's ssim()); pictures (render | photo | error x4) in {}",
       metrics.size(), args.model.string(), args.all_views ? "all" : "held out", psnr, ssim,
       args.renders.string());
   if (!args.json.empty()) {
-    const nlohmann::json out = {{"splats", args.splats.string()},
-                                {"gaussians", model.size()},
-                                {"views", json_views},
-                                {"mean_psnr", psnr},
-                                {"mean_ssim", ssim},
-                                {"renders", args.renders.string()}};
+    out["splats"] = args.splats.string();
+    out["gaussians"] = model.size();
+    out["renders"] = args.renders.string();
     WriteFileAtomically(args.json, out.dump(2) + "\n");
   }
 }

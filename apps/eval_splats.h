@@ -1,7 +1,12 @@
 // `facet eval --splats`: image quality of a trained 3DGS scene at posed views (eval_splats.cpp).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
+#include <vector>
+
+#include "splatting/trainer.h"
 
 namespace facet::apps {
 
@@ -17,6 +22,11 @@ struct SplatEvalArgs {
   int max_size = 1600;     // as facet splat's default
   bool antialiased = false;
 };
+
+// Per-view and mean PSNR/SSIM as JSON: {"views": [{name, psnr, ssim}], "mean_psnr",
+// "mean_ssim", "ssim": the SSIM convention}; means are 0 for no view. Shared by `facet splat
+// --eval` and `facet eval --splats`.
+nlohmann::json MetricsJson(const std::vector<splatting::ViewMetrics>& metrics);
 
 // Throws facet::Error for a missing or malformed file, or no view to evaluate.
 void RunSplatEval(const SplatEvalArgs& args);

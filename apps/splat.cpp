@@ -7,6 +7,7 @@
 #include <string>
 
 #include "apps/command.h"
+#include "apps/eval_splats.h"
 #include "apps/usage_error.h"
 #include "core/backend.h"
 #include "core/error.h"
@@ -55,20 +56,9 @@ void WriteModel(const fs::path& path, const splatting::Gaussians& model, int sh_
 
 nlohmann::json EvaluateAndWrite(const splatting::Trainer& trainer,
                                 const splatting::TrainingData& data, const fs::path& renders) {
-  const auto metrics = trainer.Evaluate(data.test, renders);
-  nlohmann::json views = nlohmann::json::array();
-  double psnr = 0.0, ssim = 0.0;
-  for (const splatting::ViewMetrics& m : metrics) {
-    views.push_back({{"name", m.name}, {"psnr", m.psnr}, {"ssim", m.ssim}});
-    psnr += m.psnr;
-    ssim += m.ssim;
-  }
-  const double n = metrics.empty() ? 1.0 : double(metrics.size());
-  return {{"views", views},
-          {"mean_psnr", psnr / n},
-          {"mean_ssim", ssim / n},
-          {"ssim", "11x11 Gaussian window (sigma 1.5), zero padding, as the Inria 3DGS ssim()"},
-          {"renders", renders.string()}};
+  nlohmann::json eval = MetricsJson(trainer.Evaluate(data.test, renders));
+  eval["renders"] = renders.string();
+  return eval;
 }
 
 void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {

@@ -46,6 +46,17 @@ struct RasterOptions {
   void Check() const;
 };
 
+// The projection tunables of `options` in the kernels' scalar type (shared by the CPU and CUDA
+// backends).
+template <typename T>
+kernels::ProjectParams<T> ProjectParamsOf(const RasterOptions& options) {
+  kernels::ProjectParams<T> params;
+  params.near_plane = T(options.near_plane);
+  params.low_pass = T(options.low_pass);
+  params.clamp_factor = T(options.clamp_factor);
+  return params;
+}
+
 // Forward outputs, plus the state the backward pass reads. Images are row-major.
 template <typename T>
 struct RasterResult {

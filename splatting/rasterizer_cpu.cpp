@@ -84,15 +84,6 @@ __attribute__((flatten)) void BlendTileBackward(const kernels::Splat2D<T>* splat
 }
 
 template <typename T>
-kernels::ProjectParams<T> ProjectParamsOf(const RasterOptions& options) {
-  kernels::ProjectParams<T> params;
-  params.near_plane = T(options.near_plane);
-  params.low_pass = T(options.low_pass);
-  params.clamp_factor = T(options.clamp_factor);
-  return params;
-}
-
-template <typename T>
 void CheckInputs(const GaussiansView<T>& g, const RasterCamera<T>& camera,
                  const RasterOptions& options) {
   options.Check();

@@ -25,14 +25,6 @@ namespace {
 
 using detail::kAccumulatorStride;
 
-kernels::ProjectParams<float> ProjectParamsOf(const RasterOptions& options) {
-  kernels::ProjectParams<float> params;
-  params.near_plane = options.near_plane;
-  params.low_pass = options.low_pass;
-  params.clamp_factor = options.clamp_factor;
-  return params;
-}
-
 // The checks of the CPU backend (rasterizer_cpu.cpp), with the same messages.
 void CheckInputs(const GaussiansView<float>& g, const RasterCamera<float>& camera,
                  const RasterOptions& options) {
@@ -58,7 +50,7 @@ void Preprocess(const GaussiansView<float>& g, const RasterCamera<float>& camera
                 const RasterOptions& options, int tiles_x, int tiles_y,
                 kernels::Splat2D<float>* splats, std::int32_t* radii, std::int64_t* tiles_touched,
                 cudaStream_t stream) {
-  const kernels::ProjectParams<float> params = ProjectParamsOf(options);
+  const kernels::ProjectParams<float> params = ProjectParamsOf<float>(options);
   const kernels::PinholeView<float> view = camera.view;
   const kernels::Vec3<float> center = camera.center;
   const bool antialiased = options.antialiased;
@@ -128,7 +120,7 @@ void GaussianVjp(const GaussiansView<float>& g, const RasterCamera<float>& camer
                  const std::int32_t* radii, const float* acc,
                  const GaussiansMutableView<float>& grads, float* v_mean2d, float* v_mean2d_abs,
                  cudaStream_t stream) {
-  const kernels::ProjectParams<float> params = ProjectParamsOf(options);
+  const kernels::ProjectParams<float> params = ProjectParamsOf<float>(options);
   const kernels::PinholeView<float> view = camera.view;
   const kernels::Vec3<float> center = camera.center;
   const bool antialiased = options.antialiased;
