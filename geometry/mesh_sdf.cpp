@@ -3,6 +3,7 @@
 #include <nanoflann.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <cmath>
@@ -29,6 +30,9 @@ constexpr double kBlockMargin = 0.1;
 // Beyond the band, the value ramps from -T to T as w goes from threshold + kFarRamp to
 // threshold - kFarRamp.
 constexpr double kFarRamp = 0.25;
+// Offset, in voxels, of the point whose winding number decides a voxel lying on the triangles:
+// far below the voxel size, far above rounding, in no axis or diagonal direction.
+const Eigen::Vector3d kNudge = 1e-3 * Eigen::Vector3d(0.5377, 0.2919, 0.7913);
 
 Point3 ToPoint(const Eigen::Vector3d& v) { return {v.x(), v.y(), v.z()}; }
 
@@ -163,35 +167,97 @@ class SdfBuilder {
     return float(truncation_ * s);
   }
 
-  double Winding(const Eigen::Vector3i& voxel) const {
-    return kernels::mesh_sdf::WindingNumber(tree_.nodes().data(), tree_.corners().data(),
-                                            tree_.beta(),
-                                            Point3{h_ * voxel.x(), h_ * voxel.y(), h_ * voxel.z()});
+  // The winding number at voxel coordinates (fractional ones allowed); its magnitude when the
+  // orientation is ignored.
+  double WindingAt(const Eigen::Vector3d& voxel) const {
+    const double w =
+        kernels::mesh_sdf::WindingNumber(tree_.nodes().data(), tree_.corners().data(), tree_.beta(),
+                                         Point3{h_ * voxel.x(), h_ * voxel.y(), h_ * voxel.z()});
+    return options_.ignore_orientation ? std::abs(w) : w;
+  }
+  double Winding(const Eigen::Vector3i& voxel) const { return WindingAt(voxel.cast<double>()); }
+
+  // Fills block `block`: `bits` (or nullptr: none within T) holds its voxels' squared
+  // distances. Voxels within T get their distance, signed by their own winding number. A
+  // voxel beyond T may instead take the winding number of a 6-neighbour in the block (so +-T),
+  // when that one is at least kFarRamp from the threshold and exact or inherited over fewer
+  // than band - 1 steps. Along such a chain no triangle is within T - h, and w only varies
+  // through the boundaries (rims) of the surface (Biot-Savart: grad w is an integral over the
+  // rims); a straight rim at distance rho turns w by h / (2 pi rho) per voxel, so the drift
+  // over band - 1 steps stays below 1 / (2 pi) = 0.16 < kFarRamp and the side is kept. (Rims
+  // coiled more tightly than the band could shift a spanning patch by a voxel.) This skips
+  // most winding numbers beyond the band, three quarters of a band block's voxels at band 3.
+  void FillBlock(std::int32_t block, const std::uint32_t* bits) {
+    const BlockKey& key = grid_.key(block);
+    float* sdf = grid_.sdf(block);
+    std::fill(grid_.weight(block), grid_.weight(block) + kBlockVoxels, 1.0f);
+    const float truncation = float(truncation_);
+    const auto on_surface = float(1e-6 * h_);
+    const double threshold = options_.winding_threshold;
+    const int max_steps = options_.band - 1;
+    auto voxel_of = [&](int i) {
+      return Eigen::Vector3i(kBlockSize * key.x + i % kBlockSize,
+                             kBlockSize * key.y + (i / kBlockSize) % kBlockSize,
+                             kBlockSize * key.z + i / (kBlockSize * kBlockSize));
+    };
+    std::array<double, kBlockVoxels> w;
+    std::array<std::int8_t, kBlockVoxels> steps;  // from an exact evaluation; -1: not yet
+    steps.fill(-1);
+    std::array<std::int16_t, kBlockVoxels> queue;
+    int head = 0, tail = 0;
+    auto settle = [&](int i, double value, int step) {
+      w[std::size_t(i)] = value;
+      steps[std::size_t(i)] = std::int8_t(step);
+      if (step < max_steps && std::abs(value - threshold) >= kFarRamp) {
+        queue[std::size_t(tail++)] = std::int16_t(i);
+      }
+    };
+    for (int i = 0; i < kBlockVoxels; ++i) {
+      const float d = bits ? std::sqrt(std::bit_cast<float>(bits[i])) : truncation;
+      if (d >= truncation) continue;
+      const Eigen::Vector3i voxel = voxel_of(i);
+      bool inside = false;
+      if (d <= on_surface) {
+        // On the triangles (up to rounding) w is undefined (the average of the two sides or
+        // either side, by rounding): decide at a point nudged off the surface in a fixed
+        // generic direction, so that a node on the outer surface is consistently in or out
+        // and one on an inner wall of a self-intersecting mesh inside.
+        inside = WindingAt(voxel.cast<double>() + kNudge) > threshold;
+        settle(i, inside ? 1.0 : 0.0, max_steps);  // not a source for its neighbours
+      } else {
+        const double wi = Winding(voxel);
+        inside = wi > threshold;
+        settle(i, wi, 0);
+      }
+      // Inside is strictly negative: marching cubes counts 0 as outside.
+      sdf[i] = inside ? -std::max(d, on_surface) : d;
+    }
+    for (int next = 0;;) {
+      while (head < tail) {
+        const int u = queue[std::size_t(head++)];
+        const int l[3] = {u % kBlockSize, (u / kBlockSize) % kBlockSize,
+                          u / (kBlockSize * kBlockSize)};
+        for (int axis = 0; axis < 3; ++axis) {
+          for (int step : {-1, 1}) {
+            if (l[axis] + step < 0 || l[axis] + step >= kBlockSize) continue;
+            const int v =
+                u + step * (axis == 0 ? 1 : (axis == 1 ? kBlockSize : kBlockSize * kBlockSize));
+            if (steps[std::size_t(v)] >= 0) continue;
+            settle(v, w[std::size_t(u)], steps[std::size_t(u)] + 1);
+            sdf[v] = FarValue(w[std::size_t(u)]);
+          }
+        }
+      }
+      while (next < kBlockVoxels && steps[std::size_t(next)] >= 0) ++next;
+      if (next == kBlockVoxels) break;
+      settle(next, Winding(voxel_of(next)), 0);
+      sdf[next] = FarValue(w[std::size_t(next)]);
+    }
   }
 
-  // Signed distances of the band voxels: the sign (and beyond T the value) from the winding
-  // number at each voxel.
   void FillBand() {
-    const float truncation = float(truncation_);
     ParallelFor(band_blocks_, [&](std::int64_t b) {
-      const auto block = std::int32_t(b);
-      const BlockKey& key = grid_.key(block);
-      float* sdf = grid_.sdf(block);
-      float* weight = grid_.weight(block);
-      const std::uint32_t* bits = squared_bits_.data() + std::size_t(block) * kBlockVoxels;
-      for (int i = 0; i < kBlockVoxels; ++i) {
-        const Eigen::Vector3i voxel(kBlockSize * key.x + i % kBlockSize,
-                                    kBlockSize * key.y + (i / kBlockSize) % kBlockSize,
-                                    kBlockSize * key.z + i / (kBlockSize * kBlockSize));
-        const double w = Winding(voxel);
-        const float d = std::sqrt(std::bit_cast<float>(bits[i]));
-        if (d < truncation) {
-          sdf[i] = w > options_.winding_threshold ? -d : d;
-        } else {
-          sdf[i] = FarValue(w);
-        }
-        weight[i] = 1.0f;
-      }
+      FillBlock(std::int32_t(b), squared_bits_.data() + std::size_t(b) * kBlockVoxels);
     });
     squared_bits_ = {};
   }
@@ -306,12 +372,7 @@ class SdfBuilder {
         std::fill(sdf, sdf + kBlockVoxels, s == kInside ? -truncation : truncation);
         return;
       }
-      const BlockKey& key = grid_.key(block);
-      for (int i = 0; i < kBlockVoxels; ++i) {
-        sdf[i] = FarValue(Winding({kBlockSize * key.x + i % kBlockSize,
-                                   kBlockSize * key.y + (i / kBlockSize) % kBlockSize,
-                                   kBlockSize * key.z + i / (kBlockSize * kBlockSize)}));
-      }
+      FillBlock(block, nullptr);
     });
   }
 

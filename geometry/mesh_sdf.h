@@ -3,15 +3,19 @@
 // meshes with holes, several overlapping components or self-intersections still get one
 // consistent inside; and the watertight re-meshing built on it.
 //
-// The grid MeshToSdf returns (voxel_block_grid.h conventions; every allocated voxel is known,
-// weight 1; T = band * voxel_size):
+// Below, w is the generalized winding number, or its magnitude with ignore_orientation (the
+// default). The grid MeshToSdf returns (voxel_block_grid.h conventions; every allocated voxel is
+// known, weight 1; T = band * voxel_size):
 //   - band blocks: every block with a voxel within T of a triangle. A voxel within T holds the
-//     distance to the nearest triangle, negated where the winding number w exceeds the
-//     threshold (inside);
+//     distance to the nearest triangle, negated where w exceeds the threshold (inside; a voxel
+//     lying on the triangles takes the side of a point nudged 1e-3 voxel off them, and inside
+//     is never -0, which marching cubes would count as outside);
 //   - every other allocated voxel holds T * clamp((threshold - w) / 0.25, -1, 1): its side
 //     (beyond the band only the sign matters), and, close to the w = threshold level set away
 //     from the triangles (the surface that spans a hole), a value linear in w, so that marching
-//     cubes places that patch between the voxels rather than at their midpoints;
+//     cubes places that patch between the voxels rather than at their midpoints (to save
+//     winding numbers, a voxel next to one clearly, >= 0.25, on one side may take its w: see
+//     FillBlock in mesh_sdf.cpp for why that cannot change the side);
 //   - outside the band, blocks where w is clearly above the threshold at the block's corners and
 //     centre are allocated as inside (-T), blocks where it is near or crosses the threshold get
 //     a winding number per voxel, and blocks clearly outside are left unallocated unless they are
@@ -19,8 +23,8 @@
 //     as outside (+T).
 // So the unallocated space is all outside and connected to infinity, and ExtractSurface's
 // flood fill (Unknown::kClose) cannot leak through a hole of the band into the interior: the
-// extracted surface is the boundary of {w > threshold}, closed by construction, following the
-// input within the band and spanning its holes elsewhere.
+// extracted surface is the boundary of {w > threshold} at voxel resolution, closed by
+// construction, following the input within the band and spanning its holes elsewhere.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +43,11 @@ struct MeshSdfOptions {
   // Generalized winding number above which a point is inside, in (0, 1). 1/2 is the natural
   // choice: a hole's spanning surface then sits where half the solid angle is covered.
   double winding_threshold = 0.5;
+  // Inside where |w| > threshold rather than w > threshold, so that a mesh (or a component)
+  // oriented inwards, clockwise seen from outside as some scans are written (the Stanford
+  // bunny), has the same inside (w = -1 there). Where outward and inward parts overlap they
+  // cancel either way.
+  bool ignore_orientation = true;
   // Accuracy of the winding numbers (Barill et al. 2018's beta, > 0): a BVH node farther than
   // beta times its radius is expanded instead of summed.
   double winding_beta = 2.0;

@@ -75,19 +75,29 @@ class Builder {
     const Eigen::Vector3d center =
         area > 0.0 ? Eigen::Vector3d(weighted / area) : Eigen::Vector3d(mean / double(end - begin));
     Eigen::Matrix3d moment = Eigen::Matrix3d::Zero();
+    Eigen::Matrix3d moment2[3] = {Eigen::Matrix3d::Zero(), Eigen::Matrix3d::Zero(),
+                                  Eigen::Matrix3d::Zero()};
     double radius_sq = 0.0;
     for (std::int32_t i = begin; i < end; ++i) {
       const TriangleData& t = triangles_[order_[i]];
-      moment += (t.centroid - center) * t.area_normal.transpose();
+      const Eigen::Vector3d d = t.centroid - center;
+      moment += d * t.area_normal.transpose();
+      // (1 / a) int_t (x - p~)(x - p~)^T dA for a flat triangle.
+      Eigen::Matrix3d q = d * d.transpose();
       for (const Eigen::Vector3d& c : t.corners) {
+        q += (c - t.centroid) * (c - t.centroid).transpose() / 12.0;
         radius_sq = std::max(radius_sq, (c - center).squaredNorm());
       }
+      for (int k = 0; k < 3; ++k) moment2[k] += t.area_normal[k] * q;
     }
     WindingNode node{};
     for (int k = 0; k < 3; ++k) {
       node.center[k] = center[k];
       node.area_normal[k] = normal[k];
       for (int j = 0; j < 3; ++j) node.moment[3 * k + j] = moment(k, j);
+      const Eigen::Matrix3d& c = moment2[k];
+      const double packed[6] = {c(0, 0), c(0, 1), c(0, 2), c(1, 1), c(1, 2), c(2, 2)};
+      for (int j = 0; j < 6; ++j) node.moment2[6 * k + j] = packed[j];
     }
     node.radius = std::sqrt(radius_sq);
     node.first = begin;
