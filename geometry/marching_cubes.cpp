@@ -229,10 +229,73 @@ struct Apron {
 
 struct BlockOutput {
   std::vector<std::uint16_t> edge_slots;  // local node * 3 + axis of the edges this block owns
-  std::vector<Eigen::Vector3d> vertices;
+  std::vector<Eigen::Vector3d> vertices;  // on those edges (pass 1)
   std::vector<Eigen::Vector3f> colors;
+  std::vector<Eigen::Vector3d> centroid_vertices;  // loops' centroids (pass 2), after them
+  std::vector<Eigen::Vector3f> centroid_colors;
   std::vector<Triangle> triangles;
+  std::size_t edge_vertices = 0;
+  std::size_t centroids = 0;  // counted in pass 1
 };
+
+// The eight corner values of cell (i, j, k) of an apron; false when one is undefined.
+bool CellValues(const Apron& apron, int i, int j, int k, float v[8]) {
+  for (int c = 0; c < 8; ++c) {
+    const int a =
+        ApronIndex(i + kCornerOffset[c][0], j + kCornerOffset[c][1], k + kCornerOffset[c][2]);
+    if (!apron.defined[a]) return false;
+    v[c] = apron.value[a];
+  }
+  return true;
+}
+
+// Triangulates one loop of a cell: a triangle as is; a quad along the diagonal that keeps the
+// two triangles flattest (never one lying on a face of the cube, which the neighbouring cell
+// could also make); anything else, and a quad whose diagonals both lie on faces, as a fan around
+// a new vertex at the loop's centroid (appended to `out`, index base + its rank in the block).
+// Ear triangulations of hexagons and longer loops fold over on non-planar loops; fans do not.
+void EmitLoop(const std::int8_t* loop, int n, const std::uint32_t* vertex,
+              const Eigen::Vector3d* const* position, const Eigen::Vector3f* const* color,
+              std::uint32_t base, BlockOutput& out) {
+  const auto v = [&](int q) { return vertex[loop[q]]; };
+  const auto p = [&](int q) -> const Eigen::Vector3d& { return *position[loop[q]]; };
+  if (n == 3) {
+    out.triangles.emplace_back(v(0), v(1), v(2));
+    return;
+  }
+  if (n == 4) {
+    const bool d02 = !kernels::mc_detail::EdgesShareFace(loop[0], loop[2]);
+    const bool d13 = !kernels::mc_detail::EdgesShareFace(loop[1], loop[3]);
+    if (d02 || d13) {
+      const auto flatness = [&](int a, int b, int c, int d) {
+        // cos of the angle between the normals of (a, b, c) and (a, c, d).
+        const Eigen::Vector3d n0 = (p(b) - p(a)).cross(p(c) - p(a));
+        const Eigen::Vector3d n1 = (p(c) - p(a)).cross(p(d) - p(a));
+        const double norm = n0.norm() * n1.norm();
+        return norm > 0.0 ? n0.dot(n1) / norm : -1.0;
+      };
+      const bool use02 = d02 && (!d13 || flatness(0, 1, 2, 3) >= flatness(1, 2, 3, 0));
+      if (use02) {
+        out.triangles.emplace_back(v(0), v(1), v(2));
+        out.triangles.emplace_back(v(0), v(2), v(3));
+      } else {
+        out.triangles.emplace_back(v(1), v(2), v(3));
+        out.triangles.emplace_back(v(1), v(3), v(0));
+      }
+      return;
+    }
+  }
+  Eigen::Vector3d centroid = Eigen::Vector3d::Zero();
+  for (int q = 0; q < n; ++q) centroid += p(q);
+  const auto center = base + std::uint32_t(out.edge_vertices + out.centroid_vertices.size());
+  out.centroid_vertices.push_back(centroid / n);
+  if (color[loop[0]] != nullptr) {
+    Eigen::Vector3f c = Eigen::Vector3f::Zero();
+    for (int q = 0; q < n; ++q) c += *color[loop[q]];
+    out.centroid_colors.push_back(c / float(n));
+  }
+  for (int q = 0; q < n; ++q) out.triangles.emplace_back(center, v(q), v((q + 1) % n));
+}
 
 }  // namespace
 
@@ -345,11 +408,23 @@ TriangleMesh ExtractSurface(const VoxelBlockGrid& grid, const SurfaceExtractionO
         }
       }
     }
+    out.edge_vertices = out.vertices.size();
+    for (int k = 0; k < kBlockSize; ++k) {
+      for (int j = 0; j < kBlockSize; ++j) {
+        for (int i = 0; i < kBlockSize; ++i) {
+          float v[8];
+          if (CellValues(apron, i, j, k, v)) {
+            out.centroids += kMcTable.centroid_loops[kernels::McConfig(v, 0.0f)];
+          }
+        }
+      }
+    }
   });
 
   std::vector<std::uint32_t> base(blocks.size() + 1, 0);
   for (std::size_t b = 0; b < blocks.size(); ++b) {
-    const std::uint64_t next = std::uint64_t(base[b]) + outputs[b].vertices.size();
+    const std::uint64_t next =
+        std::uint64_t(base[b]) + outputs[b].edge_vertices + outputs[b].centroids;
     FACET_CHECK(next < 0xFFFFFFFFull, "the extracted surface has more than 2^32 vertices");
     base[b + 1] = std::uint32_t(next);
   }
@@ -368,21 +443,13 @@ TriangleMesh ExtractSurface(const VoxelBlockGrid& grid, const SurfaceExtractionO
       for (int j = 0; j < kBlockSize; ++j) {
         for (int i = 0; i < kBlockSize; ++i) {
           float v[8];
-          bool all_defined = true;
-          for (int c = 0; c < 8; ++c) {
-            const int a = ApronIndex(i + kCornerOffset[c][0], j + kCornerOffset[c][1],
-                                     k + kCornerOffset[c][2]);
-            all_defined = all_defined && apron.defined[a];
-            v[c] = apron.value[a];
-          }
-          if (!all_defined) continue;
+          if (!CellValues(apron, i, j, k, v)) continue;
           const int config = kernels::McConfig(v, 0.0f);
-          const int count = kMcTable.triangle_count[config];
-          if (count == 0) continue;
+          if (kMcTable.loop_count[config] == 0) continue;
           std::uint32_t edge_vertex[12];
-          std::uint16_t resolved = 0;
-          const auto vertex_of = [&](int e) {
-            if (resolved & (1u << e)) return edge_vertex[e];
+          const Eigen::Vector3d* edge_position[12];
+          const Eigen::Vector3f* edge_color[12];
+          const auto resolve = [&](int e) {
             const EdgeOwner& owner = kEdgeOwner[e];
             int n[3] = {i + owner.dx, j + owner.dy, k + owner.dz};
             int o = 0;
@@ -400,13 +467,18 @@ TriangleMesh ExtractSurface(const VoxelBlockGrid& grid, const SurfaceExtractionO
             const auto it = std::lower_bound(slots.begin(), slots.end(), slot);
             FACET_CHECK(it != slots.end() && *it == slot,
                         "marching cubes: a crossed edge has no vertex");
-            edge_vertex[e] = base[nb] + std::uint32_t(it - slots.begin());
-            resolved |= std::uint16_t(1u << e);
-            return edge_vertex[e];
+            const auto rank = std::size_t(it - slots.begin());
+            edge_vertex[e] = base[nb] + std::uint32_t(rank);
+            edge_position[e] = &outputs[nb].vertices[rank];
+            edge_color[e] = with_color ? &outputs[nb].colors[rank] : nullptr;
           };
-          for (int t = 0; t < count; ++t) {
-            const std::int8_t* e = &kMcTable.edges[config][3 * t];
-            out.triangles.emplace_back(vertex_of(e[0]), vertex_of(e[1]), vertex_of(e[2]));
+          int offset = 0;
+          for (int l = 0; l < kMcTable.loop_count[config]; ++l) {
+            const int n = kMcTable.loop_length[config][l];
+            const std::int8_t* loop = &kMcTable.loop_edges[config][offset];
+            offset += n;
+            for (int q = 0; q < n; ++q) resolve(loop[q]);
+            EmitLoop(loop, n, edge_vertex, edge_position, edge_color, base[b], out);
           }
         }
       }
@@ -415,17 +487,24 @@ TriangleMesh ExtractSurface(const VoxelBlockGrid& grid, const SurfaceExtractionO
 
   mesh.vertices.resize(base.back());
   if (with_color) mesh.vertex_colors.resize(base.back());
+  for (const BlockOutput& out : outputs) {
+    FACET_CHECK(out.centroid_vertices.size() == out.centroids,
+                "marching cubes: centroid count mismatch");
+  }
   std::vector<std::size_t> triangle_base(blocks.size() + 1, 0);
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     triangle_base[b + 1] = triangle_base[b] + outputs[b].triangles.size();
   }
   mesh.triangles.resize(triangle_base.back());
   ParallelFor(std::int64_t(blocks.size()), [&](std::int64_t b) {
-    std::copy(outputs[b].vertices.begin(), outputs[b].vertices.end(),
-              mesh.vertices.begin() + base[b]);
+    const BlockOutput& out = outputs[b];
+    std::copy(out.vertices.begin(), out.vertices.end(), mesh.vertices.begin() + base[b]);
+    std::copy(out.centroid_vertices.begin(), out.centroid_vertices.end(),
+              mesh.vertices.begin() + base[b] + std::ptrdiff_t(out.edge_vertices));
     if (with_color) {
-      std::copy(outputs[b].colors.begin(), outputs[b].colors.end(),
-                mesh.vertex_colors.begin() + base[b]);
+      std::copy(out.colors.begin(), out.colors.end(), mesh.vertex_colors.begin() + base[b]);
+      std::copy(out.centroid_colors.begin(), out.centroid_colors.end(),
+                mesh.vertex_colors.begin() + base[b] + std::ptrdiff_t(out.edge_vertices));
     }
     std::copy(outputs[b].triangles.begin(), outputs[b].triangles.end(),
               mesh.triangles.begin() + std::ptrdiff_t(triangle_base[b]));

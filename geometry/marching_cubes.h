@@ -3,12 +3,14 @@
 // The case table is generated, not typed in (geometry/kernels/marching_cubes.h): for each of the
 // 256 corner-sign patterns the iso-contour is traced on the six faces of the cube, an ambiguous
 // face (diagonal pattern) always separating its inside corners, and the resulting closed loops
-// are triangulated without adding an edge across a face of the cube. Because a face's segments depend on that face's four corners only,
-// two cells sharing a face agree, so the surface has no cracks; each crossed lattice edge gets
-// one vertex shared by all its cells (welding by construction), so the output is edge- and
-// vertex-manifold and consistently oriented (right-hand normals towards positive values). A
-// value exactly at the iso-level counts as outside (>= iso), so there are no zero-length edges;
-// vertices are kept strictly inside their lattice edge.
+// are triangulated at run time: a triangle as is, a quad along its flatter diagonal, longer loops
+// as a fan around their centroid (ear-clipped hexagons fold over and self-intersect on
+// non-planar loops; fans do not), never adding an edge across a face of the cube. Because a face's
+// segments depend on that face's four corners only, two cells sharing a face agree, so the surface
+// has no cracks; each crossed lattice edge gets one vertex shared by all its cells (welding by
+// construction), so the output is edge- and vertex-manifold and consistently oriented (right-hand
+// normals towards positive values). A value exactly at the iso-level counts as outside (>= iso), so
+// there are no zero-length edges; vertices are kept strictly inside their lattice edge.
 #pragma once
 
 #include "geometry/isosurface.h"
