@@ -5,11 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <numbers>
 #include <tuple>
+#include <unordered_set>
 
 #include "core/error.h"
 #include "core/parallel_for.h"
@@ -95,6 +94,11 @@ Eigen::Vector3i CellOf(const Eigen::Vector3d& p, int cells) {
   return {std::clamp(int(std::floor(p.x())), 0, cells - 1),
           std::clamp(int(std::floor(p.y())), 0, cells - 1),
           std::clamp(int(std::floor(p.z())), 0, cells - 1)};
+}
+
+std::uint64_t PackCell(const Eigen::Vector3i& c) {
+  return std::uint64_t(c.x() + 1) | (std::uint64_t(c.y() + 1) << 21) |
+         (std::uint64_t(c.z() + 1) << 42);
 }
 
 // Distinct cells (at `depth`) of the samples, whose positions are in units of the finest level.
@@ -224,8 +228,16 @@ PoissonResult ReconstructPoisson(const PointCloud& cloud, const PoissonOptions& 
       Level& level = *levels[l];
       if (l > 0) {
         // Refine also where the coarser surface left the band (holes bridged by the solution).
-        std::vector<Eigen::Vector3i> crossing = levels[l - 1]->CrossingCells(iso);
-        for (auto& c : crossing) c *= 2;
+        // (Crossings next to samples are covered by the samples' band already.)
+        const Level& coarser = *levels[l - 1];
+        std::unordered_set<std::uint64_t> near_samples;
+        for (const auto& c : SampleCells(merged, coarser.depth(), depth))
+          for (int k = 0; k < 27; ++k)
+            near_samples.insert(
+                PackCell(c + Eigen::Vector3i(k % 3 - 1, (k / 3) % 3 - 1, k / 9 - 1)));
+        std::vector<Eigen::Vector3i> crossing;
+        for (const auto& c : coarser.CrossingCells(iso))
+          if (!near_samples.count(PackCell(c))) crossing.push_back(2 * c);
         level.AddBand(crossing, options.band + 1);
         level.Finalize();
         for (const std::int64_t n : level.ProlongFrom(*levels[l - 1])) {
@@ -255,10 +267,6 @@ PoissonResult ReconstructPoisson(const PointCloud& cloud, const PoissonOptions& 
         iso = -iso;
         stats.reversed_normals = true;
       }
-      if (std::getenv("FACET_POISSON_DEBUG"))
-        std::fprintf(stderr, "level %d: %d blocks, %lld unknowns, %d it, res %.2e, iso %.4f\n",
-                     level.depth(), level.block_count(), (long long)level.unknown_count(),
-                     cg.iterations, cg.relative_residual, iso);
     }
     stats.finest_unknowns = finest.unknown_count();
     stats.iso_value = iso;
@@ -319,7 +327,7 @@ PoissonResult ReconstructPoisson(const PointCloud& cloud, const PoissonOptions& 
     std::vector<float> density;
     std::vector<std::int64_t> remap(result.mesh.vertices.size(), -1);
     for (std::size_t v = 0; v < remap.size(); ++v) {
-      if (result.vertex_density[v] < threshold) continue;
+      if (result.vertex_density[v] < threshold || result.vertex_density[v] <= 0.0f) continue;
       remap[v] = std::int64_t(trimmed.vertices.size());
       trimmed.vertices.push_back(result.mesh.vertices[v]);
       density.push_back(result.vertex_density[v]);

@@ -48,8 +48,8 @@ struct PoissonOptions {
   double cg_tolerance = 1e-3;
   int max_iterations = 60;
   // Remove the vertices whose sample density (PoissonResult::vertex_density) is below this
-  // quantile of all vertex densities, with their triangles (0 = keep all). Trimming removes
-  // surface hallucinated far from the samples but opens the mesh: the result is no longer
+  // quantile of all vertex densities, or zero, with their triangles (0 = keep all). Trimming
+  // removes surface hallucinated far from the samples but opens the mesh: the result is no longer
   // watertight. In [0, 1).
   double density_trim_quantile = 0.0;
   // Worker threads (0 = all cores).

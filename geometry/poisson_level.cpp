@@ -1,89 +1,12 @@
 #include "geometry/poisson_level.h"
 
-#include <oneapi/tbb/parallel_sort.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include "core/parallel_for.h"
+#include "geometry/poisson_stencil.h"
 
 namespace facet::geometry::poisson {
-
-namespace {
-
-// One-dimensional integrals of hat functions on the unit lattice [0, cells], by axis class
-// (0: node 0, 1: interior, 2: node `cells`) and neighbour offset o + 1:
-//   kMass[c][o]  = int phi_{i+o} phi_i,  kStiff[c][o] = int phi_{i+o}' phi_i',
-//   kDeriv[c][o] = int phi_{i+o} phi_i'.
-// Halved diagonal terms at the ends are the Neumann boundary (the integral stops at the cube).
-constexpr double kMass[3][3] = {
-    {0, 1.0 / 3, 1.0 / 6}, {1.0 / 6, 2.0 / 3, 1.0 / 6}, {1.0 / 6, 1.0 / 3, 0}};
-constexpr double kStiff[3][3] = {{0, 1, -1}, {-1, 2, -1}, {-1, 1, 0}};
-constexpr double kDeriv[3][3] = {{0, -0.5, -0.5}, {0.5, 0, -0.5}, {0.5, 0.5, 0}};
-
-struct Stencils {
-  // [class x + 3 class y + 9 class z][offset (ox+1) + 3 (oy+1) + 9 (oz+1)]
-  float laplacian[27][27];
-  float divergence[27][27][3];  // b_i += v_{i+o} . divergence[o]
-};
-
-Stencils MakeStencils() {
-  Stencils s{};
-  for (int c = 0; c < 27; ++c) {
-    const int cx = c % 3, cy = (c / 3) % 3, cz = c / 9;
-    for (int o = 0; o < 27; ++o) {
-      const int ox = o % 3, oy = (o / 3) % 3, oz = o / 9;
-      const double mx = kMass[cx][ox], my = kMass[cy][oy], mz = kMass[cz][oz];
-      s.laplacian[c][o] =
-          float(kStiff[cx][ox] * my * mz + mx * kStiff[cy][oy] * mz + mx * my * kStiff[cz][oz]);
-      s.divergence[c][o][0] = float(kDeriv[cx][ox] * my * mz);
-      s.divergence[c][o][1] = float(mx * kDeriv[cy][oy] * mz);
-      s.divergence[c][o][2] = float(mx * my * kDeriv[cz][oz]);
-    }
-  }
-  return s;
-}
-
-const Stencils& GetStencils() {
-  static const Stencils stencils = MakeStencils();
-  return stencils;
-}
-
-std::uint64_t PackKey(int bx, int by, int bz) {
-  // Block coordinates are in [-1, 2^(depth-3) + 1]; 21 bits each after the shift by 1.
-  return std::uint64_t(bx + 1) | (std::uint64_t(by + 1) << 21) | (std::uint64_t(bz + 1) << 42);
-}
-
-constexpr int kTile = kBlock + 2;
-
-// tile[(z+1) kTile^2 + (y+1) kTile + x + 1] = component `c` of node (lx=x, ly=y, lz=z) of
-// `block` and its one-node halo (0 where the neighbouring block is not stored).
-void GatherTile(const std::vector<std::array<std::int32_t, 27>>& neighbours, const float* data,
-                int components, int c, std::int32_t block, float* tile) {
-  for (int tz = 0; tz < kTile; ++tz) {
-    const int z = tz - 1, dz = z < 0 ? -1 : (z >= kBlock ? 1 : 0), lz = z - dz * kBlock;
-    for (int ty = 0; ty < kTile; ++ty) {
-      const int y = ty - 1, dy = y < 0 ? -1 : (y >= kBlock ? 1 : 0), ly = y - dy * kBlock;
-      float* row = tile + (tz * kTile + ty) * kTile;
-      for (int dx = -1; dx <= 1; ++dx) {
-        const std::int32_t nb =
-            neighbours[std::size_t(block)][(dx + 1) + 3 * (dy + 1) + 9 * (dz + 1)];
-        const int x0 = dx < 0 ? 0 : (dx == 0 ? 1 : kTile - 1);
-        const int x1 = dx < 0 ? 1 : (dx == 0 ? kTile - 1 : kTile);
-        for (int tx = x0; tx < x1; ++tx) {
-          const int lx = tx - 1 - dx * kBlock;
-          row[tx] = nb < 0 ? 0.0f
-                           : data[(std::size_t(nb) * kBlockNodes +
-                                   std::size_t(kernels::LocalVoxelIndex(lx, ly, lz))) *
-                                      std::size_t(components) +
-                                  std::size_t(c)];
-        }
-      }
-    }
-  }
-}
-
-}  // namespace
 
 Level::Level(int depth) : depth_(depth), cells_(1 << depth) {}
 
@@ -133,12 +56,19 @@ void Level::Finalize() {
   ParallelFor(std::int64_t(blocks), [&](std::int64_t b) {
     const auto& key = keys_[std::size_t(b)];
     const auto& nb = neighbours_[std::size_t(b)];
+    bool surrounded = true;  // all 26 neighbouring blocks stored
+    for (const std::int32_t n : nb) surrounded = surrounded && n >= 0;
     for (int l = 0; l < kBlockNodes; ++l) {
       const int lx = l % kBlock, ly = (l / kBlock) % kBlock, lz = l / (kBlock * kBlock);
       const int x = key.x * kBlock + lx, y = key.y * kBlock + ly, z = key.z * kBlock + lz;
       if (x < 0 || y < 0 || z < 0 || x > cells_ || y > cells_ || z > cells_) continue;
       // Unknown when every lattice neighbour inside the cube is stored.
       bool complete = true;
+      if (surrounded) {
+        flags_[std::size_t(b) * kBlockNodes + std::size_t(l)] = kUnknown;
+        ++unknowns[std::size_t(b)];
+        continue;
+      }
       for (int dz = -1; dz <= 1 && complete; ++dz) {
         if (z + dz < 0 || z + dz > cells_) continue;
         const int bz = (lz + dz < 0) ? 0 : (lz + dz >= kBlock ? 2 : 1);
@@ -200,7 +130,22 @@ bool Level::Evaluate(const Eigen::Vector3d& p, double* value) const {
 
 void Level::ComputeRhsFromField(const std::vector<float>& v) {
   const Stencils& st = GetStencils();
+  // Only blocks next to a block with some field have a right-hand side.
+  std::vector<std::uint8_t> has_field(keys_.size(), 0);
   ParallelFor(block_count(), [&](std::int64_t b) {
+    const std::size_t base = std::size_t(b) * kBlockNodes * 3;
+    for (std::size_t i = base; i < base + kBlockNodes * 3; ++i) {
+      if (v[i] != 0.0f) {
+        has_field[std::size_t(b)] = 1;
+        break;
+      }
+    }
+  });
+  ParallelFor(block_count(), [&](std::int64_t b) {
+    bool near = false;
+    for (const std::int32_t nb : neighbours_[std::size_t(b)])
+      near = near || (nb >= 0 && has_field[std::size_t(nb)]);
+    if (!near) return;
     float tiles[3][kTile * kTile * kTile];
     for (int c = 0; c < 3; ++c) GatherTile(neighbours_, v.data(), 3, c, std::int32_t(b), tiles[c]);
     const auto& key = keys_[std::size_t(b)];
@@ -221,223 +166,48 @@ void Level::ComputeRhsFromField(const std::vector<float>& v) {
 }
 
 void Level::RestrictRhsFrom(const Level& fine) {
-  std::fill(b_.begin(), b_.end(), 0.0f);
-  // Serial scatter over the fine nodes with a right-hand side (few, near the samples).
-  for (std::size_t i = 0; i < fine.b_.size(); ++i) {
-    const float value = fine.b_[i];
-    if (value == 0.0f) continue;
-    const Eigen::Vector3i f = fine.NodeCoords(std::int64_t(i));
-    int lo[3], hi[3];
-    for (int a = 0; a < 3; ++a) {
-      lo[a] = f[a] >> 1;
-      hi[a] = (f[a] + 1) >> 1;
-    }
-    for (int z = lo[2]; z <= hi[2]; ++z)
-      for (int y = lo[1]; y <= hi[1]; ++y)
-        for (int x = lo[0]; x <= hi[0]; ++x) {
-          const std::int64_t n = NodeIndex(x, y, z);
-          if (n < 0) continue;
-          const float w = (lo[0] == hi[0] ? 1.0f : 0.5f) * (lo[1] == hi[1] ? 1.0f : 0.5f) *
-                          (lo[2] == hi[2] ? 1.0f : 0.5f);
-          b_[std::size_t(n)] += 0.5f * w * value;
-        }
-  }
-}
-
-void Level::SetScreening(const std::vector<ScreeningSample>& samples, double to_level,
-                         double sigma) {
-  sigma_ = sigma;
-  const std::size_t count = samples.size();
-  sample_nodes_.resize(count);
-  sample_weights_.resize(count);
-  sample_area_.resize(count);
-  ParallelFor(
-      std::int64_t(count),
-      [&](std::int64_t s) {
-        const ScreeningSample& sample = samples[std::size_t(s)];
-        const Eigen::Vector3d p = sample.position * to_level;
-        Eigen::Vector3i c;
-        Eigen::Vector3d f;
-        for (int a = 0; a < 3; ++a) {
-          c[a] = std::clamp(int(std::floor(p[a])), 0, cells_ - 1);
-          f[a] = std::clamp(p[a] - c[a], 0.0, 1.0);
-        }
-        for (int k = 0; k < 8; ++k) {
-          const int dx = k & 1, dy = (k >> 1) & 1, dz = k >> 2;
-          sample_nodes_[std::size_t(s)][std::size_t(k)] =
-              NodeIndex(c.x() + dx, c.y() + dy, c.z() + dz);
-          sample_weights_[std::size_t(s)][std::size_t(k)] =
-              float((dx ? f.x() : 1 - f.x()) * (dy ? f.y() : 1 - f.y()) * (dz ? f.z() : 1 - f.z()));
-        }
-        sample_area_[std::size_t(s)] = float(sample.area);
-      },
-      256);
-  entries_.clear();
-  entries_.reserve(count * 8);
-  for (std::size_t s = 0; s < count; ++s) {
-    for (std::size_t k = 0; k < 8; ++k) {
-      const std::int64_t n = sample_nodes_[s][k];
-      if (n >= 0 && flags_[std::size_t(n)] == kUnknown)
-        entries_.push_back({n, std::int32_t(s), sample_weights_[s][k]});
-    }
-  }
-  oneapi::tbb::parallel_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
-    return a.node < b.node || (a.node == b.node && a.sample < b.sample);
-  });
-  block_entries_.assign(keys_.size() + 1, 0);
-  for (const Entry& e : entries_) ++block_entries_[std::size_t(e.node / kBlockNodes) + 1];
-  for (std::size_t b = 0; b < keys_.size(); ++b) block_entries_[b + 1] += block_entries_[b];
-  // Jacobi preconditioner: the diagonal of L + sigma S.
-  const Stencils& st = GetStencils();
-  diagonal_.assign(flags_.size(), 1.0f);
+  // b_I = 1/2 sum_i P_iI fine.b_i, P the trilinear prolongation (weights 1/2, 1, 1/2 per axis
+  // for fine nodes 2I - 1, 2I, 2I + 1), gathered per coarse block from a 17^3 fine tile.
+  constexpr int kFine = 2 * kBlock + 1;
   ParallelFor(block_count(), [&](std::int64_t b) {
     const auto& key = keys_[std::size_t(b)];
+    std::vector<float> tile(std::size_t(kFine * kFine * kFine), 0.0f);
+    for (int fz = -1; fz <= 1; ++fz)
+      for (int fy = -1; fy <= 1; ++fy)
+        for (int fx = -1; fx <= 1; ++fx) {
+          const std::int32_t fb = fine.FindBlock(2 * key.x + fx, 2 * key.y + fy, 2 * key.z + fz);
+          if (fb < 0) continue;
+          // Fine node 8 (2 key + f) + l lands at tile index 8 (f + 1) + l - 7.
+          for (int lz = 0; lz < kBlock; ++lz) {
+            const int tz = kBlock * (fz + 1) + lz - (kBlock - 1);
+            if (tz < 0 || tz >= kFine) continue;
+            for (int ly = 0; ly < kBlock; ++ly) {
+              const int ty = kBlock * (fy + 1) + ly - (kBlock - 1);
+              if (ty < 0 || ty >= kFine) continue;
+              for (int lx = 0; lx < kBlock; ++lx) {
+                const int tx = kBlock * (fx + 1) + lx - (kBlock - 1);
+                if (tx < 0 || tx >= kFine) continue;
+                tile[std::size_t((tz * kFine + ty) * kFine + tx)] =
+                    fine.b_[std::size_t(fb) * kBlockNodes +
+                            std::size_t(kernels::LocalVoxelIndex(lx, ly, lz))];
+              }
+            }
+          }
+        }
+    constexpr float kW[3] = {0.5f, 1.0f, 0.5f};
     for (int l = 0; l < kBlockNodes; ++l) {
       const int lx = l % kBlock, ly = (l / kBlock) % kBlock, lz = l / (kBlock * kBlock);
-      const int x = key.x * kBlock + lx, y = key.y * kBlock + ly, z = key.z * kBlock + lz;
-      if (x < 0 || y < 0 || z < 0 || x > cells_ || y > cells_ || z > cells_) continue;
-      diagonal_[std::size_t(b) * kBlockNodes + std::size_t(l)] =
-          st.laplacian[AxisClass(x) + 3 * AxisClass(y) + 9 * AxisClass(z)][13];
-    }
-    for (std::int64_t e = block_entries_[std::size_t(b)]; e < block_entries_[std::size_t(b) + 1];
-         ++e) {
-      const Entry& entry = entries_[std::size_t(e)];
-      diagonal_[std::size_t(entry.node)] +=
-          float(sigma_) * sample_area_[std::size_t(entry.sample)] * entry.weight * entry.weight;
+      // Coarse node 8 key + l is fine node 16 key + 2 l = tile index 2 l + 1.
+      float sum = 0.0f;
+      for (int oz = 0; oz < 3; ++oz)
+        for (int oy = 0; oy < 3; ++oy)
+          for (int ox = 0; ox < 3; ++ox)
+            sum += kW[ox] * kW[oy] * kW[oz] *
+                   tile[std::size_t(((2 * lz + oz) * kFine + 2 * ly + oy) * kFine + 2 * lx + ox)];
+      b_[std::size_t(b) * kBlockNodes + std::size_t(l)] = 0.5f * sum;
     }
   });
 }
-
-void Level::Apply(const std::vector<float>& v, std::vector<float>& y) const {
-  const Stencils& st = GetStencils();
-  // The screening term needs v at the samples first.
-  std::vector<float> at_sample(sample_nodes_.size());
-  ParallelFor(
-      std::int64_t(sample_nodes_.size()),
-      [&](std::int64_t s) {
-        float sum = 0.0f;
-        for (std::size_t k = 0; k < 8; ++k) {
-          const std::int64_t n = sample_nodes_[std::size_t(s)][k];
-          if (n >= 0) sum += sample_weights_[std::size_t(s)][k] * v[std::size_t(n)];
-        }
-        at_sample[std::size_t(s)] = float(sigma_) * sample_area_[std::size_t(s)] * sum;
-      },
-      1024);
-  ParallelFor(block_count(), [&](std::int64_t b) {
-    float tile[kTile * kTile * kTile];
-    GatherTile(neighbours_, v.data(), 1, 0, std::int32_t(b), tile);
-    const auto& key = keys_[std::size_t(b)];
-    float* out = y.data() + std::size_t(b) * kBlockNodes;
-    const std::uint8_t* flag = flags_.data() + std::size_t(b) * kBlockNodes;
-    for (int lz = 0; lz < kBlock; ++lz) {
-      const int cz = AxisClass(key.z * kBlock + lz);
-      for (int ly = 0; ly < kBlock; ++ly) {
-        const int cy = AxisClass(key.y * kBlock + ly);
-        for (int lx = 0; lx < kBlock; ++lx) {
-          const int l = kernels::LocalVoxelIndex(lx, ly, lz);
-          if (flag[l] != kUnknown) {
-            out[l] = 0.0f;
-            continue;
-          }
-          const int cls = AxisClass(key.x * kBlock + lx) + 3 * cy + 9 * cz;
-          const float* c = st.laplacian[cls];
-          const float* t = tile + (lz * kTile + ly) * kTile + lx;
-          float sum = 0.0f;
-          for (int oz = 0; oz < 3; ++oz)
-            for (int oy = 0; oy < 3; ++oy)
-              for (int ox = 0; ox < 3; ++ox)
-                sum += c[ox + 3 * oy + 9 * oz] * t[(oz * kTile + oy) * kTile + ox];
-          out[l] = sum;
-        }
-      }
-    }
-    for (std::int64_t e = block_entries_[std::size_t(b)]; e < block_entries_[std::size_t(b) + 1];
-         ++e) {
-      const Entry& entry = entries_[std::size_t(e)];
-      y[std::size_t(entry.node)] += entry.weight * at_sample[std::size_t(entry.sample)];
-    }
-  });
-}
-
-CgStats Level::Solve(double tolerance, int max_iterations) {
-  const std::size_t n = x_.size();
-  const std::int64_t blocks = block_count();
-  std::vector<float> r(n), z(n), p(n), q(n);
-  std::vector<double> partial(static_cast<std::size_t>(blocks));
-  // Deterministic dot product over the unknowns: per-block partial sums, summed in order.
-  auto dot = [&](const std::vector<float>& a, const std::vector<float>& c) {
-    ParallelFor(blocks, [&](std::int64_t b) {
-      double s = 0.0;
-      const std::size_t base = std::size_t(b) * kBlockNodes;
-      for (std::size_t i = base; i < base + kBlockNodes; ++i) s += double(a[i]) * c[i];
-      partial[std::size_t(b)] = s;
-    });
-    double s = 0.0;
-    for (const double v : partial) s += v;
-    return s;
-  };
-  // r = b - A x, with the fixed nodes' values in x acting as the boundary condition.
-  Apply(x_, q);
-  ParallelFor(
-      std::int64_t(n),
-      [&](std::int64_t i) {
-        const auto k = std::size_t(i);
-        r[k] = flags_[k] == kUnknown ? b_[k] - q[k] : 0.0f;
-        z[k] = r[k] / diagonal_[k];
-        p[k] = z[k];
-      },
-      4096);
-  double rz = dot(r, z);
-  const double r0 = std::sqrt(dot(r, r));
-  double bnorm = 0.0;
-  {
-    ParallelFor(
-        std::int64_t(n),
-        [&](std::int64_t i) {
-          const auto k = std::size_t(i);
-          q[k] = flags_[k] == kUnknown ? b_[k] : 0.0f;
-        },
-        4096);
-    bnorm = std::sqrt(dot(q, q));
-  }
-  const double target = tolerance * std::max(bnorm, 1e-30);
-  CgStats stats;
-  double rnorm = r0;
-  int it = 0;
-  for (; it < max_iterations && rnorm > target; ++it) {
-    Apply(p, q);
-    const double pq = dot(p, q);
-    if (!(pq > 0.0)) break;
-    const float alpha = float(rz / pq);
-    ParallelFor(
-        std::int64_t(n),
-        [&](std::int64_t i) {
-          const auto k = std::size_t(i);
-          x_[k] += flags_[k] == kUnknown ? alpha * p[k] : 0.0f;
-          r[k] -= alpha * q[k];
-          z[k] = r[k] / diagonal_[k];
-        },
-        4096);
-    const double rz_next = dot(r, z);
-    const float beta = float(rz_next / rz);
-    rz = rz_next;
-    ParallelFor(
-        std::int64_t(n),
-        [&](std::int64_t i) {
-          const auto k = std::size_t(i);
-          p[k] = z[k] + beta * p[k];
-        },
-        4096);
-    rnorm = std::sqrt(dot(r, r));
-  }
-  stats.iterations = it;
-  stats.relative_residual = rnorm / std::max(bnorm, 1e-30);
-  return stats;
-}
-
-}  // namespace facet::geometry::poisson
-
-namespace facet::geometry::poisson {
 
 std::vector<std::int64_t> Level::ProlongFrom(const Level& coarse) {
   std::vector<std::uint8_t> valid(x_.size(), 0);

@@ -64,6 +64,13 @@ int main(int argc, char** argv) {
   app.add_flag("--estimate-normals", estimate, "estimate and orient normals with facet instead");
   app.add_flag("--skip-open3d", skip_open3d, "run facet only");
   app.add_option("--output", output, "write facet's mesh to this PLY");
+  facet::geometry::PoissonOptions options;
+  app.add_option("--screening", options.screening, "facet: screening weight alpha");
+  app.add_option("--band", options.band, "facet: band half-width in cells");
+  app.add_option("--full-depth", options.full_depth, "facet: depth solved on the whole cube");
+  app.add_option("--tolerance", options.cg_tolerance, "facet: CG relative residual per level");
+  app.add_option("--iterations", options.max_iterations, "facet: CG iterations per level");
+  app.add_option("--area-neighbours", options.area_neighbours, "facet: k for the sample areas");
   CLI11_PARSE(app, argc, argv);
 
   TriangleMesh reference = facet::datasets::ReadMeshPly(path);
@@ -81,7 +88,9 @@ int main(int argc, char** argv) {
   std::printf("%s: %zu points, bounding-box diagonal %.6f, depth %d, %d threads\n", path.c_str(),
               cloud.size(), diagonal, depth, threads);
 
-  facet::geometry::PoissonOptions options;
+  // The sampling floor: the reference against itself (independent samples of one surface).
+  Report("floor", 0.0, reference, reference, diagonal, samples);
+
   options.depth = depth;
   options.threads = threads;
   const auto ours = facet::geometry::ReconstructPoisson(cloud, options);
