@@ -40,12 +40,12 @@ struct PoissonOptions {
   // Depth solved on the full cube (the coarsest level), in [1, depth] (clamped to depth).
   int full_depth = 5;
   // Half-width, in cells of each level, of the band solved around the samples, in [2, 16].
-  int band = 3;
+  int band = 2;
   // Neighbours used to estimate the area each point represents, in [2, 64].
   int area_neighbours = 8;
   // Conjugate gradients per level: stop at this residual relative to the right-hand side, or
   // after max_iterations (the coarsest level gets 10x that).
-  double cg_tolerance = 1e-3;
+  double cg_tolerance = 1e-2;
   int max_iterations = 60;
   // Remove the vertices whose sample density (PoissonResult::vertex_density) is below this
   // quantile of all vertex densities, or zero, with their triangles (0 = keep all). Trimming

@@ -149,6 +149,39 @@ void Level::ComputeRhsFromField(const std::vector<float>& v) {
     float tiles[3][kTile * kTile * kTile];
     for (int c = 0; c < 3; ++c) GatherTile(neighbours_, v.data(), 3, c, std::int32_t(b), tiles[c]);
     const auto& key = keys_[std::size_t(b)];
+    if (InteriorBlock(key)) {
+      // Separable: b = (Dx My Mz) vx + (Mx Dy Mz) vy + (Mx My Dz) vz, three 1D passes each.
+      float sum[kBlockNodes] = {};
+      for (int c = 0; c < 3; ++c) {
+        float cz[3], cy[3], cx[3];
+        for (int k = 0; k < 3; ++k) {
+          cx[k] = float(c == 0 ? kDeriv[1][k] : kMass[1][k]);
+          cy[k] = float(c == 1 ? kDeriv[1][k] : kMass[1][k]);
+          cz[k] = float(c == 2 ? kDeriv[1][k] : kMass[1][k]);
+        }
+        float along_z[kTile * kTile * kBlock], along_y[kTile * kBlock * kBlock];
+        const float* t = tiles[c];
+        for (int z = 0; z < kBlock; ++z)
+          for (int i = 0; i < kTile * kTile; ++i)
+            along_z[z * kTile * kTile + i] = cz[0] * t[z * kTile * kTile + i] +
+                                             cz[1] * t[(z + 1) * kTile * kTile + i] +
+                                             cz[2] * t[(z + 2) * kTile * kTile + i];
+        for (int z = 0; z < kBlock; ++z)
+          for (int y = 0; y < kBlock; ++y)
+            for (int x = 0; x < kTile; ++x) {
+              const float* a = along_z + (z * kTile + y) * kTile + x;
+              along_y[(z * kBlock + y) * kTile + x] =
+                  cy[0] * a[0] + cy[1] * a[kTile] + cy[2] * a[2 * kTile];
+            }
+        for (int zy = 0; zy < kBlock * kBlock; ++zy)
+          for (int x = 0; x < kBlock; ++x) {
+            const float* a = along_y + zy * kTile + x;
+            sum[zy * kBlock + x] += cx[0] * a[0] + cx[1] * a[1] + cx[2] * a[2];
+          }
+      }
+      std::copy(sum, sum + kBlockNodes, b_.data() + std::size_t(b) * kBlockNodes);
+      return;
+    }
     for (int l = 0; l < kBlockNodes; ++l) {
       const std::size_t i = std::size_t(b) * kBlockNodes + std::size_t(l);
       if (flags_[i] == kOutsideCube) continue;

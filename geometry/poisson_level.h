@@ -115,6 +115,11 @@ class Level {
   // y = A v on the unknowns (0 elsewhere); v must be 0 on non-unknown nodes except where the
   // caller wants the fixed values' contribution (the initial residual).
   void Apply(const std::vector<float>& v, std::vector<float>& y) const;
+  // Whether every node of the block is strictly inside the cube (the interior stencils apply).
+  bool InteriorBlock(const kernels::BlockKey& key) const {
+    return key.x >= 1 && key.y >= 1 && key.z >= 1 && (key.x + 1) * kBlock <= cells_ - 1 &&
+           (key.y + 1) * kBlock <= cells_ - 1 && (key.z + 1) * kBlock <= cells_ - 1;
+  }
   // Stencil class of a coordinate along one axis: 0 at 0, 2 at cells_, 1 between.
   int AxisClass(int c) const { return c == 0 ? 0 : (c == cells_ ? 2 : 1); }
 

@@ -95,10 +95,7 @@ void Level::Apply(const std::vector<float>& v, std::vector<float>& y) const {
     const auto& key = keys_[std::size_t(b)];
     float* out = y.data() + std::size_t(b) * kBlockNodes;
     const std::uint8_t* flag = flags_.data() + std::size_t(b) * kBlockNodes;
-    const bool interior = key.x * kBlock >= 1 && key.y * kBlock >= 1 && key.z * kBlock >= 1 &&
-                          key.x * kBlock + kBlock <= cells_ - 1 &&
-                          key.y * kBlock + kBlock <= cells_ - 1 &&
-                          key.z * kBlock + kBlock <= cells_ - 1;
+    const bool interior = InteriorBlock(key);
     for (int lz = 0; lz < kBlock; ++lz) {
       for (int ly = 0; ly < kBlock; ++ly) {
         float* o = out + kernels::LocalVoxelIndex(0, ly, lz);

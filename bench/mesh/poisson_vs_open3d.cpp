@@ -4,7 +4,8 @@
 // scale (1.1) and thread count. Prints time, Chamfer distance to the original mesh (our
 // CompareSurfaces, the same samples for both) and whether each result is watertight.
 //
-//   build/release/bench/poisson_vs_open3d [--depth 8] [--threads 2] [--estimate-normals]
+//   build/release/bench/poisson_vs_open3d [--depth 8] [--threads 2] [--repeat 3]
+//                                        [--estimate-normals]
 #include <CLI/CLI.hpp>
 #include <open3d/geometry/PointCloud.h>
 #include <open3d/geometry/TriangleMesh.h>
@@ -13,7 +14,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <tuple>
 
 #include "datasets/ply.h"
 #include "geometry/mesh_checks.h"
@@ -37,7 +40,7 @@ void Report(const char* name, double seconds, const TriangleMesh& mesh,
   const auto distance =
       facet::geometry::CompareSurfaces(mesh, reference, 0.001 * diagonal, samples, /*seed=*/7);
   std::printf(
-      "%-8s time %7.3f s  chamfer %.6f (%.4f%% of diagonal)  acc %.6f comp %.6f  F@0.1%% "
+      "%-8s time %7.3f s  chamfer %.7f (%.4f%% of diagonal)  acc %.7f comp %.7f  F@0.1%% "
       "%.4f  vertices %zu triangles %zu  components %lld genus %lld  watertight %s%s%s\n",
       name, seconds, distance.chamfer, 100.0 * distance.chamfer / diagonal, distance.accuracy,
       distance.completeness, distance.f_score, mesh.vertices.size(), mesh.triangles.size(),
@@ -63,6 +66,8 @@ int main(int argc, char** argv) {
   app.add_option("--samples", samples, "surface samples per mesh for the Chamfer distance");
   app.add_flag("--estimate-normals", estimate, "estimate and orient normals with facet instead");
   app.add_flag("--skip-open3d", skip_open3d, "run facet only");
+  int repeat = 3;
+  app.add_option("--repeat", repeat, "runs of each; the fastest is reported");
   app.add_option("--output", output, "write facet's mesh to this PLY");
   facet::geometry::PoissonOptions options;
   app.add_option("--screening", options.screening, "facet: screening weight alpha");
@@ -93,7 +98,11 @@ int main(int argc, char** argv) {
 
   options.depth = depth;
   options.threads = threads;
-  const auto ours = facet::geometry::ReconstructPoisson(cloud, options);
+  auto ours = facet::geometry::ReconstructPoisson(cloud, options);
+  for (int r = 1; r < repeat; ++r) {
+    auto again = facet::geometry::ReconstructPoisson(cloud, options);
+    if (again.stats.total_seconds < ours.stats.total_seconds) ours = std::move(again);
+  }
   std::printf(
       "facet: %lld unknowns at the finest level, %d CG iterations (%d at the finest, "
       "residual %.2e), solve %.3f s\n",
@@ -106,11 +115,19 @@ int main(int argc, char** argv) {
     open3d::geometry::PointCloud pcd;
     pcd.points_ = cloud.points;
     pcd.normals_ = cloud.normals;
-    const auto start = std::chrono::steady_clock::now();
-    auto [mesh, densities] = open3d::geometry::TriangleMesh::CreateFromPointCloudPoisson(
-        pcd, static_cast<std::size_t>(depth), 0.0f, 1.1f, false, threads);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double seconds = 1e30;
+    std::shared_ptr<open3d::geometry::TriangleMesh> mesh;
+    for (int r = 0; r < repeat; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      auto result = open3d::geometry::TriangleMesh::CreateFromPointCloudPoisson(
+          pcd, static_cast<std::size_t>(depth), 0.0f, 1.1f, false, threads);
+      const double t =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (t < seconds) {
+        seconds = t;
+        mesh = std::get<0>(result);
+      }
+    }
     Report("open3d", seconds, FromOpen3d(*mesh), reference, diagonal, samples);
   }
   return 0;
