@@ -169,7 +169,7 @@ std::filesystem::path BunnyPath() {
   return std::filesystem::path(FACET_SOURCE_DIR "/../shared/data/stanford-bunny/bun_zipper.ply");
 }
 
-TEST(Poisson, BunnyIsWatertightAndWithinATenthOfAPercentOfTheScan) {
+TEST(Poisson, BunnyIsWatertightAndWithinAnEighthOfAPercentOfTheScan) {
   if (!std::filesystem::exists(BunnyPath())) GTEST_SKIP() << "no " << BunnyPath();
   TriangleMesh bunny = datasets::ReadMeshPly(BunnyPath());
   bunny.ComputeVertexNormals();
@@ -182,7 +182,7 @@ TEST(Poisson, BunnyIsWatertightAndWithinATenthOfAPercentOfTheScan) {
   EXPECT_EQ(report.genus, 0);
   const double diagonal = ComputeBounds(bunny.vertices).Extent().norm();
   const SurfaceDistance d = CompareSurfaces(result.mesh, bunny, 0.001 * diagonal);
-  // Issue 6 asks for 0.3% of the diagonal. Measured: 0.117%, of which 0.107% is the floor of
+  // Issue 6 asks for 0.3% of the diagonal. Measured: 0.1165%, of which 0.107% is the floor of
   // the metric itself (the scan against its own independent samples).
   EXPECT_LT(d.chamfer, 0.003 * diagonal);
   EXPECT_LT(d.chamfer, 0.0013 * diagonal);
