@@ -40,12 +40,18 @@ inline TriangleMesh Append(TriangleMesh a, const TriangleMesh& b) {
   return a;
 }
 
+// Grid origins are shifted by these fractions of a voxel so that no grid node lies exactly on a
+// test surface (a node on the surface makes marching tetrahedra emit coincident vertices).
+inline Eigen::Vector3d GridShift(double voxel) {
+  return voxel * Eigen::Vector3d(0.3183, 0.2718, 0.1414);
+}
+
 // Sphere of radius r around `center` from its signed distance, marching tetrahedra at `voxel`.
 inline TriangleMesh SdfSphere(double r, double voxel,
                               const Eigen::Vector3d& center = Eigen::Vector3d::Zero()) {
   const ScalarGrid grid = SampleGrid(
       [r, center](const Eigen::Vector3d& p) { return static_cast<float>((p - center).norm() - r); },
-      center - Eigen::Vector3d::Constant(r + 2 * voxel),
+      center - Eigen::Vector3d::Constant(r + 2 * voxel) - GridShift(voxel),
       center + Eigen::Vector3d::Constant(r + 2 * voxel), voxel);
   return ExtractIsosurface(grid);
 }
@@ -59,7 +65,7 @@ inline TriangleMesh SdfTorus(double major, double minor, double voxel) {
   const double extent = major + minor + 2 * voxel;
   const ScalarGrid grid = SampleGrid(
       [=](const Eigen::Vector3d& p) { return static_cast<float>(TorusDistance(p, major, minor)); },
-      Eigen::Vector3d(-extent, -extent, -minor - 2 * voxel),
+      Eigen::Vector3d(-extent, -extent, -minor - 2 * voxel) - GridShift(voxel),
       Eigen::Vector3d(extent, extent, minor + 2 * voxel), voxel);
   return ExtractIsosurface(grid);
 }
