@@ -125,7 +125,7 @@ struct DecimationOptions {
   double max_normal_change_deg = 60.0;
   // A collapse may not create a triangle of quality 4 sqrt(3) area / (sum of squared edge
   // lengths) below this ([0, 1); 1 for equilateral), unless that triangle was already worse.
-  double min_triangle_quality = 0.05;
+  double min_triangle_quality = 0.01;
   // Weight of the planes through boundary edges, perpendicular to their triangle, that keep
   // open boundaries in place (Garland & Heckbert 1997, Sec. 6.2; >= 0).
   double boundary_weight = 1000.0;

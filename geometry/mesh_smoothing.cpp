@@ -57,6 +57,10 @@ Adjacency BuildAdjacency(const TriangleMesh& mesh) {
   return adj;
 }
 
+// Cotangents of the near-zero angles of slivers (common in marching-cubes output) are huge and
+// would let one neighbour dominate the average: capped at cot(~5.7 deg).
+constexpr double kMaxCotangentWeight = 10.0;
+
 double Cotangent(const Eigen::Vector3d& apex, const Eigen::Vector3d& a, const Eigen::Vector3d& b) {
   const Eigen::Vector3d u = a - apex, v = b - apex;
   const double sin = u.cross(v).norm();
@@ -87,7 +91,7 @@ void LaplacianPass(const Adjacency& adj, const std::vector<Eigen::Vector3d>& in,
             for (const std::uint32_t apex : adj.opposite[i]) {
               if (apex != UINT32_MAX) weight += 0.5 * Cotangent(in[apex], in[v], in[w]);
             }
-            weight = std::max(weight, 0.0);
+            weight = std::clamp(weight, 0.0, kMaxCotangentWeight);
           }
           sum += weight * (in[w] - in[v]);
           total += weight;
