@@ -3,7 +3,7 @@
 // The case table is generated, not typed in (geometry/kernels/marching_cubes.h): for each of the
 // 256 corner-sign patterns the iso-contour is traced on the six faces of the cube, an ambiguous
 // face (diagonal pattern) always separating its inside corners, and the resulting closed loops
-// are triangulated as fans. Because a face's segments depend on that face's four corners only,
+// are triangulated without adding an edge across a face of the cube. Because a face's segments depend on that face's four corners only,
 // two cells sharing a face agree, so the surface has no cracks; each crossed lattice edge gets
 // one vertex shared by all its cells (welding by construction), so the output is edge- and
 // vertex-manifold and consistently oriented (right-hand normals towards positive values). A
@@ -20,12 +20,16 @@ namespace facet::geometry {
 struct SurfaceExtractionOptions {
   // Voxels with weight <= min_weight are unknown.
   float min_weight = 0.0f;
-  // kClose: unknown voxels and unallocated space are classified by a flood fill from outside
-  // the allocated region (through unknown and non-negative voxels; known negative voxels are
-  // walls): what the fill reaches is outside, the rest inside. Every cell then has a sign at
-  // each corner and the surface is closed by construction (watertight), also where the input
-  // had holes. kOpen: only cells whose eight corners are known produce triangles (Open3D's
-  // behaviour); the result may have boundaries.
+  // kClose: unknown voxels and unallocated space are classified by a flood fill seeded at the
+  // border of the allocated region and at every known non-negative voxel, passing through
+  // unknown and non-negative voxels (known negative voxels are walls): what it reaches is
+  // outside, the rest inside. Unknown space next to observed free space is thus outside, and
+  // unknown space reachable only from the inside of the surface (the interior of a scanned
+  // object, beyond the truncation band) is inside. Every cell then has a sign at each corner and
+  // the surface is closed by construction (watertight), also where the input has holes: where
+  // the outside reaches behind a surface seen from one side only, the surface closes along the
+  // far side of the observed band (a shell as thick as the band). kOpen: only cells whose eight
+  // corners are known produce triangles (Open3D's behaviour); the result may have boundaries.
   enum class Unknown { kClose, kOpen };
   Unknown unknown = Unknown::kClose;
   // Vertex colours interpolated from the voxels' (when the grid has colour).
