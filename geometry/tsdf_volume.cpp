@@ -60,45 +60,134 @@ struct AllocationScratch {
   }
 };
 
-// Calls visit(key) for every block of edge `block_size` that the segment a -> b crosses, in
-// order (Amanatides & Woo, "A Fast Voxel Traversal Algorithm for Ray Tracing", 1987).
-template <typename Visit>
-void TraverseBlocks(const Eigen::Vector3d& a, const Eigen::Vector3d& b, double block_size,
-                    Visit&& visit) {
-  const Eigen::Vector3d pa = a / block_size;
-  const Eigen::Vector3d pb = b / block_size;
-  const Eigen::Vector3d fa = pa.array().floor();
-  const Eigen::Vector3d fb = pb.array().floor();
+// The blocks one pixel's segment crosses, when they are few.
+struct BlockPath {
+  static constexpr int kCapacity = 16;
+  std::array<BlockKey, kCapacity> keys{};
+  int size = 0;
+
+  bool Contains(const BlockKey& key) const {
+    for (int k = 0; k < size; ++k) {
+      if (keys[k] == key) return true;
+    }
+    return false;
+  }
+  bool operator==(const BlockPath& other) const {
+    if (size != other.size) return false;
+    for (int k = 0; k < size; ++k) {
+      if (!(keys[k] == other.keys[k])) return false;
+    }
+    return true;
+  }
+};
+
+// A segment in block units: its end points, the blocks holding them, and the number of block
+// faces it crosses.
+struct BlockSegment {
+  Eigen::Vector3d pa, pb;
+  BlockKey start, end;
+  int steps = 0;
+};
+
+// floor(x) as an int for |x| < 2^30, without a libm call (x86-64's baseline has no SSE4.1
+// rounding instruction, and std::floor dominated allocation).
+int FloorToInt(double x) {
+  const int i = int(x);  // truncates towards zero
+  return i - int(x < double(i));
+}
+
+BlockSegment LocateSegment(const Eigen::Vector3d& a, const Eigen::Vector3d& b,
+                           double inverse_block_size) {
+  BlockSegment s;
+  s.pa = a * inverse_block_size;
+  s.pb = b * inverse_block_size;
   const double limit = double(kernels::kMaxBlockCoord);
-  FACET_CHECK(fa.cwiseAbs().maxCoeff() < limit && fb.cwiseAbs().maxCoeff() < limit,
+  // Written so that NaN fails too.
+  FACET_CHECK((s.pa.cwiseAbs().array() < limit).all() && (s.pb.cwiseAbs().array() < limit).all(),
               "a depth sample lies more than 2^28 blocks from the origin ({:.3g} m): is the "
               "voxel size much too small, or the depth or pose wrong?",
               std::max(a.cwiseAbs().maxCoeff(), b.cwiseAbs().maxCoeff()));
-  Eigen::Vector3i cell = fa.cast<int>();
-  const Eigen::Vector3i end = fb.cast<int>();
-  const Eigen::Vector3d dir = pb - pa;
-  Eigen::Vector3i step;
-  Eigen::Vector3d t_max, t_delta;
+  s.start = {FloorToInt(s.pa.x()), FloorToInt(s.pa.y()), FloorToInt(s.pa.z())};
+  s.end = {FloorToInt(s.pb.x()), FloorToInt(s.pb.y()), FloorToInt(s.pb.z())};
+  s.steps =
+      std::abs(s.end.x - s.start.x) + std::abs(s.end.y - s.start.y) + std::abs(s.end.z - s.start.z);
+  return s;
+}
+
+// Calls visit(key) for every block the segment crosses, in order (Amanatides & Woo, "A Fast Voxel
+// Traversal Algorithm for Ray Tracing", 1987).
+template <typename Visit>
+void TraverseBlocks(const BlockSegment& s, Visit&& visit) {
+  visit(s.start);
+  // The common cases, a segment within one block or crossing one face: no traversal needed.
+  if (s.steps == 0) return;
+  if (s.steps == 1) {
+    visit(s.end);
+    return;
+  }
+  // Scalars rather than arrays indexed by the axis: the arrays went through memory.
+  struct Axis {
+    int cell, step;
+    double t_max, t_delta;  // segment parameter of the next face crossing, and between two
+  };
+  auto setup = [](double from, double to, int cell) {
+    const double d = to - from;
+    if (d == 0.0) {
+      return Axis{cell, 0, std::numeric_limits<double>::infinity(), 0.0};
+    }
+    const double inverse = 1.0 / d;
+    const double next = d > 0.0 ? cell + 1.0 : double(cell);
+    return Axis{cell, d > 0.0 ? 1 : -1, (next - from) * inverse, std::abs(inverse)};
+  };
+  Axis x = setup(s.pa.x(), s.pb.x(), s.start.x);
+  Axis y = setup(s.pa.y(), s.pb.y(), s.start.y);
+  Axis z = setup(s.pa.z(), s.pb.z(), s.start.z);
+  for (int n = 0; n < s.steps; ++n) {
+    Axis& next = x.t_max <= y.t_max && x.t_max <= z.t_max ? x : (y.t_max <= z.t_max ? y : z);
+    next.cell += next.step;
+    next.t_max += next.t_delta;
+    visit(BlockKey{x.cell, y.cell, z.cell});
+  }
+}
+
+// The blocks the segment crosses, in order, into `path` (steps < BlockPath::kCapacity). Segments
+// crossing two faces, the most common case, need no traversal: which face comes first is
+// decided by comparing the distances to the two face planes scaled by the other axis' extent
+// (no division); ties go to the lower axis, as in TraverseBlocks.
+void SegmentPath(const BlockSegment& s, BlockPath* path) {
+  path->size = 0;
+  if (s.steps != 2) {
+    TraverseBlocks(s, [path](const BlockKey& key) { path->keys[path->size++] = key; });
+    return;
+  }
+  const int delta[3] = {s.end.x - s.start.x, s.end.y - s.start.y, s.end.z - s.start.z};
+  const int start[3] = {s.start.x, s.start.y, s.start.z};
+  int mid[3] = {start[0], start[1], start[2]};
+  int first = -1, second = -1;
   for (int k = 0; k < 3; ++k) {
-    step[k] = dir[k] > 0 ? 1 : (dir[k] < 0 ? -1 : 0);
-    if (step[k] == 0) {
-      t_max[k] = t_delta[k] = std::numeric_limits<double>::infinity();
+    if (delta[k] == 0) continue;
+    if (first < 0) {
+      first = k;
     } else {
-      const double next = step[k] > 0 ? fa[k] + 1.0 : fa[k];
-      t_max[k] = (next - pa[k]) / dir[k];
-      t_delta[k] = 1.0 / std::abs(dir[k]);
+      second = k;
     }
   }
-  visit(BlockKey{cell.x(), cell.y(), cell.z()});
-  const int steps = (end - cell).cwiseAbs().sum();
-  for (int s = 0; s < steps; ++s) {
-    int k = 0;
-    if (t_max[1] < t_max[k]) k = 1;
-    if (t_max[2] < t_max[k]) k = 2;
-    cell[k] += step[k];
-    t_max[k] += t_delta[k];
-    visit(BlockKey{cell.x(), cell.y(), cell.z()});
+  if (second < 0) {  // two steps along one axis
+    mid[first] += delta[first] / 2;
+  } else {
+    auto to_face = [&](int k) {
+      const double p = s.pa[k];
+      return delta[k] > 0 ? start[k] + 1.0 - p : p - start[k];
+    };
+    const double extent_first = std::abs(s.pb[first] - s.pa[first]);
+    const double extent_second = std::abs(s.pb[second] - s.pa[second]);
+    const int k = to_face(first) * extent_second <= to_face(second) * extent_first ? first : second;
+    mid[k] += delta[k];
   }
+  path->keys[0] = s.start;
+  path->keys[1] = BlockKey{mid[0], mid[1], mid[2]};
+  path->keys[2] = s.end;
+  path->size = 3;
 }
 
 // Clips the segment a + t (b - a), t in [t0, t1], to an axis-aligned box (slab test); false when
@@ -173,15 +262,16 @@ TsdfVolume::~TsdfVolume() = default;
 TsdfVolume::TsdfVolume(TsdfVolume&&) noexcept = default;
 TsdfVolume& TsdfVolume::operator=(TsdfVolume&&) noexcept = default;
 
-void TsdfVolume::Integrate(ImageView<const float> depth_m, ImageView<const std::uint8_t> rgb,
-                           const Camera& camera, const Rigid3& cam_from_world) {
-  FACET_CHECK(!depth_m.empty(), "TSDF fusion: the depth map is empty");
-  FACET_CHECK(depth_m.channels() == 1, "TSDF fusion: the depth map has {} channels, expected 1",
-              depth_m.channels());
+void TsdfVolume::CheckFrame(int depth_width, int depth_height, int depth_channels,
+                            ImageView<const std::uint8_t> rgb, const Camera& camera,
+                            const Rigid3& cam_from_world) const {
+  FACET_CHECK(depth_width > 0 && depth_height > 0, "TSDF fusion: the depth map is empty");
+  FACET_CHECK(depth_channels == 1, "TSDF fusion: the depth map has {} channels, expected 1",
+              depth_channels);
   CheckPinholeCamera(camera);
-  FACET_CHECK(depth_m.width() == camera.width && depth_m.height() == camera.height,
-              "TSDF fusion: the depth map is {}x{} but the camera is {}x{}", depth_m.width(),
-              depth_m.height(), camera.width, camera.height);
+  FACET_CHECK(depth_width == camera.width && depth_height == camera.height,
+              "TSDF fusion: the depth map is {}x{} but the camera is {}x{}", depth_width,
+              depth_height, camera.width, camera.height);
   FACET_CHECK(cam_from_world.rotation.coeffs().allFinite() &&
                   cam_from_world.translation.allFinite() &&
                   std::abs(cam_from_world.rotation.norm() - 1.0) < 1e-6,
@@ -189,8 +279,8 @@ void TsdfVolume::Integrate(ImageView<const float> depth_m, ImageView<const std::
               "quaternion");
   if (options_.with_color) {
     FACET_CHECK(!rgb.empty(),
-                "TSDF fusion: the volume fuses colour but no colour image came "
-                "with the depth map");
+                "TSDF fusion: the volume fuses colour but no colour image came with the depth "
+                "map");
     FACET_CHECK(rgb.width() == camera.width && rgb.height() == camera.height,
                 "TSDF fusion: the colour image is {}x{} but the camera is {}x{}", rgb.width(),
                 rgb.height(), camera.width, camera.height);
@@ -198,7 +288,10 @@ void TsdfVolume::Integrate(ImageView<const float> depth_m, ImageView<const std::
                 "TSDF fusion: the colour image has {} channels, expected 3 (RGB) or 4 (RGBA)",
                 rgb.channels());
   }
+}
 
+kernels::TsdfFrame TsdfVolume::MakeFrame(const Camera& camera, const Rigid3& cam_from_world,
+                                         ImageView<const std::uint8_t> rgb) const {
   kernels::TsdfFrame frame;
   const Eigen::Matrix<float, 3, 4> m = cam_from_world.ToMatrix().cast<float>();
   for (int r = 0; r < 3; ++r) {
@@ -211,8 +304,6 @@ void TsdfVolume::Integrate(ImageView<const float> depth_m, ImageView<const std::
   frame.cy = float(principal.y());
   frame.width = camera.width;
   frame.height = camera.height;
-  frame.depth = depth_m.data();
-  frame.depth_stride = depth_m.row_stride();
   if (options_.with_color) {
     frame.color = rgb.data();
     frame.color_stride = rgb.row_stride();
@@ -224,10 +315,23 @@ void TsdfVolume::Integrate(ImageView<const float> depth_m, ImageView<const std::
   frame.depth_min = float(options_.depth_min);
   frame.depth_max = float(std::min(options_.depth_max, double(FLT_MAX)));
   frame.max_weight = float(options_.max_weight);
+  return frame;
+}
 
-  ++frame_count_;
-  AllocateBlocks(frame);
-  IntegrateBlocks(frame);
+void TsdfVolume::Integrate(ImageView<const float> depth_m, ImageView<const std::uint8_t> rgb,
+                           const Camera& camera, const Rigid3& cam_from_world) {
+  CheckFrame(depth_m.width(), depth_m.height(), depth_m.channels(), rgb, camera, cam_from_world);
+  kernels::TsdfFrame frame = MakeFrame(camera, cam_from_world, rgb);
+  const int width = depth_m.width();
+  depth_scratch_.resize(std::size_t(width) * depth_m.height());
+  float* out = depth_scratch_.data();
+  ParallelFor(depth_m.height(), [&](std::int64_t y) {
+    const float* row = depth_m.Row(int(y));
+    for (int x = 0; x < width; ++x) out[y * width + x] = kernels::SanitizeDepth(frame, row[x]);
+  });
+  frame.depth = out;
+  frame.depth_stride = width;
+  IntegrateFrame(frame);
 }
 
 void TsdfVolume::Integrate(ImageView<const std::uint16_t> depth, double depth_scale,
@@ -236,18 +340,27 @@ void TsdfVolume::Integrate(ImageView<const std::uint16_t> depth, double depth_sc
   FACET_CHECK(std::isfinite(depth_scale) && depth_scale > 0.0,
               "TSDF fusion: depth_scale must be positive and finite (units per metre), got {}",
               depth_scale);
-  FACET_CHECK(!depth.empty(), "TSDF fusion: the depth map is empty");
-  FACET_CHECK(depth.channels() == 1, "TSDF fusion: the depth map has {} channels, expected 1",
-              depth.channels());
+  CheckFrame(depth.width(), depth.height(), depth.channels(), rgb, camera, cam_from_world);
+  kernels::TsdfFrame frame = MakeFrame(camera, cam_from_world, rgb);
   const int width = depth.width();
   depth_scratch_.resize(std::size_t(width) * depth.height());
   const float inverse_scale = float(1.0 / depth_scale);
   float* out = depth_scratch_.data();
   ParallelFor(depth.height(), [&](std::int64_t y) {
     const std::uint16_t* row = depth.Row(int(y));
-    for (int x = 0; x < width; ++x) out[y * width + x] = float(row[x]) * inverse_scale;
+    for (int x = 0; x < width; ++x) {
+      out[y * width + x] = kernels::SanitizeDepth(frame, float(row[x]) * inverse_scale);
+    }
   });
-  Integrate(ImageView<const float>(out, width, depth.height(), 1), rgb, camera, cam_from_world);
+  frame.depth = out;
+  frame.depth_stride = width;
+  IntegrateFrame(frame);
+}
+
+void TsdfVolume::IntegrateFrame(const kernels::TsdfFrame& frame) {
+  ++frame_count_;
+  AllocateBlocks(frame);
+  IntegrateBlocks(frame);
 }
 
 void TsdfVolume::AllocateBlocks(const kernels::TsdfFrame& frame) {
@@ -260,7 +373,9 @@ void TsdfVolume::AllocateBlocks(const kernels::TsdfFrame& frame) {
   const Eigen::Matrix3d rotation = world_from_cam.rotation.toRotationMatrix();
   const Eigen::Vector3d center = world_from_cam.translation;
   const double truncation = frame.truncation;
-  const double block_size = grid_.block_size();
+  const double inverse_block_size = 1.0 / grid_.block_size();
+  // The ray of pixel (i, j) in the world is ray(0, j) + i * ray_step (unit camera z).
+  const Eigen::Vector3d ray_step = rotation.col(0) / double(frame.fx);
   const kernels::BlockHashView hash = grid_.hash_view();
   std::uint32_t* block_frame = block_frame_.data();
 
@@ -274,29 +389,59 @@ void TsdfVolume::AllocateBlocks(const kernels::TsdfFrame& frame) {
           const std::int32_t block = hash.Find(key);
           if (block < 0) {
             local.fresh.push_back(key);
-          } else if (std::atomic_ref<std::uint32_t>(block_frame[block])
-                         .exchange(frame_id, std::memory_order_relaxed) != frame_id) {
-            local.visible.push_back(block);
+          } else {
+            // Most visits find the block listed already: a plain load first, the locked
+            // exchange only to claim it.
+            std::atomic_ref<std::uint32_t> stamp(block_frame[block]);
+            if (stamp.load(std::memory_order_relaxed) != frame_id &&
+                stamp.exchange(frame_id, std::memory_order_relaxed) != frame_id) {
+              local.visible.push_back(block);
+            }
           }
         };
         for (int j = rows.begin(); j != rows.end(); ++j) {
           const float* depth_row = frame.depth + std::int64_t(j) * frame.depth_stride;
           const double v = (j + 0.5 - frame.cy) / frame.fy;
+          const Eigen::Vector3d ray0 =
+              rotation * Eigen::Vector3d((0.5 - frame.cx) / frame.fx, v, 1.0);
+          // Neighbouring pixels' segments mostly cross the same few blocks: only the blocks not
+          // on the previous pixel's path are visited.
+          // Two paths reused for the whole row (initialising one per pixel was measurable).
+          BlockPath paths[2];
+          int current = 0;
           for (int i = 0; i < frame.width; ++i) {
             const float d = depth_row[i];
             if (!kernels::ValidDepth(frame, d)) continue;
-            const Eigen::Vector3d ray =
-                rotation * Eigen::Vector3d((i + 0.5 - frame.cx) / frame.fx, v, 1.0);
-            const double z0 = std::max(double(d) - truncation, 0.0);
-            const Eigen::Vector3d a = center + z0 * ray;
-            const Eigen::Vector3d b = center + (double(d) + truncation) * ray;
+            const Eigen::Vector3d ray = ray0 + double(i) * ray_step;
+            Eigen::Vector3d a = center + std::max(double(d) - truncation, 0.0) * ray;
+            Eigen::Vector3d b = center + (double(d) + truncation) * ray;
             if (options_.crop) {
               double t0 = 0.0, t1 = 1.0;
               if (!ClipToBox(a, b, *options_.crop, &t0, &t1)) continue;
-              TraverseBlocks(a + t0 * (b - a), a + t1 * (b - a), block_size, visit);
-            } else {
-              TraverseBlocks(a, b, block_size, visit);
+              const Eigen::Vector3d ab = b - a;
+              b = a + t1 * ab;
+              a = a + t0 * ab;
             }
+            const BlockSegment segment = LocateSegment(a, b, inverse_block_size);
+            BlockPath& path = paths[current];
+            const BlockPath& previous = paths[1 - current];
+            if (segment.steps >= BlockPath::kCapacity) {  // a long segment: no short cut
+              TraverseBlocks(segment, visit);
+              path.size = 0;
+              current = 1 - current;
+              continue;
+            }
+            // Within a block or across one face: the path is its two ends, compared directly.
+            if (segment.steps <= 1 && previous.size == segment.steps + 1 &&
+                previous.keys[0] == segment.start && previous.keys[segment.steps] == segment.end) {
+              continue;
+            }
+            SegmentPath(segment, &path);
+            if (path == previous) continue;
+            for (int k = 0; k < path.size; ++k) {
+              if (!previous.Contains(path.keys[k])) visit(path.keys[k]);
+            }
+            current = 1 - current;
           }
         }
       });
@@ -337,13 +482,16 @@ void TsdfVolume::IntegrateBlocks(const kernels::TsdfFrame& frame) {
 #endif
   const std::int32_t* blocks = last_visible_.data();
   ParallelFor(std::int64_t(last_visible_.size()), [&](std::int64_t k) {
+    // A local copy: the voxel stores could alias the frame's float fields otherwise, and the
+    // compiler would reload them after every voxel.
+    const kernels::TsdfFrame f = frame;
     const std::int32_t block = blocks[k];
     const BlockKey key = grid_.key(block);
     float* sdf = grid_.sdf(block);
     float* weight = grid_.weight(block);
     float* color = grid_.color(block);
     for (int local = 0; local < kernels::kBlockVoxels; ++local) {
-      kernels::IntegrateBlockVoxel(frame, key, local, sdf, weight, color);
+      kernels::IntegrateBlockVoxel(f, key, local, sdf, weight, color);
     }
   });
 }

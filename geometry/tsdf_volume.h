@@ -110,6 +110,14 @@ class TsdfVolume {
   std::size_t MemoryBytes() const;
 
  private:
+  void CheckFrame(int depth_width, int depth_height, int depth_channels,
+                  ImageView<const std::uint8_t> rgb, const Camera& camera,
+                  const Rigid3& cam_from_world) const;
+  // The frame's camera, pose, colour and parameters (no depth yet).
+  kernels::TsdfFrame MakeFrame(const Camera& camera, const Rigid3& cam_from_world,
+                               ImageView<const std::uint8_t> rgb) const;
+  // Allocation then integration of a frame whose depth is sanitised (kernels::SanitizeDepth).
+  void IntegrateFrame(const kernels::TsdfFrame& frame);
   // Allocates the blocks of this frame's surface band and fills last_visible_.
   void AllocateBlocks(const kernels::TsdfFrame& frame);
   void IntegrateBlocks(const kernels::TsdfFrame& frame);
@@ -119,7 +127,7 @@ class TsdfVolume {
   // Per block: the last frame (1-based) that touched it, to list each block once per frame.
   std::vector<std::uint32_t> block_frame_{};
   std::vector<std::int32_t> last_visible_{};
-  std::vector<float> depth_scratch_{};  // the 16-bit overload's depth in metres
+  std::vector<float> depth_scratch_{};  // the frame's sanitised depth in metres
   std::int64_t frame_count_ = 0;
   std::unique_ptr<TsdfDeviceGrid> device_{};
   mutable bool host_stale_ = false;  // the device holds newer voxels than grid_

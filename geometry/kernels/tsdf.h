@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cfloat>
+#include <cmath>
 #include <cstdint>
 
 #include "core/host_device.h"
@@ -37,7 +38,9 @@ struct TsdfFrame {
   float cam_from_world[12] = {};  // row-major 3x4 [R | t]
   float fx = 0, fy = 0, cx = 0, cy = 0;
   int width = 0, height = 0;
-  const float* depth = nullptr;  // metres; pixel (i, j) at depth[j * depth_stride + i]
+  // Metres, sanitised (SanitizeDepth: -infinity where no valid measurement); pixel (i, j) at
+  // depth[j * depth_stride + i].
+  const float* depth = nullptr;
   std::int64_t depth_stride = 0;
   // sRGB 8-bit colour, `color_channels` (3 or 4) per pixel, row stride in bytes; nullptr: none.
   const std::uint8_t* color = nullptr;
@@ -62,13 +65,20 @@ FACET_HOST_DEVICE inline bool ValidDepth(const TsdfFrame& f, float d) {
   return d > f.depth_min && d <= f.depth_max && d <= FLT_MAX;
 }
 
+// The depth map as the kernels read it: valid depths kept, the rest -infinity, so that one
+// comparison (distance > -truncation) rejects both a missing measurement and a hidden voxel.
+FACET_HOST_DEVICE inline float SanitizeDepth(const TsdfFrame& f, float d) {
+  return ValidDepth(f, d) ? d : -INFINITY;
+}
+
 // The pixel (i, j) whose square contains the projection of x_in_cam; false when the point is not
 // in front of the camera or projects outside the image.
 FACET_HOST_DEVICE inline bool ProjectToPixel(const TsdfFrame& f, const float x_in_cam[3], int* i,
                                              int* j) {
   if (!(x_in_cam[2] > 0.0f)) return false;
-  const float u = f.fx * x_in_cam[0] / x_in_cam[2] + f.cx;
-  const float v = f.fy * x_in_cam[1] / x_in_cam[2] + f.cy;
+  const float inverse_z = 1.0f / x_in_cam[2];
+  const float u = f.fx * x_in_cam[0] * inverse_z + f.cx;
+  const float v = f.fy * x_in_cam[1] * inverse_z + f.cy;
   if (!(u >= 0.0f && v >= 0.0f && u < float(f.width) && v < float(f.height))) return false;
   *i = int(u);  // floor: u >= 0
   *j = int(v);
@@ -82,18 +92,18 @@ FACET_HOST_DEVICE inline void IntegrateVoxel(const TsdfFrame& f, const float x_i
                                              float* sdf, float* weight, float* color) {
   int i = 0, j = 0;
   if (!ProjectToPixel(f, x_in_cam, &i, &j)) return;
-  const float d = f.depth[std::int64_t(j) * f.depth_stride + i];
-  if (!ValidDepth(f, d)) return;
-  const float distance = d - x_in_cam[2];
-  if (distance <= -f.truncation) return;
+  // Sanitised depth: -infinity (no measurement) fails too, and so would NaN.
+  const float distance = f.depth[std::int64_t(j) * f.depth_stride + i] - x_in_cam[2];
+  if (!(distance > -f.truncation)) return;
   const float tsdf = distance < f.truncation ? distance : f.truncation;
   const float w = *weight;
   const float w_plus = w + 1.0f;
-  *sdf = (*sdf * w + tsdf) / w_plus;
+  const float inverse = 1.0f / w_plus;  // one division for the four averages
+  *sdf = (*sdf * w + tsdf) * inverse;
   if (color != nullptr && f.color != nullptr) {
     const std::uint8_t* rgb = f.color + std::int64_t(j) * f.color_stride + i * f.color_channels;
     for (int c = 0; c < 3; ++c) {
-      color[c] = (color[c] * w + f.srgb_to_linear[rgb[c]]) / w_plus;
+      color[c] = (color[c] * w + f.srgb_to_linear[rgb[c]]) * inverse;
     }
   }
   *weight = w_plus < f.max_weight ? w_plus : f.max_weight;
