@@ -21,6 +21,8 @@ if(FACET_BUILD_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)
   find_package(JPEG REQUIRED)  # datasets tests write CMYK JPEGs with libjpeg
+endif()
+if(FACET_BUILD_TESTS OR FACET_BUILD_BENCH)
   # Open3D is an oracle for tests and benchmarks only, never linked into the library or the viewer
   # (it exports its own ImGui symbols). No version: its config demands an exact match.
   find_package(Open3D REQUIRED)

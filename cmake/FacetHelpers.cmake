@@ -48,11 +48,12 @@ function(facet_add_library)
 endfunction()
 
 # facet_add_test(NAME core_test SRCS ... [CUDA_SRCS ...] [LINK ...] [LABELS ...] [DEFINITIONS ...]
-#                [TIMEOUT seconds])
+#                [TIMEOUT seconds] [ENVIRONMENT VAR=value ...])
 # One GoogleTest binary; each TEST becomes a ctest entry carrying LABELS. Tests with label
 # "gpu" are excluded from the default run (`ctest -LE gpu`) and skip themselves without a device.
 function(facet_add_test)
-  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;CUDA_SRCS;LINK;LABELS;DEFINITIONS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;CUDA_SRCS;LINK;LABELS;DEFINITIONS;ENVIRONMENT"
+                        ${ARGN})
   set(srcs ${ARG_SRCS})
   if(FACET_WITH_CUDA)
     list(APPEND srcs ${ARG_CUDA_SRCS})
@@ -75,7 +76,7 @@ function(facet_add_test)
   endif()
   gtest_discover_tests(${ARG_NAME}
     WORKING_DIRECTORY ${PROJECT_BINARY_DIR}
-    PROPERTIES LABELS "${labels}" TIMEOUT ${ARG_TIMEOUT}
+    PROPERTIES LABELS "${labels}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${ARG_ENVIRONMENT}"
     DISCOVERY_MODE PRE_TEST)
 endfunction()
 

@@ -77,7 +77,11 @@ class BlockIndex {
   std::vector<std::int32_t> values_;
 };
 
-// Inside/outside of everything the grid does not know, from a flood fill (see the header).
+// Inside/outside of everything the grid does not know: each unknown voxel and each unallocated
+// block takes the side of its nearest source (see the header), by Dial's bucketed shortest paths
+// over a graph whose nodes are the allocated voxels and the unallocated blocks of the padded
+// bounding box: voxel-voxel steps cost 1, voxel-block steps kVoxelToBlock, block-block steps a
+// block's width.
 class Classification {
  public:
   Classification(const VoxelBlockGrid& grid, float min_weight) : grid_(grid) {
@@ -97,23 +101,30 @@ class Classification {
                 "the surface's bounding box spans {} x {} x {} voxel blocks, too many to classify "
                 "the unobserved space; use a larger voxel size or open extraction",
                 dims_[0], dims_[1], dims_[2]);
-    block_state_.assign(std::size_t(cells), kUnvisited);
-    for (const BlockKey& k : grid.keys()) block_state_[Flat(k)] = kAllocated;
-    voxel_outside_.assign(std::size_t(grid.block_count()) * kBlockVoxels, 0);
-    Fill(min_weight);
+    block_label_.assign(std::size_t(cells), kUnlabeled);
+    block_dist_.assign(std::size_t(cells), UINT32_MAX);
+    for (const BlockKey& k : grid.keys()) block_label_[Flat(k)] = kAllocated;
+    const std::size_t voxels = std::size_t(grid.block_count()) * kBlockVoxels;
+    voxel_label_.assign(voxels, kUnlabeled);
+    voxel_dist_.assign(voxels, UINT16_MAX);
+    Label(min_weight);
   }
 
-  // Whether an unallocated block is outside (reached by the fill).
+  // Whether an unallocated block is outside.
   bool BlockOutside(const BlockKey& k) const {
-    if (!InBox(k)) return true;
-    return block_state_[Flat(k)] == kOutside;
+    return !InBox(k) || block_label_[Flat(k)] != kInside;
   }
+  // Whether an unknown voxel is outside.
   bool VoxelOutside(std::int32_t block, int local) const {
-    return voxel_outside_[std::size_t(block) * kBlockVoxels + local] != 0;
+    return voxel_label_[std::size_t(block) * kBlockVoxels + local] != kInside;
   }
 
  private:
-  static constexpr std::uint8_t kUnvisited = 0, kAllocated = 1, kOutside = 2;
+  static constexpr std::uint8_t kUnlabeled = 0, kOutside = 1, kInside = 2, kAllocated = 3;
+  static constexpr std::uint32_t kVoxelToBlock = kBlockSize / 2;
+  static constexpr std::uint32_t kBlockToBlock = kBlockSize;
+  static constexpr int kBuckets = kBlockSize + 1;  // > the largest step
+  static constexpr std::uint64_t kBlockBit = std::uint64_t{1} << 63;
 
   bool InBox(const BlockKey& k) const {
     return k.x >= lo_[0] && k.x <= hi_[0] && k.y >= lo_[1] && k.y <= hi_[1] && k.z >= lo_[2] &&
@@ -124,99 +135,127 @@ class Classification {
                std::size_t(dims_[0]) +
            std::size_t(std::int64_t(k.x) - lo_[0]);
   }
+  BlockKey Unflat(std::size_t flat) const {
+    const auto x = std::int64_t(flat % std::size_t(dims_[0]));
+    const auto yz = std::int64_t(flat / std::size_t(dims_[0]));
+    return {std::int32_t(lo_[0] + x), std::int32_t(lo_[1] + yz % dims_[1]),
+            std::int32_t(lo_[2] + yz / dims_[1])};
+  }
 
-  void Fill(float min_weight) {
-    const auto passable = [&](std::int32_t block, int local) {
-      return !(grid_.weight(block)[local] > min_weight && grid_.sdf(block)[local] < 0.0f);
+  void Label(float min_weight) {
+    std::array<std::vector<std::uint64_t>, kBuckets> buckets;
+    std::int64_t pending = 0;
+    const auto push_voxel = [&](std::size_t voxel, std::uint8_t label, std::uint32_t d) {
+      const auto d16 = std::uint16_t(std::min<std::uint32_t>(d, UINT16_MAX - 1));
+      if (d16 >= voxel_dist_[voxel]) return;
+      voxel_dist_[voxel] = d16;
+      voxel_label_[voxel] = label;
+      buckets[d % kBuckets].push_back(voxel);
+      ++pending;
     };
-    std::vector<BlockKey> block_stack;
-    std::vector<std::int64_t> voxel_stack;  // block * kBlockVoxels + local
-    const auto visit_voxel = [&](std::int32_t block, int local) {
-      std::uint8_t& seen = voxel_outside_[std::size_t(block) * kBlockVoxels + local];
-      if (seen || !passable(block, local)) return;
-      seen = 1;
-      voxel_stack.push_back(std::int64_t(block) * kBlockVoxels + local);
+    const auto push_block = [&](std::size_t flat, std::uint8_t label, std::uint32_t d) {
+      if (d >= block_dist_[flat]) return;
+      block_dist_[flat] = d;
+      block_label_[flat] = label;
+      buckets[d % kBuckets].push_back(kBlockBit | flat);
+      ++pending;
     };
-    const auto visit_block = [&](const BlockKey& k) {
-      if (!InBox(k)) return;
-      std::uint8_t& state = block_state_[Flat(k)];
-      if (state != kUnvisited) return;
-      state = kOutside;
-      block_stack.push_back(k);
-    };
-    // Seeds: the padding shell (unallocated and connected) and every known non-negative voxel,
-    // so that unknown space next to observed free space (e.g. an enclosed cavity) is outside
-    // and unknown space bordering only the inside of the surface is inside.
-    visit_block({lo_[0], lo_[1], lo_[2]});
+    // Sources: the padding shell (outside), then every known voxel (its own side).
+    for (std::size_t flat = 0; flat < block_label_.size(); ++flat) {
+      const BlockKey k = Unflat(flat);
+      if (k.x == lo_[0] || k.x == hi_[0] || k.y == lo_[1] || k.y == hi_[1] || k.z == lo_[2] ||
+          k.z == hi_[2]) {
+        push_block(flat, kOutside, 0);
+      }
+    }
     for (std::int32_t block = 0; block < std::int32_t(grid_.block_count()); ++block) {
       for (int local = 0; local < kBlockVoxels; ++local) {
-        if (grid_.weight(block)[local] > min_weight) visit_voxel(block, local);
+        if (grid_.weight(block)[local] > min_weight) {
+          push_voxel(std::size_t(block) * kBlockVoxels + std::size_t(local),
+                     grid_.sdf(block)[local] < 0.0f ? kInside : kOutside, 0);
+        }
       }
     }
     const int axis_step[6][3] = {{1, 0, 0},  {-1, 0, 0}, {0, 1, 0},
                                  {0, -1, 0}, {0, 0, 1},  {0, 0, -1}};
-    while (!block_stack.empty() || !voxel_stack.empty()) {
-      if (!block_stack.empty()) {
-        const BlockKey k = block_stack.back();
-        block_stack.pop_back();
-        for (const auto& s : axis_step) {
-          const BlockKey n{k.x + s[0], k.y + s[1], k.z + s[2]};
-          if (!InBox(n)) continue;
-          if (block_state_[Flat(n)] != kAllocated) {
-            visit_block(n);
-            continue;
-          }
-          // Enter the allocated block through the face it shares with k.
-          const std::int32_t block = grid_.Find(n);
-          const int axis = s[0] != 0 ? 0 : (s[1] != 0 ? 1 : 2);
-          const int layer = (s[0] + s[1] + s[2]) > 0 ? 0 : kBlockSize - 1;
-          for (int p = 0; p < kBlockSize; ++p) {
-            for (int q = 0; q < kBlockSize; ++q) {
-              int c[3];
-              c[axis] = layer;
-              c[(axis + 1) % 3] = p;
-              c[(axis + 2) % 3] = q;
-              visit_voxel(block, kernels::LocalVoxelIndex(c[0], c[1], c[2]));
+    for (std::uint32_t d = 0; pending > 0; ++d) {
+      std::vector<std::uint64_t>& bucket = buckets[d % kBuckets];
+      // Steps cost at least 1, so nothing is added to this bucket while it is walked.
+      for (std::size_t q = 0; q < bucket.size(); ++q) {
+        const std::uint64_t item = bucket[q];
+        --pending;
+        if (item & kBlockBit) {
+          const std::size_t flat = std::size_t(item & ~kBlockBit);
+          if (block_dist_[flat] != d) continue;  // superseded by a shorter path
+          const std::uint8_t label = block_label_[flat];
+          const BlockKey k = Unflat(flat);
+          for (const auto& s : axis_step) {
+            const BlockKey n{k.x + s[0], k.y + s[1], k.z + s[2]};
+            if (!InBox(n)) continue;
+            const std::size_t nflat = Flat(n);
+            if (block_label_[nflat] != kAllocated) {
+              push_block(nflat, label, d + kBlockToBlock);
+              continue;
+            }
+            // The face of the allocated block that k touches.
+            const std::int32_t block = grid_.Find(n);
+            const int axis = s[0] != 0 ? 0 : (s[1] != 0 ? 1 : 2);
+            const int layer = (s[0] + s[1] + s[2]) > 0 ? 0 : kBlockSize - 1;
+            for (int p = 0; p < kBlockSize; ++p) {
+              for (int r = 0; r < kBlockSize; ++r) {
+                int c[3];
+                c[axis] = layer;
+                c[(axis + 1) % 3] = p;
+                c[(axis + 2) % 3] = r;
+                push_voxel(std::size_t(block) * kBlockVoxels +
+                               std::size_t(kernels::LocalVoxelIndex(c[0], c[1], c[2])),
+                           label, d + kVoxelToBlock);
+              }
             }
           }
+          continue;
         }
-        continue;
-      }
-      const std::int64_t item = voxel_stack.back();
-      voxel_stack.pop_back();
-      const auto block = std::int32_t(item / kBlockVoxels);
-      const int local = int(item % kBlockVoxels);
-      const int l[3] = {local % kBlockSize, (local / kBlockSize) % kBlockSize,
-                        local / (kBlockSize * kBlockSize)};
-      const BlockKey& k = grid_.key(block);
-      for (const auto& s : axis_step) {
-        int n[3] = {l[0] + s[0], l[1] + s[1], l[2] + s[2]};
-        BlockKey nk = k;
-        int* nk_coord[3] = {&nk.x, &nk.y, &nk.z};
-        bool same = true;
-        for (int a = 0; a < 3; ++a) {
-          if (n[a] < 0 || n[a] >= kBlockSize) {
-            same = false;
-            *nk_coord[a] += n[a] < 0 ? -1 : 1;
-            n[a] = n[a] < 0 ? kBlockSize - 1 : 0;
+        const std::size_t voxel = std::size_t(item);
+        if (voxel_dist_[voxel] != std::min<std::uint32_t>(d, UINT16_MAX - 1)) continue;
+        const std::uint8_t label = voxel_label_[voxel];
+        const auto block = std::int32_t(voxel / kBlockVoxels);
+        const int local = int(voxel % kBlockVoxels);
+        const int l[3] = {local % kBlockSize, (local / kBlockSize) % kBlockSize,
+                          local / (kBlockSize * kBlockSize)};
+        const BlockKey& k = grid_.key(block);
+        for (const auto& s : axis_step) {
+          int n[3] = {l[0] + s[0], l[1] + s[1], l[2] + s[2]};
+          BlockKey nk = k;
+          std::int32_t* nk_coord[3] = {&nk.x, &nk.y, &nk.z};
+          bool same = true;
+          for (int a = 0; a < 3; ++a) {
+            if (n[a] < 0 || n[a] >= kBlockSize) {
+              same = false;
+              *nk_coord[a] += n[a] < 0 ? -1 : 1;
+              n[a] = n[a] < 0 ? kBlockSize - 1 : 0;
+            }
+          }
+          const auto neighbor_local = std::size_t(kernels::LocalVoxelIndex(n[0], n[1], n[2]));
+          if (same) {
+            push_voxel(std::size_t(block) * kBlockVoxels + neighbor_local, label, d + 1);
+          } else if (InBox(nk) && block_label_[Flat(nk)] == kAllocated) {
+            push_voxel(std::size_t(grid_.Find(nk)) * kBlockVoxels + neighbor_local, label, d + 1);
+          } else if (InBox(nk)) {
+            push_block(Flat(nk), label, d + kVoxelToBlock);
           }
         }
-        if (same) {
-          visit_voxel(block, kernels::LocalVoxelIndex(n[0], n[1], n[2]));
-        } else if (InBox(nk) && block_state_[Flat(nk)] == kAllocated) {
-          visit_voxel(grid_.Find(nk), kernels::LocalVoxelIndex(n[0], n[1], n[2]));
-        } else {
-          visit_block(nk);
-        }
       }
+      bucket.clear();
     }
   }
 
   const VoxelBlockGrid& grid_;
   std::array<std::int32_t, 3> lo_{}, hi_{};
   std::array<std::int64_t, 3> dims_{};
-  std::vector<std::uint8_t> block_state_;
-  std::vector<std::uint8_t> voxel_outside_;  // per allocated voxel: reached by the fill
+  std::vector<std::uint8_t> block_label_;  // per block of the padded box
+  std::vector<std::uint32_t> block_dist_;
+  std::vector<std::uint8_t> voxel_label_;  // per allocated voxel
+  std::vector<std::uint16_t> voxel_dist_;
 };
 
 // The values of one block's 9^3 nodes (its own and the first layer of its positive neighbours).
@@ -229,10 +268,73 @@ struct Apron {
 
 struct BlockOutput {
   std::vector<std::uint16_t> edge_slots;  // local node * 3 + axis of the edges this block owns
-  std::vector<Eigen::Vector3d> vertices;
+  std::vector<Eigen::Vector3d> vertices;  // on those edges (pass 1)
   std::vector<Eigen::Vector3f> colors;
+  std::vector<Eigen::Vector3d> centroid_vertices;  // loops' centroids (pass 2), after them
+  std::vector<Eigen::Vector3f> centroid_colors;
   std::vector<Triangle> triangles;
+  std::size_t edge_vertices = 0;
+  std::size_t centroids = 0;  // counted in pass 1
 };
+
+// The eight corner values of cell (i, j, k) of an apron; false when one is undefined.
+bool CellValues(const Apron& apron, int i, int j, int k, float v[8]) {
+  for (int c = 0; c < 8; ++c) {
+    const int a =
+        ApronIndex(i + kCornerOffset[c][0], j + kCornerOffset[c][1], k + kCornerOffset[c][2]);
+    if (!apron.defined[a]) return false;
+    v[c] = apron.value[a];
+  }
+  return true;
+}
+
+// Triangulates one loop of a cell: a triangle as is; a quad along the diagonal that keeps the
+// two triangles flattest (never one lying on a face of the cube, which the neighbouring cell
+// could also make); anything else, and a quad whose diagonals both lie on faces, as a fan around
+// a new vertex at the loop's centroid (appended to `out`, index base + its rank in the block).
+// Ear triangulations of hexagons and longer loops fold over on non-planar loops; fans do not.
+void EmitLoop(const std::int8_t* loop, int n, const std::uint32_t* vertex,
+              const Eigen::Vector3d* const* position, const Eigen::Vector3f* const* color,
+              std::uint32_t base, BlockOutput& out) {
+  const auto v = [&](int q) { return vertex[loop[q]]; };
+  const auto p = [&](int q) -> const Eigen::Vector3d& { return *position[loop[q]]; };
+  if (n == 3) {
+    out.triangles.emplace_back(v(0), v(1), v(2));
+    return;
+  }
+  if (n == 4) {
+    const bool d02 = !kernels::mc_detail::EdgesShareFace(loop[0], loop[2]);
+    const bool d13 = !kernels::mc_detail::EdgesShareFace(loop[1], loop[3]);
+    if (d02 || d13) {
+      const auto flatness = [&](int a, int b, int c, int d) {
+        // cos of the angle between the normals of (a, b, c) and (a, c, d).
+        const Eigen::Vector3d n0 = (p(b) - p(a)).cross(p(c) - p(a));
+        const Eigen::Vector3d n1 = (p(c) - p(a)).cross(p(d) - p(a));
+        const double norm = n0.norm() * n1.norm();
+        return norm > 0.0 ? n0.dot(n1) / norm : -1.0;
+      };
+      const bool use02 = d02 && (!d13 || flatness(0, 1, 2, 3) >= flatness(1, 2, 3, 0));
+      if (use02) {
+        out.triangles.emplace_back(v(0), v(1), v(2));
+        out.triangles.emplace_back(v(0), v(2), v(3));
+      } else {
+        out.triangles.emplace_back(v(1), v(2), v(3));
+        out.triangles.emplace_back(v(1), v(3), v(0));
+      }
+      return;
+    }
+  }
+  Eigen::Vector3d centroid = Eigen::Vector3d::Zero();
+  for (int q = 0; q < n; ++q) centroid += p(q);
+  const auto center = base + std::uint32_t(out.edge_vertices + out.centroid_vertices.size());
+  out.centroid_vertices.push_back(centroid / n);
+  if (color[loop[0]] != nullptr) {
+    Eigen::Vector3f c = Eigen::Vector3f::Zero();
+    for (int q = 0; q < n; ++q) c += *color[loop[q]];
+    out.centroid_colors.push_back(c / float(n));
+  }
+  for (int q = 0; q < n; ++q) out.triangles.emplace_back(center, v(q), v((q + 1) % n));
+}
 
 }  // namespace
 
@@ -345,11 +447,23 @@ TriangleMesh ExtractSurface(const VoxelBlockGrid& grid, const SurfaceExtractionO
         }
       }
     }
+    out.edge_vertices = out.vertices.size();
+    for (int k = 0; k < kBlockSize; ++k) {
+      for (int j = 0; j < kBlockSize; ++j) {
+        for (int i = 0; i < kBlockSize; ++i) {
+          float v[8];
+          if (CellValues(apron, i, j, k, v)) {
+            out.centroids += kMcTable.centroid_loops[kernels::McConfig(v, 0.0f)];
+          }
+        }
+      }
+    }
   });
 
   std::vector<std::uint32_t> base(blocks.size() + 1, 0);
   for (std::size_t b = 0; b < blocks.size(); ++b) {
-    const std::uint64_t next = std::uint64_t(base[b]) + outputs[b].vertices.size();
+    const std::uint64_t next =
+        std::uint64_t(base[b]) + outputs[b].edge_vertices + outputs[b].centroids;
     FACET_CHECK(next < 0xFFFFFFFFull, "the extracted surface has more than 2^32 vertices");
     base[b + 1] = std::uint32_t(next);
   }
@@ -368,21 +482,13 @@ TriangleMesh ExtractSurface(const VoxelBlockGrid& grid, const SurfaceExtractionO
       for (int j = 0; j < kBlockSize; ++j) {
         for (int i = 0; i < kBlockSize; ++i) {
           float v[8];
-          bool all_defined = true;
-          for (int c = 0; c < 8; ++c) {
-            const int a = ApronIndex(i + kCornerOffset[c][0], j + kCornerOffset[c][1],
-                                     k + kCornerOffset[c][2]);
-            all_defined = all_defined && apron.defined[a];
-            v[c] = apron.value[a];
-          }
-          if (!all_defined) continue;
+          if (!CellValues(apron, i, j, k, v)) continue;
           const int config = kernels::McConfig(v, 0.0f);
-          const int count = kMcTable.triangle_count[config];
-          if (count == 0) continue;
+          if (kMcTable.loop_count[config] == 0) continue;
           std::uint32_t edge_vertex[12];
-          std::uint16_t resolved = 0;
-          const auto vertex_of = [&](int e) {
-            if (resolved & (1u << e)) return edge_vertex[e];
+          const Eigen::Vector3d* edge_position[12];
+          const Eigen::Vector3f* edge_color[12];
+          const auto resolve = [&](int e) {
             const EdgeOwner& owner = kEdgeOwner[e];
             int n[3] = {i + owner.dx, j + owner.dy, k + owner.dz};
             int o = 0;
@@ -400,13 +506,18 @@ TriangleMesh ExtractSurface(const VoxelBlockGrid& grid, const SurfaceExtractionO
             const auto it = std::lower_bound(slots.begin(), slots.end(), slot);
             FACET_CHECK(it != slots.end() && *it == slot,
                         "marching cubes: a crossed edge has no vertex");
-            edge_vertex[e] = base[nb] + std::uint32_t(it - slots.begin());
-            resolved |= std::uint16_t(1u << e);
-            return edge_vertex[e];
+            const auto rank = std::size_t(it - slots.begin());
+            edge_vertex[e] = base[nb] + std::uint32_t(rank);
+            edge_position[e] = &outputs[nb].vertices[rank];
+            edge_color[e] = with_color ? &outputs[nb].colors[rank] : nullptr;
           };
-          for (int t = 0; t < count; ++t) {
-            const std::int8_t* e = &kMcTable.edges[config][3 * t];
-            out.triangles.emplace_back(vertex_of(e[0]), vertex_of(e[1]), vertex_of(e[2]));
+          int offset = 0;
+          for (int l = 0; l < kMcTable.loop_count[config]; ++l) {
+            const int n = kMcTable.loop_length[config][l];
+            const std::int8_t* loop = &kMcTable.loop_edges[config][offset];
+            offset += n;
+            for (int q = 0; q < n; ++q) resolve(loop[q]);
+            EmitLoop(loop, n, edge_vertex, edge_position, edge_color, base[b], out);
           }
         }
       }
@@ -415,17 +526,24 @@ TriangleMesh ExtractSurface(const VoxelBlockGrid& grid, const SurfaceExtractionO
 
   mesh.vertices.resize(base.back());
   if (with_color) mesh.vertex_colors.resize(base.back());
+  for (const BlockOutput& out : outputs) {
+    FACET_CHECK(out.centroid_vertices.size() == out.centroids,
+                "marching cubes: centroid count mismatch");
+  }
   std::vector<std::size_t> triangle_base(blocks.size() + 1, 0);
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     triangle_base[b + 1] = triangle_base[b] + outputs[b].triangles.size();
   }
   mesh.triangles.resize(triangle_base.back());
   ParallelFor(std::int64_t(blocks.size()), [&](std::int64_t b) {
-    std::copy(outputs[b].vertices.begin(), outputs[b].vertices.end(),
-              mesh.vertices.begin() + base[b]);
+    const BlockOutput& out = outputs[b];
+    std::copy(out.vertices.begin(), out.vertices.end(), mesh.vertices.begin() + base[b]);
+    std::copy(out.centroid_vertices.begin(), out.centroid_vertices.end(),
+              mesh.vertices.begin() + base[b] + std::ptrdiff_t(out.edge_vertices));
     if (with_color) {
-      std::copy(outputs[b].colors.begin(), outputs[b].colors.end(),
-                mesh.vertex_colors.begin() + base[b]);
+      std::copy(out.colors.begin(), out.colors.end(), mesh.vertex_colors.begin() + base[b]);
+      std::copy(out.centroid_colors.begin(), out.centroid_colors.end(),
+                mesh.vertex_colors.begin() + base[b] + std::ptrdiff_t(out.edge_vertices));
     }
     std::copy(outputs[b].triangles.begin(), outputs[b].triangles.end(),
               mesh.triangles.begin() + std::ptrdiff_t(triangle_base[b]));

@@ -3,12 +3,14 @@
 // The case table is generated, not typed in (geometry/kernels/marching_cubes.h): for each of the
 // 256 corner-sign patterns the iso-contour is traced on the six faces of the cube, an ambiguous
 // face (diagonal pattern) always separating its inside corners, and the resulting closed loops
-// are triangulated without adding an edge across a face of the cube. Because a face's segments depend on that face's four corners only,
-// two cells sharing a face agree, so the surface has no cracks; each crossed lattice edge gets
-// one vertex shared by all its cells (welding by construction), so the output is edge- and
-// vertex-manifold and consistently oriented (right-hand normals towards positive values). A
-// value exactly at the iso-level counts as outside (>= iso), so there are no zero-length edges;
-// vertices are kept strictly inside their lattice edge.
+// are triangulated at run time: a triangle as is, a quad along its flatter diagonal, longer loops
+// as a fan around their centroid (ear-clipped hexagons fold over and self-intersect on
+// non-planar loops; fans do not), never adding an edge across a face of the cube. Because a face's
+// segments depend on that face's four corners only, two cells sharing a face agree, so the surface
+// has no cracks; each crossed lattice edge gets one vertex shared by all its cells (welding by
+// construction), so the output is edge- and vertex-manifold and consistently oriented (right-hand
+// normals towards positive values). A value exactly at the iso-level counts as outside (>= iso), so
+// there are no zero-length edges; vertices are kept strictly inside their lattice edge.
 #pragma once
 
 #include "geometry/isosurface.h"
@@ -20,16 +22,16 @@ namespace facet::geometry {
 struct SurfaceExtractionOptions {
   // Voxels with weight <= min_weight are unknown.
   float min_weight = 0.0f;
-  // kClose: unknown voxels and unallocated space are classified by a flood fill seeded at the
-  // border of the allocated region and at every known non-negative voxel, passing through
-  // unknown and non-negative voxels (known negative voxels are walls): what it reaches is
-  // outside, the rest inside. Unknown space next to observed free space is thus outside, and
-  // unknown space reachable only from the inside of the surface (the interior of a scanned
-  // object, beyond the truncation band) is inside. Every cell then has a sign at each corner and
-  // the surface is closed by construction (watertight), also where the input has holes: where
-  // the outside reaches behind a surface seen from one side only, the surface closes along the
-  // far side of the observed band (a shell as thick as the band). kOpen: only cells whose eight
-  // corners are known produce triangles (Open3D's behaviour); the result may have boundaries.
+  // kClose: every unknown voxel and every unallocated block takes the side of its nearest
+  // source, where the sources are the known voxels (inside when negative) and the space beyond
+  // the allocated blocks' bounding box (outside); distances are shortest paths through the
+  // lattice (an unallocated block counts as one step of its width). Every cell then has a sign
+  // at each corner and the surface is closed by construction (watertight): an unobserved gap in
+  // a surface is spanned about halfway between the observations on either side, an object's
+  // unobserved interior stays inside, a cavity bordered by observed free space stays outside,
+  // and a surface seen from one side only closes about halfway between its observed band and
+  // the edge of the volume. kOpen: only cells whose eight corners are known produce triangles
+  // (Open3D's behaviour); the result may have boundaries.
   enum class Unknown { kClose, kOpen };
   Unknown unknown = Unknown::kClose;
   // Vertex colours interpolated from the voxels' (when the grid has colour).

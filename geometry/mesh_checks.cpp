@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/parallel_for.h"
+#include "geometry/mesh_intersections.h"
 
 namespace facet::geometry {
 namespace {
@@ -112,7 +113,14 @@ std::vector<std::uint32_t> LinkComponents(const TriangleMesh& mesh,
 
 }  // namespace
 
-WatertightReport CheckWatertight(const TriangleMesh& mesh) {
+void WatertightCheckOptions::Check() const {
+  FACET_CHECK(max_self_intersection_pairs >= 1,
+              "WatertightCheckOptions::max_self_intersection_pairs must be at least 1 (got {})",
+              max_self_intersection_pairs);
+}
+
+WatertightReport CheckWatertight(const TriangleMesh& mesh, const WatertightCheckOptions& options) {
+  options.Check();
   FACET_CHECK(!mesh.triangles.empty(), "cannot check the topology of a mesh without triangles");
   mesh.Check();
   WatertightReport report;
@@ -177,6 +185,12 @@ WatertightReport CheckWatertight(const TriangleMesh& mesh) {
   }
   report.euler_characteristic =
       referenced - undirected_edges + static_cast<std::int64_t>(topological.size());
+  if (options.self_intersections) {
+    SelfIntersectionOptions intersection_options;
+    intersection_options.max_pairs = options.max_self_intersection_pairs;
+    report.self_intersections =
+        static_cast<std::int64_t>(FindSelfIntersections(mesh, intersection_options).size());
+  }
 
   if (repeated_index > 0) {
     report.reason = fmt::format("{} triangle(s) repeat a vertex index (degenerate; remove them)",
@@ -198,6 +212,11 @@ WatertightReport CheckWatertight(const TriangleMesh& mesh) {
         "{} edge(s) traversed in the same direction by both of their triangles (inconsistent "
         "orientation: some triangles are flipped)",
         report.inconsistently_oriented_edges);
+  } else if (report.self_intersections > 0) {
+    report.reason = fmt::format(
+        "self-intersecting: {}{} pair(s) of non-adjacent triangles cross each other",
+        report.self_intersections >= options.max_self_intersection_pairs ? "at least " : "",
+        report.self_intersections);
   }
   report.watertight = report.reason.empty();
   if (report.watertight) {

@@ -2,9 +2,8 @@
 // consistently oriented; its Euler characteristic and genus) and the distance between two
 // surfaces (Chamfer distance, precision / recall / F-score at a threshold).
 //
-// Self-intersection is NOT checked here: a mesh whose triangles cross each other can still be
-// reported watertight. (That test needs a triangle-triangle intersection pass over a BVH and
-// arrives with the rest of the meshing stage.)
+// Self-intersection is checked too (by default): triangles that cross each other without being
+// neighbours make the mesh not watertight (geometry/mesh_intersections.h, over a BVH).
 #pragma once
 
 #include <Eigen/Core>
@@ -35,6 +34,9 @@ struct WatertightReport {
   // make the mesh not watertight; zero-area triangles with distinct vertices are counted here
   // but the surface they belong to is still closed.
   std::int64_t degenerate_triangles = 0;
+  // Pairs of non-adjacent triangles that intersect (FindSelfIntersections), counted up to
+  // WatertightCheckOptions::max_self_intersection_pairs; 0 when that check is off.
+  std::int64_t self_intersections = 0;
   // Connected components: triangles are connected when they share an edge.
   std::int64_t components = 0;
   // V - E + F over the referenced vertices, the distinct undirected edges and the triangles
@@ -47,9 +49,23 @@ struct WatertightReport {
   std::string reason{};
 };
 
-// Topology of `mesh`. Vertices that no triangle refers to are ignored. Throws facet::Error for a
-// mesh without triangles or with a vertex index out of range. O(T log T).
-WatertightReport CheckWatertight(const TriangleMesh& mesh);
+struct WatertightCheckOptions {
+  // Look for self-intersections (a BVH over the triangles and a triangle-triangle test per
+  // overlapping pair: the costliest part of the check, still O(T log T)).
+  bool self_intersections = true;
+  // Stop counting self-intersecting pairs here (>= 1).
+  std::int64_t max_self_intersection_pairs = 1000;
+
+  void Check() const;
+};
+
+// Topology of `mesh`, and whether its triangles cross each other. Vertices that no triangle
+// refers to are ignored. A self-intersecting mesh is not watertight, with reason
+// "self-intersecting: ..." (reported after the topological failures, which come first). Throws
+// facet::Error for a mesh without triangles, with a vertex index out of range or (when
+// self-intersections are checked) with a non-finite vertex. O(T log T).
+WatertightReport CheckWatertight(const TriangleMesh& mesh,
+                                 const WatertightCheckOptions& options = {});
 
 // Distances between a reconstruction `a` and a reference `b`, as the Tanks and Temples benchmark
 // (Knapitsch et al., "Tanks and Temples: Benchmarking Large-Scale Scene Reconstruction",

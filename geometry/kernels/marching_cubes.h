@@ -11,10 +11,12 @@
 // depends only on the face, so two cells sharing a face always cut it the same way (no cracks,
 // unlike the classic table). Each segment is oriented so that, seen from outside the cell, inside
 // lies on its left; the segments then chain into closed loops around the cube (each crossed edge
-// starts one segment and ends another), and each loop is triangulated (ears whose new diagonal
-// never lies on a face of the cube, see TriangulateLoop) with right-hand normal points from inside
-// (value < iso) to outside. Every crossed edge belongs to exactly one loop, so the triangles around
-// a lattice edge's vertex form one fan: the surface is manifold.
+// starts one segment and ends another). The loops are kept for triangulation at run time
+// (geometry/marching_cubes.cpp: quads by their flatter diagonal, longer loops as fans around a
+// centroid vertex); `edges` also holds a fixed triangulation (ears whose new diagonal never lies
+// on a face of the cube, see TriangulateLoop). Either way the right-hand normals point from
+// inside (value < iso) to outside, and every crossed edge belongs to exactly one loop, so the
+// triangles around a lattice edge's vertex form one fan: the surface is manifold.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,12 @@ struct McTable {
   // Per pattern (bit c set when corner c is inside), triangles as triples of edge indices.
   std::int8_t edges[256][3 * kMcMaxTriangles] = {};
   std::uint8_t triangle_count[256] = {};
+  // The same patterns as loops of edges (concatenated), for triangulation chosen at run time.
+  std::int8_t loop_edges[256][12] = {};
+  std::uint8_t loop_length[256][4] = {};
+  std::uint8_t loop_count[256] = {};
+  // Loops that get a vertex at their centroid (see McLoopNeedsCentroid).
+  std::uint8_t centroid_loops[256] = {};
 };
 
 namespace mc_detail {
@@ -105,6 +113,13 @@ constexpr bool TriangulateLoop(const int* loop, int n, int (*out)[3], int& count
   return false;
 }
 
+// Where the next loop of `config` starts in loop_edges.
+constexpr int LoopOffset(const McTable& table, int config) {
+  int offset = 0;
+  for (int l = 0; l < table.loop_count[config]; ++l) offset += table.loop_length[config][l];
+  return offset;
+}
+
 constexpr McTable MakeMcTable() {
   McTable table{};
   for (int config = 0; config < 256; ++config) {
@@ -178,6 +193,14 @@ constexpr McTable MakeMcTable() {
       for (int e = start; !used[e]; e = next[e]) {
         used[e] = true;
         loop[n++] = e;
+      }
+      for (int k = 0; k < n; ++k) {
+        table.loop_edges[config][LoopOffset(table, config) + k] = std::int8_t(loop[k]);
+      }
+      table.loop_length[config][table.loop_count[config]++] = std::uint8_t(n);
+      if (n >= 5 ||
+          (n == 4 && EdgesShareFace(loop[0], loop[2]) && EdgesShareFace(loop[1], loop[3]))) {
+        ++table.centroid_loops[config];
       }
       int triangles[12][3] = {};
       int num_triangles = 0;

@@ -176,14 +176,16 @@ TEST(ExtractSurface, ClosesAPartlyObservedSurfaceAndOpenModeDoesNot) {
   const WatertightReport report = CheckWatertight(closed);
   ASSERT_TRUE(report.watertight) << report.reason;
   EXPECT_GT(testing::SignedVolume(closed), 0.0);
-  // The fill reaches the interior through the unobserved bottom, so the surface closes along
-  // the inside of the observed band: every vertex is on the sphere, on the band's inner side
-  // (r - 3h) or on the rim joining them.
+  // The unobserved bottom closes between the observed band and the edge of the volume, as one
+  // surface with the observed part: every vertex is on the observed sphere or in the lower
+  // half, where the sphere was not seen, and none is outside the volume.
   for (const auto& v : closed.vertices) {
-    const double d = v.norm();
-    const bool on_sphere = std::abs(d - r) < 0.1 * h, on_inner = std::abs(d - (r - 3 * h)) < h;
-    EXPECT_TRUE(on_sphere || on_inner || v.z() < -0.2 + 2 * h) << v.transpose();
+    const bool on_sphere = std::abs(v.norm() - r) < 0.1 * h;
+    EXPECT_TRUE(on_sphere || v.z() < 0.0) << v.transpose();
+    EXPECT_LT(v.norm(), r + 12 * h) << v.transpose();
   }
+  EXPECT_EQ(report.components, 1);
+  EXPECT_EQ(report.genus, 0);
   // The observed outer surface is all there: points on the sphere above the cut are close to
   // some vertex.
   for (int k = 0; k < 200; ++k) {

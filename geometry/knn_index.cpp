@@ -1,0 +1,53 @@
+#include "geometry/knn_index.h"
+
+#include <nanoflann.hpp>
+
+#include "core/error.h"
+
+namespace facet::geometry {
+
+namespace {
+
+struct PointsAdaptor {
+  const std::vector<Eigen::Vector3d>& points;
+
+  std::size_t kdtree_get_point_count() const { return points.size(); }
+  double kdtree_get_pt(std::size_t i, std::size_t dim) const {
+    return points[i][static_cast<Eigen::Index>(dim)];
+  }
+  template <typename Box>
+  bool kdtree_get_bbox(Box& /*box*/) const {
+    return false;  // let nanoflann compute it
+  }
+};
+
+using KdTree =
+    nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<double, PointsAdaptor>,
+                                        PointsAdaptor, 3, std::uint32_t>;
+
+}  // namespace
+
+struct KnnIndex::Impl {
+  PointsAdaptor adaptor;
+  KdTree tree;
+
+  explicit Impl(const std::vector<Eigen::Vector3d>& points)
+      : adaptor{points}, tree(3, adaptor, nanoflann::KDTreeSingleIndexAdaptorParams(16)) {}
+};
+
+KnnIndex::KnnIndex(const std::vector<Eigen::Vector3d>& points) {
+  FACET_CHECK(points.size() < (std::size_t{1} << 32),
+              "a nearest-neighbour index holds at most 2^32 - 1 points (got {})", points.size());
+  impl_ = std::make_unique<Impl>(points);
+}
+
+KnnIndex::~KnnIndex() = default;
+
+int KnnIndex::Search(const Eigen::Vector3d& query, int k, std::uint32_t* indices,
+                     double* squared_distances) const {
+  if (k <= 0 || impl_->adaptor.points.empty()) return 0;
+  return static_cast<int>(
+      impl_->tree.knnSearch(query.data(), static_cast<std::size_t>(k), indices, squared_distances));
+}
+
+}  // namespace facet::geometry

@@ -1,0 +1,136 @@
+// TsdfVolume: fusion of depth maps (and colour) into a truncated signed distance field on a
+// sparse VoxelBlockGrid (voxel hashing: Niessner et al., "Real-time 3D Reconstruction at Scale
+// using Voxel Hashing", SIGGRAPH Asia 2013), the mesh then extracted by marching cubes. The
+// inputs are RGB-D frames or depth/colour rendered from splats or a NeRF at known poses.
+//
+// Per frame:
+//   1. allocation: for every valid depth pixel, the blocks crossed by the pixel's ray between the
+//      depths d - truncation and d + truncation (an exact 3D DDA over the block lattice; in
+//      parallel, with per-thread de-duplication), new blocks inserted serially;
+//   2. integration: every voxel of the blocks the frame touched fuses one observation
+//      (kernels/tsdf.h; in parallel over blocks, voxels indexed directly within a block).
+// The CPU path uses oneTBB; with Options::backend == kCuda the integration runs on the device over
+// a resident copy of the voxel arrays (allocation stays on the CPU), copied back when grid() or
+// ExtractMesh() needs it. Both paths evaluate the same kernels, with the same float arithmetic.
+//
+// Conventions: depth maps hold the camera-frame z in metres (not the distance along the ray);
+// pixel (i, j) of the depth map is pixel (i, j) of `camera` (COLMAP's pixel convention,
+// geometry/camera.h); colour images are 8-bit sRGB, fused as linear RGB (VoxelBlockGrid stores
+// linear colour). The stored sdf is in metres, negative behind the observed surface, clamped to
+// +-truncation; voxels never observed keep weight 0.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/image.h"
+#include "geometry/camera.h"
+#include "geometry/kernels/tsdf.h"
+#include "geometry/marching_cubes.h"
+#include "geometry/point_cloud.h"
+#include "geometry/rigid3.h"
+#include "geometry/triangle_mesh.h"
+#include "geometry/voxel_block_grid.h"
+
+namespace facet::geometry {
+
+class TsdfDeviceGrid;  // cuda/tsdf_cuda.h
+
+class TsdfVolume {
+ public:
+  struct Options {
+    double voxel_size = 0.01;  // metres; > 0
+    // Half-width of the band around the surface, metres; 0 means 4 voxel sizes. >= voxel_size.
+    double truncation = 0.0;
+    // Depths outside (depth_min, depth_max] are ignored (as missing); 0 <= depth_min < depth_max.
+    // 3 m is Open3D's default depth truncation for RGB-D sensors.
+    double depth_min = 0.0;
+    double depth_max = 3.0;
+    // Weights stop growing here, so that later frames keep a share 1 / max_weight; >= 1.
+    double max_weight = 1000.0;
+    // Fuse colour (the frames must then come with a colour image).
+    bool with_color = false;
+    // Blocks are allocated only where the surface band meets this box (world frame); blocks on
+    // its border still hold voxels slightly outside it. std::nullopt: no limit.
+    std::optional<Bounds3> crop{};
+    // kCuda: integrate on the GPU (needs a CUDA build and a device).
+    Backend backend = Backend::kCpu;
+
+    // The truncation in metres (resolves 0).
+    double Truncation() const { return truncation > 0.0 ? truncation : 4.0 * voxel_size; }
+    // Throws facet::Error naming the first field out of range, or when backend is kCuda without
+    // CUDA.
+    void Check() const;
+  };
+
+  explicit TsdfVolume(const Options& options);
+  ~TsdfVolume();
+  TsdfVolume(TsdfVolume&&) noexcept;
+  TsdfVolume& operator=(TsdfVolume&&) noexcept;
+  TsdfVolume(const TsdfVolume&) = delete;
+  TsdfVolume& operator=(const TsdfVolume&) = delete;
+
+  // Fuses one frame seen by `camera` (PINHOLE or SIMPLE_PINHOLE: undistort other models first,
+  // geometry/undistort.h) from `cam_from_world`. `depth_m`: one channel, metres, the camera's
+  // size; zero, negative and non-finite values mean "no measurement". `rgb`: 3 or 4 channels of
+  // sRGB, the camera's size; required when the volume has colour, ignored otherwise. Throws
+  // facet::Error for an empty depth map, a size or channel mismatch, a distorted camera model, an
+  // invalid camera, or a pose that is not finite.
+  void Integrate(ImageView<const float> depth_m, ImageView<const std::uint8_t> rgb,
+                 const Camera& camera, const Rigid3& cam_from_world);
+  void Integrate(ImageView<const float> depth_m, const Camera& camera,
+                 const Rigid3& cam_from_world) {
+    Integrate(depth_m, {}, camera, cam_from_world);
+  }
+  // Raw 16-bit depth: metres = value / depth_scale (1000 for millimetres); 0 is no measurement.
+  // Throws facet::Error also for depth_scale <= 0 or not finite.
+  void Integrate(ImageView<const std::uint16_t> depth, double depth_scale,
+                 ImageView<const std::uint8_t> rgb, const Camera& camera,
+                 const Rigid3& cam_from_world);
+
+  // The zero level set (marching cubes, geometry/marching_cubes.h), with vertex colours when the
+  // volume has them and options.colors is set.
+  TriangleMesh ExtractMesh(const SurfaceExtractionOptions& options = {}) const {
+    return ExtractSurface(grid(), options);
+  }
+
+  // The fused field. With the CUDA backend this first copies the device's voxels back (the
+  // reference stays valid until the next Integrate). Not thread-safe.
+  const VoxelBlockGrid& grid() const;
+  const Options& options() const { return options_; }
+  // Frames integrated so far.
+  std::int64_t frame_count() const { return frame_count_; }
+  // Blocks the last frame allocated or touched.
+  std::int64_t last_frame_blocks() const { return std::int64_t(last_visible_.size()); }
+  // Host bytes held (voxel arrays, hash table, per-block bookkeeping); the device copy of the
+  // CUDA backend takes as much again on the GPU.
+  std::size_t MemoryBytes() const;
+
+ private:
+  void CheckFrame(int depth_width, int depth_height, int depth_channels,
+                  ImageView<const std::uint8_t> rgb, const Camera& camera,
+                  const Rigid3& cam_from_world) const;
+  // The frame's camera, pose, colour and parameters (no depth yet).
+  kernels::TsdfFrame MakeFrame(const Camera& camera, const Rigid3& cam_from_world,
+                               ImageView<const std::uint8_t> rgb) const;
+  // Allocation then integration of a frame whose depth is sanitised (kernels::SanitizeDepth).
+  void IntegrateFrame(const kernels::TsdfFrame& frame);
+  // Allocates the blocks of this frame's surface band and fills last_visible_.
+  void AllocateBlocks(const kernels::TsdfFrame& frame);
+  void IntegrateBlocks(const kernels::TsdfFrame& frame);
+
+  Options options_;
+  mutable VoxelBlockGrid grid_;
+  // Per block: the last frame (1-based) that touched it, to list each block once per frame.
+  std::vector<std::uint32_t> block_frame_{};
+  std::vector<std::int32_t> last_visible_{};
+  std::vector<float> depth_scratch_{};  // the frame's sanitised depth in metres
+  std::int64_t frame_count_ = 0;
+  std::unique_ptr<TsdfDeviceGrid> device_{};
+  mutable bool host_stale_ = false;  // the device holds newer voxels than grid_
+};
+
+}  // namespace facet::geometry
