@@ -425,6 +425,9 @@ VoxelBlockGrid MeshToSdf(const TriangleMesh& mesh, const MeshSdfOptions& options
 
 TriangleMesh RemeshWatertight(const TriangleMesh& mesh, const MeshSdfOptions& options) {
   const VoxelBlockGrid grid = MeshToSdf(mesh, options);
+  // Nothing inside (e.g. open sheets only): no surface, and no extraction to run.
+  const auto& sdf = grid.sdf_data();
+  if (std::none_of(sdf.begin(), sdf.end(), [](float v) { return v < 0.0f; })) return {};
   TriangleMesh out = ExtractSurface(grid);
   if (!mesh.HasVertexColors() || out.vertices.empty()) return out;
   std::vector<std::uint32_t> used;
