@@ -49,8 +49,9 @@ constexpr int ApronIndex(int i, int j, int k) { return i + kApron * (j + kApron 
 // Open-addressing map from block keys to indices of a list of blocks (the blocks to process).
 class BlockIndex {
  public:
-  explicit BlockIndex(const std::vector<BlockKey>& keys)
-      : keys_(std::max<std::size_t>(16, std::bit_ceil(2 * keys.size())),
+  // Room for `max_entries` keys (the table does not grow) at load factor <= 1/2.
+  BlockIndex(const std::vector<BlockKey>& keys, std::size_t max_entries)
+      : keys_(std::max<std::size_t>(16, std::bit_ceil(2 * std::max(max_entries, keys.size()))),
               BlockKey{kernels::kEmptyKeyCoord, 0, 0}),
         values_(keys_.size(), -1) {
     for (std::size_t i = 0; i < keys.size(); ++i) Insert(keys[i], std::int32_t(i));
@@ -357,7 +358,8 @@ TriangleMesh ExtractSurface(const VoxelBlockGrid& grid, const SurfaceExtractionO
   // Blocks whose cells are processed: the allocated ones and, when closing, the blocks just
   // below them on each axis (their cells reach into allocated blocks).
   std::vector<BlockKey> blocks = grid.keys();
-  BlockIndex index(blocks);
+  // Closing adds up to 7 neighbours per allocated block.
+  BlockIndex index(blocks, close ? 8 * blocks.size() : blocks.size());
   if (close) {
     const std::size_t allocated = blocks.size();
     for (std::size_t b = 0; b < allocated; ++b) {

@@ -242,6 +242,28 @@ TEST(ExtractSurface, NestedShellsAndDeterminism) {
   for (std::size_t t = 0; t < a.triangles.size(); ++t) ASSERT_EQ(a.triangles[t], b.triangles[t]);
 }
 
+TEST(ExtractSurface, ThinLayerOfBlocksIsClosed) {
+  // One block thick and many wide: closing visits up to 7 neighbours per allocated block (a
+  // regression test for the processed-block table filling up).
+  const double h = 0.01;
+  VoxelBlockGrid grid(h);
+  for (int z = 0; z < 8; ++z) {
+    for (int y = 0; y < 64; ++y) {
+      for (int x = 0; x < 32; ++x) {
+        const BlockKey key = VoxelBlockGrid::BlockOfVoxel({x, y, z});
+        const std::int32_t b = grid.Insert(key);
+        const int local = kernels::LocalVoxelIndex(x - 8 * key.x, y - 8 * key.y, z - 8 * key.z);
+        grid.sdf(b)[local] = float(h * (std::abs(z - 3.5) - 2.0));  // a slab 4 voxels thick
+        grid.weight(b)[local] = 1.0f;
+      }
+    }
+  }
+  ASSERT_EQ(grid.block_count(), 32);
+  const WatertightReport report = CheckWatertight(ExtractSurface(grid));
+  EXPECT_TRUE(report.watertight) << report.reason;
+  EXPECT_EQ(report.components, 1);
+}
+
 TEST(ExtractSurface, EmptyAndBadInput) {
   EXPECT_TRUE(ExtractSurface(VoxelBlockGrid(0.1)).triangles.empty());
   SurfaceExtractionOptions options;
