@@ -10,6 +10,7 @@ Subcommand RegisterSfm(CLI::App& app);
 Subcommand RegisterUndistort(CLI::App& app);
 Subcommand RegisterEval(CLI::App& app);
 Subcommand RegisterSplat(CLI::App& app);
+Subcommand RegisterMesh(CLI::App& app);
 
 std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
   return {
@@ -18,6 +19,7 @@ std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
       RegisterSfm(app),
       RegisterUndistort(app),
       RegisterSplat(app),
+      RegisterMesh(app),
       RegisterEval(app),
   };
 }
