@@ -119,6 +119,29 @@ class Classification {
   bool VoxelOutside(std::int32_t block, int local) const {
     return voxel_label_[std::size_t(block) * kBlockVoxels + local] != kInside;
   }
+  // The unallocated blocks with an unallocated neighbour (of 26) on the other side: the surface
+  // passes between them, through space nothing observed.
+  std::vector<BlockKey> SideChangingBlocks() const {
+    std::vector<BlockKey> out;
+    for (std::size_t flat = 0; flat < block_label_.size(); ++flat) {
+      const std::uint8_t label = block_label_[flat];
+      if (label == kAllocated) continue;
+      const BlockKey k = Unflat(flat);
+      bool change = false;
+      for (int dz = -1; dz <= 1 && !change; ++dz) {
+        for (int dy = -1; dy <= 1 && !change; ++dy) {
+          for (int dx = -1; dx <= 1 && !change; ++dx) {
+            const BlockKey n{k.x + dx, k.y + dy, k.z + dz};
+            if (!InBox(n)) continue;
+            const std::uint8_t other = block_label_[Flat(n)];
+            change = other != kAllocated && (other == kInside) != (label == kInside);
+          }
+        }
+      }
+      if (change) out.push_back(k);
+    }
+    return out;
+  }
 
  private:
   static constexpr std::uint8_t kUnlabeled = 0, kOutside = 1, kInside = 2, kAllocated = 3;
@@ -355,20 +378,23 @@ TriangleMesh ExtractSurface(const VoxelBlockGrid& grid, const SurfaceExtractionO
   std::optional<Classification> classification;
   if (close) classification.emplace(grid, options.min_weight);
 
-  // Blocks whose cells are processed: the allocated ones and, when closing, the blocks just
-  // below them on each axis (their cells reach into allocated blocks).
+  // Blocks whose cells are processed: the allocated ones and, when closing, the unallocated
+  // blocks where the side changes (the surface there is made of block faces), each with the
+  // blocks just below it on each axis (their cells reach into it, and own edges ending in it).
   std::vector<BlockKey> blocks = grid.keys();
-  // Closing adds up to 7 neighbours per allocated block.
-  BlockIndex index(blocks, close ? 8 * blocks.size() : blocks.size());
+  const std::vector<BlockKey> changing =
+      close ? classification->SideChangingBlocks() : std::vector<BlockKey>{};
+  BlockIndex index(blocks, close ? 8 * (blocks.size() + changing.size()) : blocks.size());
   if (close) {
     const std::size_t allocated = blocks.size();
-    for (std::size_t b = 0; b < allocated; ++b) {
-      for (int o = 1; o < 8; ++o) {
-        const BlockKey k{blocks[b].x - (o & 1), blocks[b].y - ((o >> 1) & 1),
-                         blocks[b].z - ((o >> 2) & 1)};
+    const auto add_with_lower_neighbours = [&](const BlockKey key) {  // a copy: blocks grows
+      for (int o = 0; o < 8; ++o) {
+        const BlockKey k{key.x - (o & 1), key.y - ((o >> 1) & 1), key.z - ((o >> 2) & 1)};
         if (grid.Find(k) < 0 && index.Insert(k, std::int32_t(blocks.size()))) blocks.push_back(k);
       }
-    }
+    };
+    for (std::size_t b = 0; b < allocated; ++b) add_with_lower_neighbours(blocks[b]);
+    for (const BlockKey& key : changing) add_with_lower_neighbours(key);
   }
 
   const auto fill_apron = [&](const BlockKey& key, Apron& apron) {

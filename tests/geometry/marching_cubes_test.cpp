@@ -242,6 +242,23 @@ TEST(ExtractSurface, NestedShellsAndDeterminism) {
   for (std::size_t t = 0; t < a.triangles.size(); ++t) ASSERT_EQ(a.triangles[t], b.triangles[t]);
 }
 
+TEST(ExtractSurface, ClosesThroughUnallocatedSpace) {
+  // A fine band seen only on a cap: the sides meet in space no block covers, where the surface
+  // is made of block faces. Still closed, and the cap is where it was observed.
+  const double r = 0.5, h = 0.01;
+  const VoxelBlockGrid grid =
+      SphereBand(r, h, 3.0, false, [](const Eigen::Vector3d& p) { return p.z() > 0.3; });
+  const TriangleMesh mesh = ExtractSurface(grid);
+  const WatertightReport report = CheckWatertight(mesh);
+  ASSERT_TRUE(report.watertight) << report.reason;
+  EXPECT_EQ(report.components, 1);
+  for (const auto& v : mesh.vertices) {
+    if (v.z() > 0.32 && v.norm() > r - h) {
+      EXPECT_NEAR(v.norm(), r, 0.1 * h);
+    }
+  }
+}
+
 TEST(ExtractSurface, ThinLayerOfBlocksIsClosed) {
   // One block thick and many wide: closing visits up to 7 neighbours per allocated block (a
   // regression test for the processed-block table filling up).
