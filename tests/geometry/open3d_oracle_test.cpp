@@ -12,6 +12,10 @@
 #include "geometry/isosurface.h"
 #include "geometry/marching_cubes.h"
 #include "geometry/mesh_checks.h"
+#include "geometry/mesh_processing.h"
+#include "geometry/mesh_sdf.h"
+#include "geometry/poisson.h"
+#include "geometry/tsdf_volume.h"
 
 namespace facet::geometry {
 namespace {
@@ -62,6 +66,70 @@ TEST(Open3dOracle, MarchingCubesSurfacesAreWatertight) {
     }
     ExpectBothWatertight(MarchingCubes(grid), "random field " + std::to_string(seed));
   }
+}
+
+// Points on a sphere of radius 0.5 with outward normals.
+PointCloud SpherePoints(int count) {
+  PointCloud cloud;
+  const double golden = M_PI * (3.0 - std::sqrt(5.0));
+  for (int i = 0; i < count; ++i) {
+    const double z = 1.0 - 2.0 * (i + 0.5) / count, r = std::sqrt(1.0 - z * z);
+    const Eigen::Vector3d n(r * std::cos(golden * i), r * std::sin(golden * i), z);
+    cloud.points.push_back(0.5 * n);
+    cloud.normals.push_back(n);
+  }
+  return cloud;
+}
+
+TEST(Open3dOracle, MeshingOutputsAreWatertight) {
+  // Screened Poisson, then decimated.
+  PoissonOptions poisson;
+  poisson.depth = 5;
+  TriangleMesh mesh = ReconstructPoisson(SpherePoints(2000), poisson).mesh;
+  ExpectBothWatertight(mesh, "poisson");
+  DecimationOptions decimation;
+  decimation.target_triangles = 500;
+  DecimateQuadric(mesh, decimation);
+  ExpectBothWatertight(mesh, "poisson decimated");
+  TaubinSmooth(mesh);
+  ExpectBothWatertight(mesh, "poisson decimated smoothed");
+
+  // Re-meshing a sphere with a cap cut away.
+  TriangleMesh open = ReconstructPoisson(SpherePoints(2000), poisson).mesh;
+  std::erase_if(open.triangles, [&](const auto& t) { return open.vertices[t[0]].z() > 0.4; });
+  ASSERT_FALSE(CheckWatertight(open).watertight);
+  ExpectBothWatertight(RemeshWatertight(open, 0.05), "sdf remesh");
+
+  // TSDF fusion of exact depth maps of the sphere from six axis views.
+  TsdfVolume::Options tsdf;
+  tsdf.voxel_size = 0.05;
+  tsdf.depth_max = 10.0;
+  TsdfVolume volume(tsdf);
+  const int size = 64;
+  const Camera camera = Camera::Create(CameraModelId::kPinhole, 64.0, size, size);
+  for (int axis = 0; axis < 6; ++axis) {
+    Eigen::Vector3d forward = Eigen::Vector3d::Zero();
+    forward[axis / 2] = axis % 2 ? 1.0 : -1.0;
+    const Eigen::Vector3d eye = -2.0 * forward;
+    const Eigen::Vector3d up =
+        std::abs(forward.z()) > 0.5 ? Eigen::Vector3d::UnitX() : Eigen::Vector3d::UnitZ();
+    const Eigen::Vector3d right = forward.cross(up).normalized(), down = forward.cross(right);
+    Eigen::Matrix3d rotation;
+    rotation << right.transpose(), down.transpose(), forward.transpose();
+    const Rigid3 cam_from_world(Eigen::Quaterniond(rotation), -(rotation * eye));
+    ImageF32 depth(size, size, 1);
+    for (int y = 0; y < size; ++y) {
+      for (int x = 0; x < size; ++x) {
+        const Eigen::Vector3d ray((x + 0.5 - 32.0) / 64.0, (y + 0.5 - 32.0) / 64.0, 1.0);
+        const Eigen::Vector3d d = rotation.transpose() * ray;
+        const double b = 2.0 * eye.dot(d), c = eye.squaredNorm() - 0.25;
+        const double disc = b * b - 4.0 * d.squaredNorm() * c;
+        if (disc >= 0) depth(x, y) = float((-b - std::sqrt(disc)) / (2.0 * d.squaredNorm()));
+      }
+    }
+    volume.Integrate(depth.view(), camera, cam_from_world);
+  }
+  ExpectBothWatertight(volume.ExtractMesh(), "tsdf");
 }
 
 TEST(Open3dOracle, AgreesThatBrokenMeshesAreNotWatertight) {
