@@ -13,6 +13,7 @@
 // there are no zero-length edges; vertices are kept strictly inside their lattice edge.
 #pragma once
 
+#include "core/backend.h"
 #include "geometry/isosurface.h"
 #include "geometry/triangle_mesh.h"
 #include "geometry/voxel_block_grid.h"
@@ -36,12 +37,15 @@ struct SurfaceExtractionOptions {
   Unknown unknown = Unknown::kClose;
   // Vertex colours interpolated from the voxels' (when the grid has colour).
   bool colors = true;
+  // kCuda: run the per-block passes on the GPU (needs a CUDA build and a device); the mesh is
+  // the same, array for array. The classification of unknown space stays on the CPU.
+  Backend backend = Backend::kCpu;
 
   void Check() const;
 };
 
 // The zero level set of `grid`. Parallel over blocks; deterministic (same grid, same mesh, in the
-// same order). Returns an empty mesh when there is no surface.
+// same order, on either backend). Returns an empty mesh when there is no surface.
 TriangleMesh ExtractSurface(const VoxelBlockGrid& grid,
                             const SurfaceExtractionOptions& options = {});
 

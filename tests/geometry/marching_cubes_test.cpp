@@ -4,8 +4,11 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 
 #include "common/mesh_checks.h"
+#include "core/backend.h"
+#include "core/error.h"
 #include "geometry/isosurface.h"
 #include "geometry/kernels/marching_cubes.h"
 #include "geometry/mesh_checks.h"
@@ -290,6 +293,17 @@ TEST(ExtractSurface, EmptyAndBadInput) {
   EXPECT_THROW(VoxelBlockGrid(std::nan("")), Error);
   VoxelBlockGrid grid(0.1);
   EXPECT_THROW(grid.Insert(BlockKey{1 << 29, 0, 0}), Error);
+  // The CUDA backend needs a CUDA build and a device; without them the options say so.
+  if (CudaDeviceCount() == 0) {
+    SurfaceExtractionOptions cuda;
+    cuda.backend = Backend::kCuda;
+    try {
+      ExtractSurface(VoxelBlockGrid(0.1), cuda);
+      ADD_FAILURE() << "the CUDA backend was accepted without a device";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("use the CPU backend"), std::string::npos) << e.what();
+    }
+  }
   ScalarGrid dense;
   dense.nx = dense.ny = dense.nz = 3;
   dense.values.assign(5, 0.0f);
