@@ -218,23 +218,48 @@ std::filesystem::path BunnyPath() {
   return std::filesystem::path(FACET_SOURCE_DIR "/../shared/data/stanford-bunny/bun_zipper.ply");
 }
 
-TEST(Poisson, BunnyIsWatertightAndWithinAnEighthOfAPercentOfTheScan) {
-  if (!std::filesystem::exists(BunnyPath())) GTEST_SKIP() << "no " << BunnyPath();
-  TriangleMesh bunny = datasets::ReadMeshPly(BunnyPath());
-  bunny.ComputeVertexNormals();
+PointCloud BunnyCloud(const TriangleMesh& bunny) {
   PointCloud cloud;
   cloud.points = bunny.vertices;
   cloud.normals = bunny.vertex_normals;
-  const PoissonResult result = ReconstructPoisson(cloud);  // depth 8
+  return cloud;
+}
+
+TEST(Poisson, BunnyIsOneClosedSurfaceCloserToTheScanThanOpen3d) {
+  if (!std::filesystem::exists(BunnyPath())) GTEST_SKIP() << "no " << BunnyPath();
+  TriangleMesh bunny = datasets::ReadMeshPly(BunnyPath());
+  bunny.ComputeVertexNormals();
+  const PoissonResult result = ReconstructPoisson(BunnyCloud(bunny));  // depth 8
   const WatertightReport report = CheckWatertight(result.mesh);
   EXPECT_TRUE(report.watertight) << report.reason;
+  EXPECT_EQ(report.components, 1);
   EXPECT_EQ(report.genus, 0);
   const double diagonal = ComputeBounds(bunny.vertices).Extent().norm();
-  const SurfaceDistance d = CompareSurfaces(result.mesh, bunny, 0.001 * diagonal);
-  // Issue 6 asks for 0.3% of the diagonal. Measured: 0.1165%, of which 0.107% is the floor of
-  // the metric itself (the scan against its own independent samples).
+  // The samples of bench/mesh/poisson_vs_open3d (200000 per mesh, seed 7), so that the figures
+  // compare. Issue 6 asks for 0.3% of the diagonal. Measured: 0.0002907 (0.1162%), of which
+  // 0.0002672 (0.1068%) is the floor of the metric (the scan against its own independent
+  // samples) and nearly all the rest the lids over the scan's holes. Open3D's Poisson (depth 8,
+  // same points and normals) measured 0.0002911 to 0.0002926 over several runs.
+  const SurfaceDistance d = CompareSurfaces(result.mesh, bunny, 0.001 * diagonal, 200000, 7);
   EXPECT_LT(d.chamfer, 0.003 * diagonal);
-  EXPECT_LT(d.chamfer, 0.0013 * diagonal);
+  EXPECT_LT(d.chamfer, 0.0002911);
+}
+
+TEST(Poisson, BunnyDeeperThanItsSamplesResolveIsStillOneClosedSurface) {
+  // At depth 10 the finest cells are 0.17 mm, a seventh of the scan's point spacing: the
+  // lattice stops where the samples do (depth 8 here) instead of denting the surface around
+  // each sample.
+  if (!std::filesystem::exists(BunnyPath())) GTEST_SKIP() << "no " << BunnyPath();
+  TriangleMesh bunny = datasets::ReadMeshPly(BunnyPath());
+  bunny.ComputeVertexNormals();
+  PoissonOptions options;
+  options.depth = 10;
+  const PoissonResult result = ReconstructPoisson(BunnyCloud(bunny), options);
+  EXPECT_LT(result.stats.depth, 10);
+  const WatertightReport report = CheckWatertight(result.mesh);
+  EXPECT_TRUE(report.watertight) << report.reason;
+  EXPECT_EQ(report.components, 1);
+  EXPECT_EQ(report.genus, 0);
 }
 
 TEST(Poisson, BunnyFromEstimatedAndOrientedNormals) {
