@@ -1,9 +1,10 @@
 // Screened Poisson surface reconstruction (Kazhdan & Hoppe, "Screened Poisson Surface
 // Reconstruction", ACM ToG 2013): a watertight mesh from points with oriented normals.
 //
-// The oriented points define a vector field V (the normals splatted with trilinear weights, each
-// point weighted by the surface area it represents, estimated from its k nearest neighbours);
-// the indicator-like function chi minimises
+// The oriented points define a vector field V: each normal splatted with trilinear weights at the
+// depth where cells hold about `samples_per_node` samples (adaptive splatting, paper sec. 4.2),
+// weighted by the surface area the point represents (from its k nearest neighbours, averaged
+// over them); the indicator-like function chi minimises
 //   int |grad chi - V|^2 + alpha * sum_p a_p chi(p)^2        (paper, eq. 5)
 // so that chi jumps by about one across the samples, is pinned to zero at them (the screening),
 // and is negative inside. The surface is chi = iso, iso being the area-weighted mean of chi at the
@@ -14,9 +15,13 @@
 // solved coarse to fine (cascadic multigrid, as PoissonRecon's solver): the coarsest on the whole
 // cube, each finer one only on blocks of 8^3 nodes within `band` cells of the samples or of the
 // coarser level's surface, the coarser solution giving the initial guess and the values at the
-// band's border. Each level is Galerkin-consistent with the finest (restricted right-hand side,
-// screening weight scaled by 2^(level - depth)), so the coarse solution is the best coarse
-// approximation of the fine one. Conjugate gradients per level, matrix-free and parallel.
+// band's border. A level solves only near the samples that resolve it (their splat depth reaches
+// it) and interpolates the coarser solution elsewhere, and the lattice stops at the deepest
+// level some sample resolves, as PoissonRecon's octree stops where the samples do: screening
+// samples sparser than the lattice would dent the surface at each of them (bubbles, handles).
+// Each level is Galerkin-consistent with the finest (restricted right-hand side, screening weight
+// scaled by 2^(level - depth)), so the coarse solution is the best coarse approximation of the
+// fine one. Conjugate gradients per level, matrix-free and parallel.
 // The surface is extracted from the finest band by marching cubes (geometry/marching_cubes.h),
 // with space outside the band classified by a flood fill, so the mesh is closed by construction.
 #pragma once
