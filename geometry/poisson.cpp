@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/parallel_for.h"
 #include "geometry/knn_index.h"
 #include "geometry/marching_cubes.h"
@@ -29,6 +30,8 @@ void PoissonOptions::Check() const {
   FACET_CHECK(band >= 2 && band <= 16, "the Poisson band must be in [2, 16] cells (got {})", band);
   FACET_CHECK(area_neighbours >= 2 && area_neighbours <= 64,
               "Poisson area_neighbours must be in [2, 64] (got {})", area_neighbours);
+  FACET_CHECK(std::isfinite(samples_per_node) && samples_per_node > 0.0,
+              "Poisson samples_per_node must be > 0 and finite (got {})", samples_per_node);
   FACET_CHECK(cg_tolerance > 0.0 && cg_tolerance < 1.0,
               "the Poisson solver tolerance must be in (0, 1) (got {})", cg_tolerance);
   FACET_CHECK(max_iterations >= 1, "Poisson max_iterations must be >= 1 (got {})", max_iterations);
@@ -56,37 +59,46 @@ struct Samples {
   std::vector<double> areas;
 };
 
-Samples MakeSamples(const PointCloud& cloud, const Eigen::Vector3d& origin, double voxel,
-                    int area_neighbours, std::int64_t* dropped) {
+Samples MakeSamples(const PointCloud& cloud, const std::vector<std::size_t>& valid,
+                    const Eigen::Vector3d& origin, double voxel, int area_neighbours) {
   Samples s;
-  for (std::size_t i = 0; i < cloud.size(); ++i) {
-    const double length = cloud.normals[i].norm();
-    if (!(length > 0.0)) {
-      ++*dropped;
-      continue;
-    }
+  s.positions.reserve(valid.size());
+  s.normals.reserve(valid.size());
+  for (const std::size_t i : valid) {
     s.positions.push_back((cloud.points[i] - origin) / voxel);
-    s.normals.push_back(cloud.normals[i] / length);
+    s.normals.push_back(cloud.normals[i].normalized());
   }
-  FACET_CHECK(!s.positions.empty(),
-              "Poisson reconstruction: all {} normals are zero; estimate normals first",
-              cloud.size());
-  s.areas.assign(s.positions.size(), 1.0);
-  if (s.positions.size() < 2) return s;
+  const std::size_t n = s.positions.size();
+  s.areas.assign(n, 1.0);
+  if (n < 2) return s;
   const KnnIndex index(s.positions);
-  const int k = int(std::min<std::size_t>(std::size_t(area_neighbours), s.positions.size() - 1));
+  const int k = int(std::min<std::size_t>(std::size_t(area_neighbours), n - 1));
+  const auto row = std::size_t(k) + 1;
+  std::vector<std::uint32_t> neighbours(n * row);
+  std::vector<double> raw(n);
+  std::vector<int> found(n);
   ParallelFor(
-      std::int64_t(s.positions.size()),
+      std::int64_t(n),
       [&](std::int64_t i) {
-        std::vector<std::uint32_t> neighbours(std::size_t(k) + 1);
-        std::vector<double> squared(std::size_t(k) + 1);
-        const int found =
-            index.Search(s.positions[std::size_t(i)], k + 1, neighbours.data(), squared.data());
+        std::vector<double> squared(row);
+        const auto u = std::size_t(i);
+        found[u] = index.Search(s.positions[u], k + 1, neighbours.data() + u * row, squared.data());
         // A floor of 1e-4 cell^2 keeps coincident points from vanishing from the system.
-        s.areas[std::size_t(i)] =
-            std::max(std::numbers::pi * squared[std::size_t(found - 1)] / k, 1e-4);
+        raw[u] = std::max(std::numbers::pi * squared[std::size_t(found[u] - 1)] / k, 1e-4);
       },
       256);
+  // The estimate from one neighbour distance is noisy (a random cluster of points reads as a
+  // dense patch); averaged over the neighbourhood it is the smooth density PoissonRecon gets
+  // from its kernel estimate, so that a few points do not decide the splat depth.
+  ParallelFor(
+      std::int64_t(n),
+      [&](std::int64_t i) {
+        const auto u = std::size_t(i);
+        double sum = 0.0;
+        for (int j = 0; j < found[u]; ++j) sum += raw[neighbours[u * row + std::size_t(j)]];
+        s.areas[u] = sum / found[u];
+      },
+      1024);
   return s;
 }
 
@@ -101,13 +113,15 @@ std::uint64_t PackCell(const Eigen::Vector3i& c) {
          (std::uint64_t(c.z() + 1) << 42);
 }
 
-// Distinct cells (at `depth`) of the samples, whose positions are in units of the finest level.
+// Distinct cells (at `depth`) of the samples, whose positions are in units of the finest level;
+// only of the samples that resolve `depth` when `resolving`.
 std::vector<Eigen::Vector3i> SampleCells(const std::vector<ScreeningSample>& samples, int depth,
-                                         int finest) {
+                                         int finest, bool resolving = false) {
   const double to_level = std::ldexp(1.0, depth - finest);
   std::vector<Eigen::Vector3i> cells;
   cells.reserve(samples.size());
-  for (const auto& s : samples) cells.push_back(CellOf(s.position * to_level, 1 << depth));
+  for (const auto& s : samples)
+    if (!resolving || s.depth >= depth) cells.push_back(CellOf(s.position * to_level, 1 << depth));
   auto less = [](const Eigen::Vector3i& a, const Eigen::Vector3i& b) {
     return std::tie(a.z(), a.y(), a.x()) < std::tie(b.z(), b.y(), b.x());
   };
@@ -116,8 +130,10 @@ std::vector<Eigen::Vector3i> SampleCells(const std::vector<ScreeningSample>& sam
   return cells;
 }
 
-// Samples merged per finest cell: summed area at the area-weighted mean position.
-std::vector<ScreeningSample> MergePerCell(const Samples& s, int cells) {
+// Samples merged per finest cell: summed area at the area-weighted mean position, the deepest
+// of their resolved depths.
+std::vector<ScreeningSample> MergePerCell(const Samples& s, const std::vector<int>& depths,
+                                          int cells) {
   std::vector<std::pair<std::int64_t, std::size_t>> order(s.positions.size());
   for (std::size_t i = 0; i < order.size(); ++i) {
     const Eigen::Vector3i c = CellOf(s.positions[i], cells);
@@ -126,11 +142,12 @@ std::vector<ScreeningSample> MergePerCell(const Samples& s, int cells) {
   std::sort(order.begin(), order.end());
   std::vector<ScreeningSample> merged;
   for (std::size_t i = 0; i < order.size();) {
-    ScreeningSample m{Eigen::Vector3d::Zero(), 0.0};
+    ScreeningSample m{Eigen::Vector3d::Zero(), 0.0, 0};
     std::size_t j = i;
     for (; j < order.size() && order[j].first == order[i].first; ++j) {
       m.position += s.areas[order[j].second] * s.positions[order[j].second];
       m.area += s.areas[order[j].second];
+      m.depth = std::max(m.depth, depths[order[j].second]);
     }
     m.position /= m.area;
     merged.push_back(m);
@@ -161,66 +178,152 @@ PoissonResult ReconstructPoisson(const PointCloud& cloud, const PoissonOptions& 
               "Poisson reconstruction needs oriented normals; the cloud of {} points has none "
               "(estimate and orient them with geometry/normals.h)",
               cloud.size());
-  for (std::size_t i = 0; i < cloud.size(); ++i) {
-    FACET_CHECK(cloud.points[i].allFinite() && cloud.normals[i].allFinite(),
-                "Poisson reconstruction: point {} or its normal is not finite; drop NaN/Inf "
-                "points first",
-                i);
-  }
-  const Bounds3 bounds = ComputeBounds(cloud.points);
-  const double extent = bounds.Extent().maxCoeff();
-  FACET_CHECK(extent > 0.0,
-              "Poisson reconstruction: all {} points coincide, so there is no surface to fit",
-              cloud.size());
-
+  // Non-finite points or normals (a scanner's NaN returns) and zero normals are dropped and
+  // counted; only a cloud with nothing left is an error.
   PoissonResult result;
   PoissonStats& stats = result.stats;
-  const int depth = options.depth;
-  const int full_depth = std::min(options.full_depth, depth);
+  std::vector<std::size_t> valid;
+  valid.reserve(cloud.size());
+  Bounds3 bounds;
+  for (std::size_t i = 0; i < cloud.size(); ++i) {
+    if (!cloud.points[i].allFinite() || !cloud.normals[i].allFinite()) {
+      ++stats.nonfinite_points;
+    } else if (!(cloud.normals[i].norm() > 0.0)) {
+      ++stats.dropped_points;
+    } else {
+      valid.push_back(i);
+      bounds.Extend(cloud.points[i]);
+    }
+  }
+  FACET_CHECK(stats.nonfinite_points < std::int64_t(cloud.size()),
+              "Poisson reconstruction: all {} points or their normals are NaN or infinite",
+              cloud.size());
+  FACET_CHECK(!valid.empty(),
+              "Poisson reconstruction: all {} finite points have a zero normal; estimate "
+              "normals first (geometry/normals.h)",
+              std::int64_t(cloud.size()) - stats.nonfinite_points);
+  if (stats.nonfinite_points > 0 || stats.dropped_points > 0) {
+    spdlog::warn(
+        "Poisson reconstruction: dropped {} of {} points with a NaN/infinite position or normal "
+        "and {} with a zero normal",
+        stats.nonfinite_points, cloud.size(), stats.dropped_points);
+  }
+  const double extent = bounds.Extent().maxCoeff();
+  FACET_CHECK(extent > 0.0,
+              "Poisson reconstruction: all {} valid points coincide, so there is no surface to fit",
+              valid.size());
+
+  const int max_depth = options.depth;
+  const int full_depth = std::min(options.full_depth, max_depth);
   const double side = options.scale * extent;
-  const double voxel = side / double(1 << depth);
   const Eigen::Vector3d origin = bounds.Center() - Eigen::Vector3d::Constant(0.5 * side);
-  stats.voxel_size = voxel;
 
   oneapi::tbb::task_arena arena(options.threads > 0 ? options.threads
                                                     : oneapi::tbb::task_arena::automatic);
   arena.execute([&] {
-    const Samples samples =
-        MakeSamples(cloud, origin, voxel, options.area_neighbours, &stats.dropped_points);
-    const std::vector<ScreeningSample> merged = MergePerCell(samples, 1 << depth);
+    double voxel = side / double(1 << max_depth);
+    Samples samples = MakeSamples(cloud, valid, origin, voxel, options.area_neighbours);
+    // Splat depths: where the sample's neighbourhood holds about samples_per_node samples per
+    // cell (Kazhdan & Hoppe 2013, sec. 4.2; PoissonRecon's --samplesPerNode,
+    // FEMTree::_getSampleDepthAndWeight). A cell of depth d has a cross-section 4^(max_depth - d)
+    // in fine units, so d = max_depth - log4(spn * a_p), clamped to [full_depth, max_depth].
+    // Rounded up, it is the deepest level the sample resolves.
+    const std::size_t sample_count = samples.positions.size();
+    std::vector<double> splat_depths(sample_count);
+    std::vector<int> resolved(sample_count);
+    double depth_sum = 0.0;
+    int depth = full_depth;
+    for (std::size_t i = 0; i < sample_count; ++i) {
+      const double d = std::clamp(
+          double(max_depth) - 0.5 * std::log2(options.samples_per_node * samples.areas[i]),
+          double(full_depth), double(max_depth));
+      splat_depths[i] = d;
+      resolved[i] = int(std::ceil(d));
+      depth = std::max(depth, resolved[i]);
+      depth_sum += d;
+    }
+    stats.mean_splat_depth = depth_sum / double(sample_count);
+    // The finest lattice is the deepest one some sample resolves: as PoissonRecon's tree, which
+    // stops where the samples do, the depth asked for is a maximum.
+    if (depth < max_depth) {
+      const double to_depth = std::ldexp(1.0, depth - max_depth);
+      for (auto& p : samples.positions) p *= to_depth;
+      for (auto& a : samples.areas) a *= to_depth * to_depth;
+      voxel /= to_depth;
+    }
+    stats.depth = depth;
+    stats.voxel_size = voxel;
+    const std::vector<ScreeningSample> merged = MergePerCell(samples, resolved, 1 << depth);
 
-    // Levels: the full cube at full_depth, bands around the samples above it.
+    // Levels: the full cube at full_depth, bands around the samples above it. A level solves
+    // only around the samples that resolve it (whose splat depth reaches it); elsewhere its
+    // values are the coarser solution, interpolated. Deeper, the samples are too sparse for the
+    // lattice: point screening there would dent the surface at each sample (bubbles and
+    // handles) instead of moving it.
     std::vector<std::unique_ptr<Level>> levels;
     for (int d = full_depth; d <= depth; ++d) {
       levels.push_back(std::make_unique<Level>(d));
-      if (d == full_depth)
+      if (d == full_depth) {
         levels.back()->AddAllBlocks();
-      else
+      } else {
         levels.back()->AddBand(SampleCells(merged, d, depth), options.band);
+        levels.back()->AddActiveCells(SampleCells(merged, d, depth, /*resolving=*/true),
+                                      options.band);
+      }
       levels.back()->Finalize();
     }
     Level& finest = *levels.back();
 
-    // V at the finest level: normals splatted with trilinear weights, times the area each
-    // sample represents (so int V = sum a_p n_p whatever the sampling density).
-    std::vector<float> field(std::size_t(finest.block_count()) * poisson::kBlockNodes * 3, 0.0f);
-    for (std::size_t i = 0; i < samples.positions.size(); ++i) {
-      const Eigen::Vector3d& p = samples.positions[i];
-      const Eigen::Vector3i c = CellOf(p, finest.cells());
-      const Eigen::Vector3d f = p - c.cast<double>();
-      const Eigen::Vector3d an = samples.areas[i] * samples.normals[i];
+    // V: each normal splatted with trilinear weights at its splat depth, split linearly between
+    // the two nearest depths (PoissonRecon's FEMTree::_splatPointData), so that sparse samples
+    // feed a smooth field rather than isolated spikes. Times the area each sample represents:
+    // in each level's units int V = sum a_p n_p whatever the sampling density.
+    const std::size_t level_count = levels.size();
+    std::vector<std::vector<float>> fields(level_count);
+    for (std::size_t l = 0; l < level_count; ++l)
+      fields[l].assign(levels[l]->flags().size() * 3, 0.0f);
+    auto splat = [&](std::size_t l, const Eigen::Vector3d& p_fine, const Eigen::Vector3d& an) {
+      const Level& level = *levels[l];
+      const double to_level = std::ldexp(1.0, level.depth() - depth);
+      const Eigen::Vector3d p = p_fine * to_level;
+      const Eigen::Vector3d v = an * (to_level * to_level);  // area in this level's units
+      const Eigen::Vector3i c = CellOf(p, level.cells());
+      const Eigen::Vector3d f = (p - c.cast<double>()).cwiseMax(0.0).cwiseMin(1.0);
       for (int k = 0; k < 8; ++k) {
         const int dx = k & 1, dy = (k >> 1) & 1, dz = k >> 2;
-        const std::int64_t n = finest.NodeIndex(c.x() + dx, c.y() + dy, c.z() + dz);
+        const std::int64_t n = level.NodeIndex(c.x() + dx, c.y() + dy, c.z() + dz);
         if (n < 0) continue;
         const double w =
             (dx ? f.x() : 1 - f.x()) * (dy ? f.y() : 1 - f.y()) * (dz ? f.z() : 1 - f.z());
-        for (int a = 0; a < 3; ++a) field[std::size_t(n) * 3 + std::size_t(a)] += float(w * an[a]);
+        for (int a = 0; a < 3; ++a)
+          fields[l][std::size_t(n) * 3 + std::size_t(a)] += float(w * v[a]);
       }
+    };
+    for (std::size_t i = 0; i < sample_count; ++i) {
+      const int top = resolved[i];
+      const double top_share = top > full_depth ? 1.0 - (top - splat_depths[i]) : 1.0;
+      const Eigen::Vector3d an = samples.areas[i] * samples.normals[i];
+      splat(std::size_t(top - full_depth), samples.positions[i], top_share * an);
+      if (top_share < 1.0)
+        splat(std::size_t(top - 1 - full_depth), samples.positions[i], (1.0 - top_share) * an);
     }
-    finest.ComputeRhsFromField(field);
-    field = {};
-    for (std::size_t l = levels.size() - 1; l-- > 0;) levels[l]->RestrictRhsFrom(*levels[l + 1]);
+
+    // Right-hand sides b_l = int V . grad phi_i at every level, consistent with the finest
+    // (b_l = 1/2 P^T b_(l+1)). With G_l the field splatted at depths <= l, expressed at level l
+    // (G_l = F_l + 1/2 P G_(l-1): the trilinear spaces nest; the 1/2 converts the area units)
+    // and U_l the restricted right-hand side of the fields splatted deeper,
+    //   b_l = div_l G_l + U_l,   U_(l-1) = 1/2 P^T (U_l + div_l F_l).
+    // U is computed here, fine to coarse; G and b in the cascade, once each level has its final
+    // blocks.
+    std::vector<std::vector<float>> finer(level_count);
+    finer.back().assign(levels.back()->flags().size(), 0.0f);
+    for (std::size_t l = level_count - 1; l > 0; --l) {
+      std::vector<float> sum;
+      levels[l]->Divergence(fields[l], sum);
+      for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += finer[l][i];
+      finer[l - 1] = levels[l - 1]->Restrict(*levels[l], sum);
+    }
+    std::vector<float> accumulated;  // G of the previous level
 
     // Cascade, coarse to fine.
     double iso = 0.0;
@@ -244,6 +347,20 @@ PoissonResult ReconstructPoisson(const PointCloud& cloud, const PoissonOptions& 
           level.x()[std::size_t(n)] =
               float(EvaluateDown(levels, l - 1, 0.5 * level.NodeCoords(n).cast<double>()));
         }
+      }
+      {
+        // The new blocks (crossings away from the samples) get zero F and U; G reaches them.
+        const std::size_t nodes = level.flags().size();
+        std::vector<float> field = std::move(fields[l]);
+        field.resize(nodes * 3, 0.0f);
+        if (l > 0) level.ProlongAdd(*levels[l - 1], accumulated, 3, 0.5f, field);
+        level.Divergence(field, level.b());
+        const std::vector<float>& u = finer[l];
+        const float sign = stats.reversed_normals ? -1.0f : 1.0f;
+        for (std::size_t i = 0; i < nodes; ++i)
+          level.b()[i] = sign * (level.b()[i] + (i < u.size() ? u[i] : 0.0f));
+        accumulated = std::move(field);
+        finer[l] = {};
       }
       const int shift = depth - level.depth();
       // Galerkin-consistent screening: P^T S P in this level's units is 2^-shift S_level with

@@ -40,6 +40,11 @@ void Level::AddBand(const std::vector<Eigen::Vector3i>& cells, int band) {
   }
 }
 
+void Level::AddActiveCells(const std::vector<Eigen::Vector3i>& cells, int band) {
+  restrict_active_ = true;
+  for (const Eigen::Vector3i& c : cells) active_cells_.emplace_back(c, band);
+}
+
 void Level::Finalize() {
   const std::size_t blocks = keys_.size();
   neighbours_.resize(blocks);
@@ -89,6 +94,42 @@ void Level::Finalize() {
       unknowns[std::size_t(b)] += complete ? 1 : 0;
     }
   });
+  if (restrict_active_) {
+    // Keep as unknowns only the nodes within the band of an active cell.
+    std::vector<std::uint8_t> active(flags_.size(), 0);
+    for (const auto& [c, band] : active_cells_) {
+      Eigen::Vector3i lo, hi;
+      for (int a = 0; a < 3; ++a) {
+        lo[a] = std::max(c[a] - band, 0);
+        hi[a] = std::min(c[a] + 1 + band, cells_);
+      }
+      for (int bz = kernels::BlockOf(lo.z()); bz <= kernels::BlockOf(hi.z()); ++bz)
+        for (int by = kernels::BlockOf(lo.y()); by <= kernels::BlockOf(hi.y()); ++by)
+          for (int bx = kernels::BlockOf(lo.x()); bx <= kernels::BlockOf(hi.x()); ++bx) {
+            const std::int32_t block = FindBlock(bx, by, bz);
+            if (block < 0) continue;
+            std::uint8_t* mask = active.data() + std::size_t(block) * kBlockNodes;
+            const int z0 = std::max(lo.z() - bz * kBlock, 0),
+                      z1 = std::min(hi.z() - bz * kBlock, kBlock - 1);
+            const int y0 = std::max(lo.y() - by * kBlock, 0),
+                      y1 = std::min(hi.y() - by * kBlock, kBlock - 1);
+            const int x0 = std::max(lo.x() - bx * kBlock, 0),
+                      x1 = std::min(hi.x() - bx * kBlock, kBlock - 1);
+            for (int z = z0; z <= z1; ++z)
+              for (int y = y0; y <= y1; ++y)
+                for (int x = x0; x <= x1; ++x) mask[kernels::LocalVoxelIndex(x, y, z)] = 1;
+          }
+    }
+    ParallelFor(std::int64_t(blocks), [&](std::int64_t b) {
+      for (std::size_t i = std::size_t(b) * kBlockNodes; i < std::size_t(b + 1) * kBlockNodes;
+           ++i) {
+        if (flags_[i] == kUnknown && !active[i]) {
+          flags_[i] = kFixed;
+          --unknowns[std::size_t(b)];
+        }
+      }
+    });
+  }
   unknowns_ = 0;
   for (const auto u : unknowns) unknowns_ += u;
 }
@@ -128,8 +169,9 @@ bool Level::Evaluate(const Eigen::Vector3d& p, double* value) const {
   return true;
 }
 
-void Level::ComputeRhsFromField(const std::vector<float>& v) {
+void Level::Divergence(const std::vector<float>& v, std::vector<float>& out) const {
   const Stencils& st = GetStencils();
+  out.assign(flags_.size(), 0.0f);
   // Only blocks next to a block with some field have a right-hand side.
   std::vector<std::uint8_t> has_field(keys_.size(), 0);
   ParallelFor(block_count(), [&](std::int64_t b) {
@@ -179,7 +221,7 @@ void Level::ComputeRhsFromField(const std::vector<float>& v) {
             sum[zy * kBlock + x] += cx[0] * a[0] + cx[1] * a[1] + cx[2] * a[2];
           }
       }
-      std::copy(sum, sum + kBlockNodes, b_.data() + std::size_t(b) * kBlockNodes);
+      std::copy(sum, sum + kBlockNodes, out.data() + std::size_t(b) * kBlockNodes);
       return;
     }
     for (int l = 0; l < kBlockNodes; ++l) {
@@ -193,12 +235,13 @@ void Level::ComputeRhsFromField(const std::vector<float>& v) {
         const int t = (lz + o / 9) * kTile * kTile + (ly + (o / 3) % 3) * kTile + lx + o % 3;
         for (int c = 0; c < 3; ++c) sum += double(st.divergence[cls][o][c]) * tiles[c][t];
       }
-      b_[i] = float(sum);
+      out[i] = float(sum);
     }
   });
 }
 
-void Level::RestrictRhsFrom(const Level& fine) {
+std::vector<float> Level::Restrict(const Level& fine, const std::vector<float>& fine_values) const {
+  std::vector<float> out(flags_.size(), 0.0f);
   // b_I = 1/2 sum_i P_iI fine.b_i, P the trilinear prolongation (weights 1/2, 1, 1/2 per axis
   // for fine nodes 2I - 1, 2I, 2I + 1), gathered per coarse block from a 17^3 fine tile.
   constexpr int kFine = 2 * kBlock + 1;
@@ -221,8 +264,8 @@ void Level::RestrictRhsFrom(const Level& fine) {
                 const int tx = kBlock * (fx + 1) + lx - (kBlock - 1);
                 if (tx < 0 || tx >= kFine) continue;
                 tile[std::size_t((tz * kFine + ty) * kFine + tx)] =
-                    fine.b_[std::size_t(fb) * kBlockNodes +
-                            std::size_t(kernels::LocalVoxelIndex(lx, ly, lz))];
+                    fine_values[std::size_t(fb) * kBlockNodes +
+                                std::size_t(kernels::LocalVoxelIndex(lx, ly, lz))];
               }
             }
           }
@@ -237,19 +280,20 @@ void Level::RestrictRhsFrom(const Level& fine) {
           for (int ox = 0; ox < 3; ++ox)
             sum += kW[ox] * kW[oy] * kW[oz] *
                    tile[std::size_t(((2 * lz + oz) * kFine + 2 * ly + oy) * kFine + 2 * lx + ox)];
-      b_[std::size_t(b) * kBlockNodes + std::size_t(l)] = 0.5f * sum;
+      out[std::size_t(b) * kBlockNodes + std::size_t(l)] = 0.5f * sum;
     }
   });
+  return out;
 }
 
-std::vector<std::int64_t> Level::ProlongFrom(const Level& coarse) {
-  std::vector<std::uint8_t> valid(x_.size(), 0);
+void Level::Prolong(const Level& coarse, const float* coarse_values, int components, float scale,
+                    bool add, float* values, std::uint8_t* valid) const {
+  const auto stride = std::size_t(components);
   ParallelFor(block_count(), [&](std::int64_t b) {
     const auto& key = keys_[std::size_t(b)];
     // The coarse nodes under this block: 4 key + (0..4) per axis, gathered once.
     constexpr int kSpan = kBlock / 2 + 1;
-    float values[kSpan * kSpan * kSpan];
-    std::uint8_t ok[kSpan * kSpan * kSpan];
+    std::int64_t nodes[kSpan * kSpan * kSpan];  // -1 when not stored
     std::int32_t last_block = -1;
     kernels::BlockKey last_key{kernels::kEmptyKeyCoord, 0, 0};
     for (int z = 0; z < kSpan; ++z)
@@ -264,38 +308,52 @@ std::vector<std::int64_t> Level::ProlongFrom(const Level& coarse) {
             last_block = coarse.FindBlock(ck.x, ck.y, ck.z);
           }
           const int t = (z * kSpan + y) * kSpan + x;
-          ok[t] = 0;
+          nodes[t] = -1;
           if (last_block < 0) continue;
-          const std::size_t n = std::size_t(last_block) * kBlockNodes +
-                                std::size_t(kernels::LocalVoxelIndex(
-                                    cx - ck.x * kBlock, cy - ck.y * kBlock, cz - ck.z * kBlock));
-          ok[t] = coarse.flags_[n] != kOutsideCube;
-          values[t] = coarse.x_[n];
+          const std::int64_t n =
+              std::int64_t(last_block) * kBlockNodes +
+              kernels::LocalVoxelIndex(cx - ck.x * kBlock, cy - ck.y * kBlock, cz - ck.z * kBlock);
+          if (coarse.flags_[std::size_t(n)] != kOutsideCube) nodes[t] = n;
         }
     for (int l = 0; l < kBlockNodes; ++l) {
       const std::size_t i = std::size_t(b) * kBlockNodes + std::size_t(l);
       if (flags_[i] == kOutsideCube) continue;
       const int lx = l % kBlock, ly = (l / kBlock) % kBlock, lz = l / (kBlock * kBlock);
+      // Fine node 2 I sits on coarse node I, 2 I + 1 halfway between I and I + 1.
       const int x0 = lx >> 1, y0 = ly >> 1, z0 = lz >> 1;
       const int x1 = (lx + 1) >> 1, y1 = (ly + 1) >> 1, z1 = (lz + 1) >> 1;
-      float sum = 0.0f;
       bool complete = true;
-      for (int z = z0; z <= z1; ++z)
-        for (int y = y0; y <= y1; ++y)
-          for (int x = x0; x <= x1; ++x) {
-            const int t = (z * kSpan + y) * kSpan + x;
-            complete = complete && ok[t];
-            sum += values[t];
-          }
+      for (int z = z0; z <= z1 && complete; ++z)
+        for (int y = y0; y <= y1 && complete; ++y)
+          for (int x = x0; x <= x1 && complete; ++x)
+            complete = nodes[(z * kSpan + y) * kSpan + x] >= 0;
       if (!complete) continue;
-      x_[i] = sum / float((x1 - x0 + 1) * (y1 - y0 + 1) * (z1 - z0 + 1));
-      valid[i] = 1;
+      const float weight = scale / float((x1 - x0 + 1) * (y1 - y0 + 1) * (z1 - z0 + 1));
+      for (std::size_t c = 0; c < stride; ++c) {
+        float sum = 0.0f;
+        for (int z = z0; z <= z1; ++z)
+          for (int y = y0; y <= y1; ++y)
+            for (int x = x0; x <= x1; ++x)
+              sum += coarse_values[std::size_t(nodes[(z * kSpan + y) * kSpan + x]) * stride + c];
+        values[i * stride + c] = (add ? values[i * stride + c] : 0.0f) + weight * sum;
+      }
+      if (valid) valid[i] = 1;
     }
   });
+}
+
+std::vector<std::int64_t> Level::ProlongFrom(const Level& coarse) {
+  std::vector<std::uint8_t> valid(x_.size(), 0);
+  Prolong(coarse, coarse.x_.data(), 1, 1.0f, false, x_.data(), valid.data());
   std::vector<std::int64_t> missing;
   for (std::size_t i = 0; i < x_.size(); ++i)
     if (!valid[i] && flags_[i] != kOutsideCube) missing.push_back(std::int64_t(i));
   return missing;
+}
+
+void Level::ProlongAdd(const Level& coarse, const std::vector<float>& coarse_values, int components,
+                       float scale, std::vector<float>& values) const {
+  Prolong(coarse, coarse_values.data(), components, scale, true, values.data(), nullptr);
 }
 
 std::vector<Eigen::Vector3i> Level::CrossingCells(double iso) const {

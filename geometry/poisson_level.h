@@ -20,6 +20,7 @@
 #include <array>
 #include <cstdint>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "geometry/kernels/block_hash.h"
@@ -36,6 +37,9 @@ enum NodeFlag : std::uint8_t { kOutsideCube = 0, kFixed = 1, kUnknown = 2 };
 struct ScreeningSample {
   Eigen::Vector3d position;
   double area = 0.0;
+  // The finest depth the samples of the cell resolve (their splat depth, rounded up): levels
+  // deeper than this neither solve around them nor screen them.
+  int depth = 0;
 };
 
 struct CgStats {
@@ -60,6 +64,12 @@ class Level {
   // Allocates the blocks holding the nodes within `band` cells of each cell (cell coordinates in
   // this level's grid units). Call Finalize() after the last addition.
   void AddBand(const std::vector<Eigen::Vector3i>& cells, int band);
+  // Restricts the unknowns to the nodes within `band` cells of `cells` (this level's
+  // coordinates), and of those of earlier calls: elsewhere the stored nodes stay fixed at the
+  // values they are given (the coarser solution, prolonged), as PoissonRecon's tree stops where the
+  // samples stop resolving finer detail. Without a call every node whose neighbours are all stored
+  // is an unknown. Call before Finalize(); it applies to blocks added later too.
+  void AddActiveCells(const std::vector<Eigen::Vector3i>& cells, int band);
   // Neighbour table and node flags; the value arrays are resized (new entries 0).
   void Finalize();
 
@@ -86,14 +96,21 @@ class Level {
   // x = -x, b = -b (the system is linear: the solution for reversed normals).
   void Negate();
 
-  // Right-hand side from the splatted vector field of the finest level (v: 3 floats per node of
-  // this level, fine grid units): b_i = int V . grad phi_i.
-  void ComputeRhsFromField(const std::vector<float>& v);
-  // b = 1/2 P^T fine.b (the Galerkin restriction; the factor keeps grid units).
-  void RestrictRhsFrom(const Level& fine);
+  // out_i = int V . grad phi_i (this level's grid units) for the vector field V = sum_j v_j phi_j
+  // (v: 3 floats per node of this level); out is resized to the node count.
+  void Divergence(const std::vector<float>& v, std::vector<float>& out) const;
+  // 1/2 P^T fine_values (this level's size): the Galerkin restriction of a right-hand side of the
+  // level one depth finer (the factor keeps grid units, so the coarse system has the same
+  // solution).
+  std::vector<float> Restrict(const Level& fine, const std::vector<float>& fine_values) const;
+  // values += scale * P coarse_values on every node inside the cube whose coarse corners are
+  // stored, `components` floats per node (values sized for this level).
+  void ProlongAdd(const Level& coarse, const std::vector<float>& coarse_values, int components,
+                  float scale, std::vector<float>& values) const;
 
   // Screening samples (positions in fine grid units, to_level = 2^(depth - finest depth) maps
-  // them to this level) and weight sigma; S is applied matrix-free through the samples.
+  // them to this level) and weight sigma; S is applied matrix-free through the samples. Samples
+  // whose depth is below this level's are not screened here (they still count in SampleMean).
   void SetScreening(const std::vector<ScreeningSample>& samples, double to_level, double sigma);
 
   // Conjugate gradients (Jacobi preconditioned) on the unknowns, from the current x, until
@@ -111,6 +128,10 @@ class Level {
     float weight;
   };
   std::int32_t FindBlock(int bx, int by, int bz) const;
+  // values = P coarse_values (or += scale * P coarse_values when `add`) on the nodes inside the
+  // cube whose coarse corners are all stored, flagged in `valid` when given.
+  void Prolong(const Level& coarse, const float* coarse_values, int components, float scale,
+               bool add, float* values, std::uint8_t* valid) const;
   void InsertBlock(int bx, int by, int bz);
   // y = A v on the unknowns (0 elsewhere); v must be 0 on non-unknown nodes except where the
   // caller wants the fixed values' contribution (the initial residual).
@@ -125,6 +146,8 @@ class Level {
 
   int depth_ = 0;
   int cells_ = 0;
+  bool restrict_active_ = false;
+  std::vector<std::pair<Eigen::Vector3i, int>> active_cells_{};  // cell, band
   std::int64_t unknowns_ = 0;
   std::vector<kernels::BlockKey> keys_{};
   std::unordered_map<std::uint64_t, std::int32_t> index_{};

@@ -43,7 +43,7 @@ void Level::SetScreening(const std::vector<ScreeningSample>& samples, double to_
   for (std::size_t s = 0; s < count; ++s) {
     for (std::size_t k = 0; k < 8; ++k) {
       const std::int64_t n = sample_nodes_[s][k];
-      if (n >= 0 && flags_[std::size_t(n)] == kUnknown)
+      if (n >= 0 && flags_[std::size_t(n)] == kUnknown && samples[s].depth >= depth_)
         entries_.push_back({n, std::int32_t(s), sample_weights_[s][k]});
     }
   }
@@ -140,6 +140,7 @@ void Level::Apply(const std::vector<float>& v, std::vector<float>& y) const {
 }
 
 CgStats Level::Solve(double tolerance, int max_iterations) {
+  if (unknowns_ == 0) return {};
   const std::size_t n = x_.size();
   const std::int64_t blocks = block_count();
   std::vector<float> r(n), z(n), p(n), q(n), inverse_diagonal(n);

@@ -5,7 +5,7 @@
 // CompareSurfaces, the same samples for both) and whether each result is watertight.
 //
 //   build/release/bench/poisson_vs_open3d [--depth 8] [--threads 2] [--repeat 3]
-//                                        [--estimate-normals]
+//                                        [--estimate-normals] [--diagnose]
 #include <CLI/CLI.hpp>
 #include <open3d/geometry/PointCloud.h>
 #include <open3d/geometry/TriangleMesh.h>
@@ -14,11 +14,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <tuple>
 
 #include "datasets/ply.h"
+#include "geometry/knn_index.h"
 #include "geometry/mesh_checks.h"
 #include "geometry/normals.h"
 #include "geometry/poisson.h"
@@ -49,6 +51,73 @@ void Report(const char* name, double seconds, const TriangleMesh& mesh,
       topology.reason.c_str());
 }
 
+// The components other than the largest: size, signed volume (> 0: a closed blob facing
+// outwards; < 0: a cavity) and the distance of their centre to the nearest input point.
+void ListSmallComponents(const TriangleMesh& mesh, const std::vector<Eigen::Vector3d>& points,
+                         double voxel) {
+  std::vector<std::uint32_t> parent(mesh.vertices.size());
+  for (std::uint32_t i = 0; i < parent.size(); ++i) parent[i] = i;
+  auto find = [&](std::uint32_t v) {
+    while (parent[v] != v) v = parent[v] = parent[parent[v]];
+    return v;
+  };
+  for (const auto& t : mesh.triangles) {
+    parent[find(t[1])] = find(t[0]);
+    parent[find(t[2])] = find(t[0]);
+  }
+  struct Component {
+    std::size_t triangles = 0;
+    double volume = 0.0;
+    Eigen::Vector3d sum = Eigen::Vector3d::Zero();
+  };
+  std::map<std::uint32_t, Component> components;
+  for (const auto& t : mesh.triangles) {
+    auto& c = components[find(t[0])];
+    ++c.triangles;
+    const auto &a = mesh.vertices[t[0]], &b = mesh.vertices[t[1]], &d = mesh.vertices[t[2]];
+    c.volume += a.dot(b.cross(d)) / 6.0;
+    c.sum += (a + b + d) / 3.0;
+  }
+  std::size_t largest = 0;
+  for (const auto& [root, c] : components) largest = std::max(largest, c.triangles);
+  const facet::geometry::KnnIndex index(points);
+  for (const auto& [root, c] : components) {
+    if (c.triangles == largest) continue;
+    const Eigen::Vector3d centre = c.sum / double(c.triangles);
+    std::uint32_t nearest = 0;
+    double squared = 0.0;
+    index.Search(centre, 1, &nearest, &squared);
+    std::printf("  component: %zu triangles, volume %.3g voxels, centre %.2f voxels from a point\n",
+                c.triangles, c.volume / (voxel * voxel * voxel), std::sqrt(squared) / voxel);
+  }
+}
+
+// How the mean distance from a's samples to b's splits by distance (the tail: surface invented
+// over holes).
+void DistanceHistogram(const char* name, const TriangleMesh& a, const TriangleMesh& b,
+                       double diagonal) {
+  const auto pa = facet::geometry::SampleSurface(a, 200000, 7);
+  const auto pb = facet::geometry::SampleSurface(b, 200000, 8);
+  const facet::geometry::KnnIndex index(pb);
+  const double edges[] = {0.001, 0.002, 0.004, 0.01, 1e9};
+  double sum[5] = {}, count[5] = {};
+  for (const auto& p : pa) {
+    std::uint32_t n = 0;
+    double sq = 0;
+    index.Search(p, 1, &n, &sq);
+    const double d = std::sqrt(sq) / diagonal;
+    int k = 0;
+    while (d > edges[k]) ++k;
+    sum[k] += std::sqrt(sq);
+    count[k] += 1;
+  }
+  std::printf("%s distance to reference by band (of diagonal): ", name);
+  for (int k = 0; k < 5; ++k)
+    std::printf("<%.3f: %.1f%% of points, %.7f of the mean; ", edges[k], 100 * count[k] / pa.size(),
+                sum[k] / pa.size());
+  std::printf("\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,10 +135,14 @@ int main(int argc, char** argv) {
   app.add_option("--samples", samples, "surface samples per mesh for the Chamfer distance");
   app.add_flag("--estimate-normals", estimate, "estimate and orient normals with facet instead");
   app.add_flag("--skip-open3d", skip_open3d, "run facet only");
+  bool diagnose = false;
+  app.add_flag("--diagnose", diagnose,
+               "describe facet's smaller components and where the distances to the scan come from");
   int repeat = 3;
   app.add_option("--repeat", repeat, "runs of each; the fastest is reported");
   app.add_option("--output", output, "write facet's mesh to this PLY");
   facet::geometry::PoissonOptions options;
+  app.add_option("--samples-per-node", options.samples_per_node, "facet: adaptive splatting");
   app.add_option("--screening", options.screening, "facet: screening weight alpha");
   app.add_option("--band", options.band, "facet: band half-width in cells");
   app.add_option("--full-depth", options.full_depth, "facet: depth solved on the whole cube");
@@ -105,10 +178,14 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "facet: %lld unknowns at the finest level, %d CG iterations (%d at the finest, "
-      "residual %.2e), solve %.3f s\n",
+      "residual %.2e), solve %.3f s, mean splat depth %.2f, lattice depth %d, iso %.4f\n",
       static_cast<long long>(ours.stats.finest_unknowns), ours.stats.iterations,
-      ours.stats.finest_iterations, ours.stats.relative_residual, ours.stats.solve_seconds);
+      ours.stats.finest_iterations, ours.stats.relative_residual, ours.stats.solve_seconds,
+      ours.stats.mean_splat_depth, ours.stats.depth, ours.stats.iso_value);
   Report("facet", ours.stats.total_seconds, ours.mesh, reference, diagonal, samples);
+  if (diagnose) ListSmallComponents(ours.mesh, cloud.points, ours.stats.voxel_size);
+  if (diagnose) DistanceHistogram("facet", ours.mesh, reference, diagonal);
+  if (diagnose) DistanceHistogram("floor", reference, reference, diagonal);
   if (!output.empty()) facet::datasets::WriteMeshPly(output, ours.mesh);
 
   if (!skip_open3d) {
@@ -129,6 +206,7 @@ int main(int argc, char** argv) {
       }
     }
     Report("open3d", seconds, FromOpen3d(*mesh), reference, diagonal, samples);
+    if (diagnose) DistanceHistogram("open3d", FromOpen3d(*mesh), reference, diagonal);
   }
   return 0;
 }

@@ -136,12 +136,12 @@ TEST(Poisson, RejectsBadInput) {
   PointCloud no_normals = SpherePoints(100, 1.0, Eigen::Vector3d::Zero());
   no_normals.normals.clear();
   EXPECT_THROW(ReconstructPoisson(no_normals, options), Error);
-  PointCloud with_nan = SpherePoints(100, 1.0, Eigen::Vector3d::Zero());
-  with_nan.points[7].y() = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_THROW(ReconstructPoisson(with_nan, options), Error);
-  PointCloud inf_normal = SpherePoints(100, 1.0, Eigen::Vector3d::Zero());
-  inf_normal.normals[3].x() = std::numeric_limits<double>::infinity();
-  EXPECT_THROW(ReconstructPoisson(inf_normal, options), Error);
+  PointCloud all_nan = SpherePoints(100, 1.0, Eigen::Vector3d::Zero());
+  for (std::size_t i = 0; i < all_nan.size(); ++i) {
+    (i % 2 ? all_nan.points[i].y() : all_nan.normals[i].x()) =
+        i % 3 ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+  }
+  EXPECT_THROW(ReconstructPoisson(all_nan, options), Error);
   PointCloud identical;
   identical.points.assign(50, Eigen::Vector3d(1, 2, 3));
   identical.normals.assign(50, Eigen::Vector3d(0, 0, 1));
@@ -154,12 +154,61 @@ TEST(Poisson, RejectsBadInput) {
        {+[](PoissonOptions& o) { o.depth = 1; }, +[](PoissonOptions& o) { o.depth = 14; },
         +[](PoissonOptions& o) { o.screening = -1; }, +[](PoissonOptions& o) { o.scale = 0.9; },
         +[](PoissonOptions& o) { o.band = 1; },
+        +[](PoissonOptions& o) { o.samples_per_node = 0.0; },
         +[](PoissonOptions& o) { o.density_trim_quantile = 1.0; },
         +[](PoissonOptions& o) { o.threads = -1; }}) {
     PoissonOptions o = options;
     bad(o);
     EXPECT_THROW(ReconstructPoisson(fine, o), Error);
   }
+}
+
+TEST(Poisson, DropsAndCountsNonFinitePoints) {
+  // A scanner's NaN returns among valid points: they are dropped and counted, not fatal.
+  PointCloud cloud = SpherePoints(8000, 1.0, Eigen::Vector3d::Zero());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t i = 0; i < 300; i += 3) cloud.points[i] = Eigen::Vector3d::Constant(nan);
+  for (std::size_t i = 1; i < 60; i += 3)
+    cloud.normals[i].z() = std::numeric_limits<double>::infinity();
+  PoissonOptions options;
+  options.depth = 5;
+  const PoissonResult result = ReconstructPoisson(cloud, options);
+  EXPECT_EQ(result.stats.nonfinite_points, 100 + 20);
+  EXPECT_EQ(result.stats.dropped_points, 0);
+  const WatertightReport report = CheckWatertight(result.mesh);
+  EXPECT_TRUE(report.watertight) << report.reason;
+  EXPECT_EQ(report.components, 1);
+  for (const auto& v : result.mesh.vertices) ASSERT_TRUE(v.allFinite());
+  EXPECT_NEAR(SignedVolume(result.mesh), 4.0 / 3.0 * std::numbers::pi, 0.05 * 4.0);
+}
+
+TEST(Poisson, SparseSamplesGiveOneClosedSurfaceWithoutDeeperLattice) {
+  // 12000 points on the unit sphere are 0.03 apart; at depth 8 cells are 2.2 / 256 = 0.0086, a
+  // quarter of that. Splatted at the finest level, each sample would be an isolated spike of the
+  // field and screening would dent the surface around it (bubbles, handles). Adaptive splatting
+  // puts the samples at depth 8 - log4(1.5 * 14 cells^2) = 5.8, and the lattice stops there.
+  const PointCloud cloud = SpherePoints(12000, 1.0, Eigen::Vector3d::Zero(), 3);
+  PoissonOptions options;
+  options.depth = 8;
+  const PoissonResult result = ReconstructPoisson(cloud, options);
+  EXPECT_NEAR(result.stats.mean_splat_depth, 5.8, 0.2);
+  EXPECT_LT(result.stats.depth, 8);
+  // The cube's side is 1.1 times the points' extent, just under 2.
+  const double voxel = 2.2 / double(1 << result.stats.depth);
+  EXPECT_NEAR(result.stats.voxel_size, voxel, 1e-3 * voxel);
+  const WatertightReport report = CheckWatertight(result.mesh);
+  EXPECT_TRUE(report.watertight) << report.reason;
+  EXPECT_EQ(report.components, 1);
+  EXPECT_EQ(report.genus, 0);
+  double mean_error = 0.0, max_error = 0.0;
+  for (const auto& v : result.mesh.vertices) {
+    const double e = std::abs(v.norm() - 1.0);
+    mean_error += e;
+    max_error = std::max(max_error, e);
+  }
+  mean_error /= double(result.mesh.vertices.size());
+  EXPECT_LT(mean_error, 0.1 * result.stats.voxel_size);
+  EXPECT_LT(max_error, 0.5 * result.stats.voxel_size);
 }
 
 // The Stanford bunny scan (../shared/data/stanford-bunny, skipped when absent): the mesh's
@@ -169,23 +218,48 @@ std::filesystem::path BunnyPath() {
   return std::filesystem::path(FACET_SOURCE_DIR "/../shared/data/stanford-bunny/bun_zipper.ply");
 }
 
-TEST(Poisson, BunnyIsWatertightAndWithinAnEighthOfAPercentOfTheScan) {
-  if (!std::filesystem::exists(BunnyPath())) GTEST_SKIP() << "no " << BunnyPath();
-  TriangleMesh bunny = datasets::ReadMeshPly(BunnyPath());
-  bunny.ComputeVertexNormals();
+PointCloud BunnyCloud(const TriangleMesh& bunny) {
   PointCloud cloud;
   cloud.points = bunny.vertices;
   cloud.normals = bunny.vertex_normals;
-  const PoissonResult result = ReconstructPoisson(cloud);  // depth 8
+  return cloud;
+}
+
+TEST(Poisson, BunnyIsOneClosedSurfaceCloserToTheScanThanOpen3d) {
+  if (!std::filesystem::exists(BunnyPath())) GTEST_SKIP() << "no " << BunnyPath();
+  TriangleMesh bunny = datasets::ReadMeshPly(BunnyPath());
+  bunny.ComputeVertexNormals();
+  const PoissonResult result = ReconstructPoisson(BunnyCloud(bunny));  // depth 8
   const WatertightReport report = CheckWatertight(result.mesh);
   EXPECT_TRUE(report.watertight) << report.reason;
+  EXPECT_EQ(report.components, 1);
   EXPECT_EQ(report.genus, 0);
   const double diagonal = ComputeBounds(bunny.vertices).Extent().norm();
-  const SurfaceDistance d = CompareSurfaces(result.mesh, bunny, 0.001 * diagonal);
-  // Issue 6 asks for 0.3% of the diagonal. Measured: 0.1165%, of which 0.107% is the floor of
-  // the metric itself (the scan against its own independent samples).
+  // The samples of bench/mesh/poisson_vs_open3d (200000 per mesh, seed 7), so that the figures
+  // compare. Issue 6 asks for 0.3% of the diagonal. Measured: 0.0002907 (0.1162%), of which
+  // 0.0002672 (0.1068%) is the floor of the metric (the scan against its own independent
+  // samples) and nearly all the rest the lids over the scan's holes. Open3D's Poisson (depth 8,
+  // same points and normals) measured 0.0002911 to 0.0002926 over several runs.
+  const SurfaceDistance d = CompareSurfaces(result.mesh, bunny, 0.001 * diagonal, 200000, 7);
   EXPECT_LT(d.chamfer, 0.003 * diagonal);
-  EXPECT_LT(d.chamfer, 0.0013 * diagonal);
+  EXPECT_LT(d.chamfer, 0.0002911);
+}
+
+TEST(Poisson, BunnyDeeperThanItsSamplesResolveIsStillOneClosedSurface) {
+  // At depth 10 the finest cells are 0.17 mm, a seventh of the scan's point spacing: the
+  // lattice stops where the samples do (depth 8 here) instead of denting the surface around
+  // each sample.
+  if (!std::filesystem::exists(BunnyPath())) GTEST_SKIP() << "no " << BunnyPath();
+  TriangleMesh bunny = datasets::ReadMeshPly(BunnyPath());
+  bunny.ComputeVertexNormals();
+  PoissonOptions options;
+  options.depth = 10;
+  const PoissonResult result = ReconstructPoisson(BunnyCloud(bunny), options);
+  EXPECT_LT(result.stats.depth, 10);
+  const WatertightReport report = CheckWatertight(result.mesh);
+  EXPECT_TRUE(report.watertight) << report.reason;
+  EXPECT_EQ(report.components, 1);
+  EXPECT_EQ(report.genus, 0);
 }
 
 TEST(Poisson, BunnyFromEstimatedAndOrientedNormals) {
