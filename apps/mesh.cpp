@@ -116,6 +116,7 @@ geometry::TriangleMesh MeshRgbd(const MeshInput& input, const MeshArgs& args, Ba
   geometry::SurfaceExtractionOptions extraction;
   extraction.unknown = args.open ? geometry::SurfaceExtractionOptions::Unknown::kOpen
                                  : geometry::SurfaceExtractionOptions::Unknown::kClose;
+  extraction.backend = backend;
   return volume.ExtractMesh(extraction);
 }
 
@@ -135,6 +136,7 @@ geometry::TriangleMesh MeshSplats(const MeshInput& input, const MeshArgs& args, 
   geometry::SurfaceExtractionOptions extraction;
   extraction.unknown = args.open ? geometry::SurfaceExtractionOptions::Unknown::kOpen
                                  : geometry::SurfaceExtractionOptions::Unknown::kClose;
+  extraction.backend = backend;
   extraction.colors = !args.no_colors;
   return volume.ExtractMesh(extraction);
 }
