@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/parallel_for.h"
+#include "geometry/tsdf_integrate_cpu.h"
 #if defined(FACET_WITH_CUDA)
 #include "geometry/cuda/tsdf_cuda.h"
 #endif
@@ -268,6 +269,9 @@ void TsdfVolume::CheckFrame(int depth_width, int depth_height, int depth_channel
   FACET_CHECK(depth_width > 0 && depth_height > 0, "TSDF fusion: the depth map is empty");
   FACET_CHECK(depth_channels == 1, "TSDF fusion: the depth map has {} channels, expected 1",
               depth_channels);
+  FACET_CHECK(std::int64_t(depth_width) * depth_height < (std::int64_t(1) << 31),
+              "TSDF fusion: the depth map is {}x{}, more than 2^31 pixels: split it", depth_width,
+              depth_height);
   CheckPinholeCamera(camera);
   FACET_CHECK(depth_width == camera.width && depth_height == camera.height,
               "TSDF fusion: the depth map is {}x{} but the camera is {}x{}", depth_width,
@@ -322,15 +326,10 @@ void TsdfVolume::Integrate(ImageView<const float> depth_m, ImageView<const std::
                            const Camera& camera, const Rigid3& cam_from_world) {
   CheckFrame(depth_m.width(), depth_m.height(), depth_m.channels(), rgb, camera, cam_from_world);
   kernels::TsdfFrame frame = MakeFrame(camera, cam_from_world, rgb);
-  const int width = depth_m.width();
-  depth_scratch_.resize(std::size_t(width) * depth_m.height());
-  float* out = depth_scratch_.data();
-  ParallelFor(depth_m.height(), [&](std::int64_t y) {
-    const float* row = depth_m.Row(int(y));
-    for (int x = 0; x < width; ++x) out[y * width + x] = kernels::SanitizeDepth(frame, row[x]);
+  PrepareFrame(&frame, [&](int y, float* out) {
+    const float* row = depth_m.Row(y);
+    for (int x = 0; x < frame.width; ++x) out[x] = kernels::SanitizeDepth(frame, row[x]);
   });
-  frame.depth = out;
-  frame.depth_stride = width;
   IntegrateFrame(frame);
 }
 
@@ -342,19 +341,44 @@ void TsdfVolume::Integrate(ImageView<const std::uint16_t> depth, double depth_sc
               depth_scale);
   CheckFrame(depth.width(), depth.height(), depth.channels(), rgb, camera, cam_from_world);
   kernels::TsdfFrame frame = MakeFrame(camera, cam_from_world, rgb);
-  const int width = depth.width();
-  depth_scratch_.resize(std::size_t(width) * depth.height());
   const float inverse_scale = float(1.0 / depth_scale);
-  float* out = depth_scratch_.data();
-  ParallelFor(depth.height(), [&](std::int64_t y) {
-    const std::uint16_t* row = depth.Row(int(y));
-    for (int x = 0; x < width; ++x) {
-      out[y * width + x] = kernels::SanitizeDepth(frame, float(row[x]) * inverse_scale);
+  PrepareFrame(&frame, [&](int y, float* out) {
+    const std::uint16_t* row = depth.Row(y);
+    for (int x = 0; x < frame.width; ++x) {
+      out[x] = kernels::SanitizeDepth(frame, float(row[x]) * inverse_scale);
     }
   });
-  frame.depth = out;
-  frame.depth_stride = width;
   IntegrateFrame(frame);
+}
+
+template <typename SanitizeRow>
+void TsdfVolume::PrepareFrame(kernels::TsdfFrame* frame, SanitizeRow&& sanitize_row) {
+  const int width = frame->width, height = frame->height;
+  const std::size_t pixels = std::size_t(width) * std::size_t(height);
+  depth_scratch_.resize(pixels);
+  float* depth = depth_scratch_.data();
+  std::uint32_t* packed = nullptr;
+  if (frame->color != nullptr) {
+    rgb_scratch_.resize(pixels);
+    packed = rgb_scratch_.data();
+  }
+  const kernels::TsdfFrame& f = *frame;
+  // Rows in groups: one row is too little work for a task.
+  ParallelFor(
+      height,
+      [&](std::int64_t y) {
+        sanitize_row(int(y), depth + y * width);
+        if (packed == nullptr) return;
+        const std::uint8_t* rgb = f.color + y * f.color_stride;
+        std::uint32_t* out = packed + y * width;
+        for (int x = 0; x < width; ++x) {
+          const std::uint8_t* p = rgb + x * f.color_channels;
+          out[x] = std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16;
+        }
+      },
+      /*grain=*/16);
+  frame->depth = depth;
+  frame->depth_stride = width;
 }
 
 void TsdfVolume::IntegrateFrame(const kernels::TsdfFrame& frame) {
@@ -480,20 +504,8 @@ void TsdfVolume::IntegrateBlocks(const kernels::TsdfFrame& frame) {
     return;
   }
 #endif
-  const std::int32_t* blocks = last_visible_.data();
-  ParallelFor(std::int64_t(last_visible_.size()), [&](std::int64_t k) {
-    // A local copy: the voxel stores could alias the frame's float fields otherwise, and the
-    // compiler would reload them after every voxel.
-    const kernels::TsdfFrame f = frame;
-    const std::int32_t block = blocks[k];
-    const BlockKey key = grid_.key(block);
-    float* sdf = grid_.sdf(block);
-    float* weight = grid_.weight(block);
-    float* color = grid_.color(block);
-    for (int local = 0; local < kernels::kBlockVoxels; ++local) {
-      kernels::IntegrateBlockVoxel(f, key, local, sdf, weight, color);
-    }
-  });
+  detail::IntegrateBlocksCpu(frame, frame.color != nullptr ? rgb_scratch_.data() : nullptr,
+                             last_visible_, &grid_);
 }
 
 const VoxelBlockGrid& TsdfVolume::grid() const {
@@ -510,7 +522,8 @@ const VoxelBlockGrid& TsdfVolume::grid() const {
 std::size_t TsdfVolume::MemoryBytes() const {
   return grid_.MemoryBytes() + block_frame_.capacity() * sizeof(std::uint32_t) +
          last_visible_.capacity() * sizeof(std::int32_t) +
-         depth_scratch_.capacity() * sizeof(float);
+         depth_scratch_.capacity() * sizeof(float) +
+         rgb_scratch_.capacity() * sizeof(std::uint32_t);
 }
 
 }  // namespace facet::geometry

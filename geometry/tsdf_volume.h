@@ -8,7 +8,8 @@
 //      depths d - truncation and d + truncation (an exact 3D DDA over the block lattice; in
 //      parallel, with per-thread de-duplication), new blocks inserted serially;
 //   2. integration: every voxel of the blocks the frame touched fuses one observation
-//      (kernels/tsdf.h; in parallel over blocks, voxels indexed directly within a block).
+//      (kernels/tsdf.h; in parallel over blocks, a row of 8 voxels per AVX2 vector where the
+//      processor has it, tsdf_integrate_cpu.h).
 // The CPU path uses oneTBB; with Options::backend == kCuda the integration runs on the device over
 // a resident copy of the voxel arrays (allocation stays on the CPU), copied back when grid() or
 // ExtractMesh() needs it. Both paths evaluate the same kernels, with the same float arithmetic.
@@ -116,6 +117,10 @@ class TsdfVolume {
   // The frame's camera, pose, colour and parameters (no depth yet).
   kernels::TsdfFrame MakeFrame(const Camera& camera, const Rigid3& cam_from_world,
                                ImageView<const std::uint8_t> rgb) const;
+  // Sanitises the depth (sanitize_row(y, out) writes row y) and packs the colour into the scratch
+  // buffers, and points the frame's depth at them.
+  template <typename SanitizeRow>
+  void PrepareFrame(kernels::TsdfFrame* frame, SanitizeRow&& sanitize_row);
   // Allocation then integration of a frame whose depth is sanitised (kernels::SanitizeDepth).
   void IntegrateFrame(const kernels::TsdfFrame& frame);
   // Allocates the blocks of this frame's surface band and fills last_visible_.
@@ -128,6 +133,8 @@ class TsdfVolume {
   std::vector<std::uint32_t> block_frame_{};
   std::vector<std::int32_t> last_visible_{};
   std::vector<float> depth_scratch_{};  // the frame's sanitised depth in metres
+  // With colour: the frame's colour, r | g << 8 | b << 16 per pixel (the CPU loop's layout).
+  std::vector<std::uint32_t> rgb_scratch_{};
   std::int64_t frame_count_ = 0;
   std::unique_ptr<TsdfDeviceGrid> device_{};
   mutable bool host_stale_ = false;  // the device holds newer voxels than grid_
