@@ -39,7 +39,9 @@
 namespace facet::geometry {
 
 class TsdfDeviceGrid;  // cuda/tsdf_cuda.h
-
+namespace detail {
+class TsdfBlockCollector;  // tsdf_allocate.h
+}
 class TsdfVolume {
  public:
   struct Options {
@@ -132,7 +134,9 @@ class TsdfVolume {
   // Per block: the last frame (1-based) that touched it, to list each block once per frame.
   std::vector<std::uint32_t> block_frame_{};
   std::vector<std::int32_t> last_visible_{};
-  std::vector<float> depth_scratch_{};  // the frame's sanitised depth in metres
+  std::unique_ptr<detail::TsdfBlockCollector> collector_;  // allocation scratch, kept
+  std::vector<kernels::BlockKey> fresh_keys_{};            // the frame's new blocks
+  std::vector<float> depth_scratch_{};                     // the frame's sanitised depth in metres
   // With colour: the frame's colour, r | g << 8 | b << 16 per pixel (the CPU loop's layout).
   std::vector<std::uint32_t> rgb_scratch_{};
   std::int64_t frame_count_ = 0;
