@@ -4,15 +4,19 @@
 // inputs are RGB-D frames or depth/colour rendered from splats or a NeRF at known poses.
 //
 // Per frame:
-//   1. allocation: for every valid depth pixel, the blocks crossed by the pixel's ray between the
-//      depths d - truncation and d + truncation (an exact 3D DDA over the block lattice; in
-//      parallel, with per-thread de-duplication), new blocks inserted serially;
+//   1. allocation: for every valid depth pixel (all of them: no subsampling), the blocks crossed
+//      by the pixel's ray between the depths max(d - truncation, 0) and d + truncation (an exact
+//      3D DDA over the block lattice up to float rounding; in parallel over rows, eight pixels'
+//      segments at a time, pixels crossing their neighbour's blocks skipped, a per-thread cache
+//      of the keys looked up: tsdf_allocate.h), new blocks inserted serially;
 //   2. integration: every voxel of the blocks the frame touched fuses one observation
 //      (kernels/tsdf.h; in parallel over blocks, a row of 8 voxels per AVX2 vector where the
 //      processor has it, tsdf_integrate_cpu.h).
 // The CPU path uses oneTBB; with Options::backend == kCuda the integration runs on the device over
 // a resident copy of the voxel arrays (allocation stays on the CPU), copied back when grid() or
-// ExtractMesh() needs it. Both paths evaluate the same kernels, with the same float arithmetic.
+// ExtractMesh() needs it. Both paths evaluate the same kernels, with the same float arithmetic
+// (the voxels are equal to the bit). Per-frame scratch (sanitised depth, packed colour, the
+// allocation's row buffers and caches) is kept between frames.
 //
 // Conventions: depth maps hold the camera-frame z in metres (not the distance along the ray);
 // pixel (i, j) of the depth map is pixel (i, j) of `camera` (COLMAP's pixel convention,
