@@ -323,6 +323,11 @@ void TsdfBlockCollector::Collect(const kernels::TsdfFrame& frame, double block_s
     impl_->stamp = 1;
   }
   const std::uint32_t stamp = impl_->stamp;
+  // Lists left by a frame that threw midway.
+  for (ThreadScratch& local : impl_->scratch) {
+    local.fresh.clear();
+    local.visible.clear();
+  }
   const Rigid3 world_from_cam =
       Rigid3::FromMatrix(
           Eigen::Map<const Eigen::Matrix<float, 3, 4, Eigen::RowMajor>>(frame.cam_from_world)

@@ -204,13 +204,18 @@ void TsdfVolume::PrepareFrame(kernels::TsdfFrame* frame, SanitizeRow&& sanitize_
 }
 
 void TsdfVolume::IntegrateFrame(const kernels::TsdfFrame& frame) {
-  ++frame_count_;
   AllocateBlocks(frame);
   IntegrateBlocks(frame);
+  ++frame_count_;  // only now: a frame that threw is not counted
 }
 
 void TsdfVolume::AllocateBlocks(const kernels::TsdfFrame& frame) {
-  const auto frame_id = std::uint32_t(frame_count_);
+  // A fresh stamp for every attempt, also after a frame that threw midway (its stamps stay).
+  if (++frame_stamp_ == 0) {  // wrapped around: forget the old stamps
+    std::fill(block_frame_.begin(), block_frame_.end(), 0u);
+    frame_stamp_ = 1;
+  }
+  const std::uint32_t frame_id = frame_stamp_;
   last_visible_.clear();
   collector_->Collect(frame, grid_.block_size(), options_.crop, grid_.hash_view(),
                       block_frame_.data(), frame_id, &last_visible_, &fresh_keys_);

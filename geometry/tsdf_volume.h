@@ -135,8 +135,9 @@ class TsdfVolume {
 
   Options options_;
   mutable VoxelBlockGrid grid_;
-  // Per block: the last frame (1-based) that touched it, to list each block once per frame.
+  // Per block: the stamp of the last frame that touched it, to list each block once per frame.
   std::vector<std::uint32_t> block_frame_{};
+  std::uint32_t frame_stamp_ = 0;  // the last frame's stamp (frames attempted, 0 skipped)
   std::vector<std::int32_t> last_visible_{};
   std::unique_ptr<detail::TsdfBlockCollector> collector_;  // allocation scratch, kept
   std::vector<kernels::BlockKey> fresh_keys_{};            // the frame's new blocks

@@ -242,14 +242,26 @@ TEST(TsdfAllocation, RejectsSamplesBeyondTheBlockRange) {
   options.voxel_size = 1e-3;  // 2^28 blocks of 8 mm: 2.1e6 m
   options.depth_max = 1e7;
   TsdfVolume volume(options);
-  const ImageF32 far(64, 48, 1, 3e6f);
+  const ImageF32 near(64, 48, 1, 1.0f);
+  volume.Integrate(near.view(), camera, Rigid3());
+  const std::int64_t blocks = volume.last_frame_blocks();
+  ASSERT_GT(blocks, 0);
+  // The top rows see the same wall, the bottom rows a sample 3e6 m away: the frame throws
+  // midway, once some of the wall's blocks may be listed.
+  ImageF32 far = near;
+  for (int y = 24; y < 48; ++y) {
+    for (int x = 0; x < 64; ++x) far(x, y) = 3e6f;
+  }
   EXPECT_THROW(volume.Integrate(far.view(), camera, Rigid3()), Error);
   Rigid3 distant;
   distant.translation.x() = -3e6;  // the camera itself out of range
-  const ImageF32 near(64, 48, 1, 1.0f);
   EXPECT_THROW(volume.Integrate(near.view(), camera, distant), Error);
+  EXPECT_EQ(volume.frame_count(), 1);
+  // The volume still works after the failed frames, and lists every block of the next frame.
   volume.Integrate(near.view(), camera, Rigid3());
-  EXPECT_GT(volume.grid().block_count(), 0);
+  EXPECT_EQ(volume.frame_count(), 2);
+  EXPECT_EQ(volume.grid().block_count(), blocks);
+  EXPECT_EQ(volume.last_frame_blocks(), blocks);
 }
 
 }  // namespace
