@@ -407,6 +407,8 @@ void TsdfBlockCollector::Collect(const kernels::TsdfFrame& frame, double block_s
               float b[3] = {row.b[0][i], row.b[1][i], row.b[2][i]};
               if (!ClipToBox(a, b, crop_lo, crop_hi)) {
                 row.code[i] = 0;
+                // In range for RowCodes' conversions, which see every pixel.
+                for (int k = 0; k < 3; ++k) row.a[k][i] = row.b[k][i] = 0.0f;
                 continue;
               }
               bool far = false;
