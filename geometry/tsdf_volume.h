@@ -4,14 +4,19 @@
 // inputs are RGB-D frames or depth/colour rendered from splats or a NeRF at known poses.
 //
 // Per frame:
-//   1. allocation: for every valid depth pixel, the blocks crossed by the pixel's ray between the
-//      depths d - truncation and d + truncation (an exact 3D DDA over the block lattice; in
-//      parallel, with per-thread de-duplication), new blocks inserted serially;
+//   1. allocation: for every valid depth pixel (all of them: no subsampling), the blocks crossed
+//      by the pixel's ray between the depths max(d - truncation, 0) and d + truncation (an exact
+//      3D DDA over the block lattice up to float rounding; in parallel over rows, eight pixels'
+//      segments at a time, pixels crossing their neighbour's blocks skipped, a per-thread cache
+//      of the keys looked up: tsdf_allocate.h), new blocks inserted serially;
 //   2. integration: every voxel of the blocks the frame touched fuses one observation
-//      (kernels/tsdf.h; in parallel over blocks, voxels indexed directly within a block).
+//      (kernels/tsdf.h; in parallel over blocks, a row of 8 voxels per AVX2 vector where the
+//      processor has it, tsdf_integrate_cpu.h).
 // The CPU path uses oneTBB; with Options::backend == kCuda the integration runs on the device over
 // a resident copy of the voxel arrays (allocation stays on the CPU), copied back when grid() or
-// ExtractMesh() needs it. Both paths evaluate the same kernels, with the same float arithmetic.
+// ExtractMesh() needs it. Both paths evaluate the same kernels, with the same float arithmetic
+// (the voxels are equal to the bit). Per-frame scratch (sanitised depth, packed colour, the
+// allocation's row buffers and caches) is kept between frames.
 //
 // Conventions: depth maps hold the camera-frame z in metres (not the distance along the ray);
 // pixel (i, j) of the depth map is pixel (i, j) of `camera` (COLMAP's pixel convention,
@@ -38,7 +43,9 @@
 namespace facet::geometry {
 
 class TsdfDeviceGrid;  // cuda/tsdf_cuda.h
-
+namespace detail {
+class TsdfBlockCollector;  // tsdf_allocate.h
+}
 class TsdfVolume {
  public:
   struct Options {
@@ -116,6 +123,10 @@ class TsdfVolume {
   // The frame's camera, pose, colour and parameters (no depth yet).
   kernels::TsdfFrame MakeFrame(const Camera& camera, const Rigid3& cam_from_world,
                                ImageView<const std::uint8_t> rgb) const;
+  // Sanitises the depth (sanitize_row(y, out) writes row y) and packs the colour into the scratch
+  // buffers, and points the frame's depth at them.
+  template <typename SanitizeRow>
+  void PrepareFrame(kernels::TsdfFrame* frame, SanitizeRow&& sanitize_row);
   // Allocation then integration of a frame whose depth is sanitised (kernels::SanitizeDepth).
   void IntegrateFrame(const kernels::TsdfFrame& frame);
   // Allocates the blocks of this frame's surface band and fills last_visible_.
@@ -124,10 +135,15 @@ class TsdfVolume {
 
   Options options_;
   mutable VoxelBlockGrid grid_;
-  // Per block: the last frame (1-based) that touched it, to list each block once per frame.
+  // Per block: the stamp of the last frame that touched it, to list each block once per frame.
   std::vector<std::uint32_t> block_frame_{};
+  std::uint32_t frame_stamp_ = 0;  // the last frame's stamp (frames attempted, 0 skipped)
   std::vector<std::int32_t> last_visible_{};
-  std::vector<float> depth_scratch_{};  // the frame's sanitised depth in metres
+  std::unique_ptr<detail::TsdfBlockCollector> collector_;  // allocation scratch, kept
+  std::vector<kernels::BlockKey> fresh_keys_{};            // the frame's new blocks
+  std::vector<float> depth_scratch_{};                     // the frame's sanitised depth in metres
+  // With colour: the frame's colour, r | g << 8 | b << 16 per pixel (the CPU loop's layout).
+  std::vector<std::uint32_t> rgb_scratch_{};
   std::int64_t frame_count_ = 0;
   std::unique_ptr<TsdfDeviceGrid> device_{};
   mutable bool host_stale_ = false;  // the device holds newer voxels than grid_

@@ -6,15 +6,17 @@
 // float RGBDImage, as its pipeline builds one anyway).
 //
 //   tsdf_vs_open3d [FOLDER] [--voxel 0.01] [--trunc 0.04] [--depth-max 3] [--frames N]
-//                  [--threads N] [--no-color] [--mesh-out DIR]
+//                  [--threads N] [--no-color] [--facet-only] [--mesh-out DIR]
 // FOLDER: a Redwood/Open3D RGB-D folder (depth/*.png in mm, image/*.jpg,
 // open3d_trajectory.log), default ../shared/data/rgbd-livingroom; PrimeSense intrinsics.
+// --mesh-out DIR writes the meshes as DIR/facet.ply and DIR/open3d.ply.
 #include <CLI/CLI.hpp>
 #include <open3d/camera/PinholeCameraIntrinsic.h>
 #include <open3d/geometry/Image.h>
 #include <open3d/geometry/RGBDImage.h>
 #include <open3d/geometry/TriangleMesh.h>
 #include <open3d/io/ImageIO.h>
+#include <open3d/io/TriangleMeshIO.h>
 #include <open3d/pipelines/integration/ScalableTSDFVolume.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@
 #include "core/error.h"
 #include "core/image_io.h"
 #include "core/timer.h"
+#include "datasets/ply.h"
 #include "datasets/rgbd.h"
 #include "geometry/tsdf_volume.h"
 
@@ -48,11 +51,13 @@ struct Figures {
   double integrate_s = 0.0;
   double integrate_cpu_s = 0.0;
   double mesh_s = 0.0;
+  double open_mesh_s = 0.0;  // facet: the open surface (Open3D's kind)
+  std::size_t open_triangles = 0;
   std::size_t vertices = 0, triangles = 0;
 };
 
 Figures RunFacet(const datasets::RgbdSequence& sequence, int frames,
-                 const geometry::TsdfVolume::Options& options) {
+                 const geometry::TsdfVolume::Options& options, const std::string& mesh_out) {
   geometry::TsdfVolume volume(options);
   Figures figures;
   ImageReadOptions color_read;
@@ -77,11 +82,20 @@ Figures RunFacet(const datasets::RgbdSequence& sequence, int frames,
   figures.mesh_s = timer.ElapsedSeconds();
   figures.vertices = mesh.vertices.size();
   figures.triangles = mesh.triangles.size();
+  if (!mesh_out.empty())
+    datasets::WriteMeshPly(std::filesystem::path(mesh_out) / "facet.ply", mesh);
+  // Open3D's behaviour: only cells with eight observed corners, no closing of the surface.
+  geometry::SurfaceExtractionOptions open;
+  open.unknown = geometry::SurfaceExtractionOptions::Unknown::kOpen;
+  const Timer open_timer;
+  const geometry::TriangleMesh open_mesh = volume.ExtractMesh(open);
+  figures.open_mesh_s = open_timer.ElapsedSeconds();
+  figures.open_triangles = open_mesh.triangles.size();
   return figures;
 }
 
 Figures RunOpen3d(const datasets::RgbdSequence& sequence, int frames, double voxel, double trunc,
-                  double depth_max, bool with_color) {
+                  double depth_max, bool with_color, const std::string& mesh_out) {
   namespace o3d = open3d;
   using o3d::pipelines::integration::TSDFVolumeColorType;
   o3d::pipelines::integration::ScalableTSDFVolume volume(
@@ -111,6 +125,11 @@ Figures RunOpen3d(const datasets::RgbdSequence& sequence, int frames, double vox
   figures.mesh_s = timer.ElapsedSeconds();
   figures.vertices = mesh->vertices_.size();
   figures.triangles = mesh->triangles_.size();
+  if (!mesh_out.empty()) {
+    FACET_CHECK(o3d::io::WriteTriangleMesh(
+                    (std::filesystem::path(mesh_out) / "open3d.ply").string(), *mesh),
+                "Open3D cannot write its mesh into {}", mesh_out);
+  }
   return figures;
 }
 
@@ -120,6 +139,7 @@ int Run(int argc, char** argv) {
   double voxel = 0.01, trunc = 0.04, depth_max = 3.0;
   int frames = 0, threads = 0;
   bool no_color = false, facet_only = false;
+  std::string mesh_out;
   app.add_option("folder", folder, "Redwood/Open3D RGB-D folder")->capture_default_str();
   app.add_option("--voxel", voxel, "Voxel size, metres")->capture_default_str();
   app.add_option("--trunc", trunc, "Truncation (Open3D's sdf_trunc), metres")
@@ -129,6 +149,7 @@ int Run(int argc, char** argv) {
   app.add_option("--threads", threads, "facet's worker threads (0: all cores)");
   app.add_flag("--no-color", no_color, "Fuse depth only");
   app.add_flag("--facet-only", facet_only, "Skip Open3D (for profiling)");
+  app.add_option("--mesh-out", mesh_out, "Write facet.ply and open3d.ply into this folder");
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) SetMaxThreads(threads);
 
@@ -154,13 +175,17 @@ int Run(int argc, char** argv) {
   options.truncation = trunc;
   options.depth_max = depth_max;
   options.with_color = !no_color;
-  const Figures ours = RunFacet(sequence, frames, options);
+  if (!mesh_out.empty()) std::filesystem::create_directories(mesh_out);
+  const Figures ours = RunFacet(sequence, frames, options, mesh_out);
   if (facet_only) {
-    std::printf("integration  facet %7.1f frames/s (%.2f s); mesh %.3f s\n",
-                frames / ours.integrate_s, ours.integrate_s, ours.mesh_s);
+    std::printf(
+        "integration  facet %7.1f frames/s (%.2f s), CPU %.2f ms/frame; mesh %.3f s (open %.3f "
+        "s)\n",
+        frames / ours.integrate_s, ours.integrate_s, 1e3 * ours.integrate_cpu_s / frames,
+        ours.mesh_s, ours.open_mesh_s);
     return 0;
   }
-  const Figures theirs = RunOpen3d(sequence, frames, voxel, trunc, depth_max, !no_color);
+  const Figures theirs = RunOpen3d(sequence, frames, voxel, trunc, depth_max, !no_color, mesh_out);
 
   std::printf(
       "integration  facet %7.1f frames/s (%.2f s)   Open3D %7.1f frames/s (%.2f s)   "
@@ -173,9 +198,11 @@ int Run(int argc, char** argv) {
       1e3 * ours.integrate_cpu_s / frames, 1e3 * theirs.integrate_cpu_s / frames,
       theirs.integrate_cpu_s / ours.integrate_cpu_s);
   std::printf(
-      "mesh         facet %7.3f s (%zu vertices, %zu triangles)   Open3D %7.3f s (%zu "
+      "mesh         facet %7.3f s (%zu vertices, %zu triangles; closed)   Open3D %7.3f s (%zu "
       "vertices, %zu triangles)\n",
       ours.mesh_s, ours.vertices, ours.triangles, theirs.mesh_s, theirs.vertices, theirs.triangles);
+  std::printf("mesh (open)  facet %7.3f s (%zu triangles; observed cells only, as Open3D)\n",
+              ours.open_mesh_s, ours.open_triangles);
   return 0;
 }
 
