@@ -44,5 +44,16 @@ if [[ -f "$lego" ]]; then
     xargs -r cp -t "$out/lego800_renders"
   rm -rf "$out/lego800"
 fi
+# facet mesh with the CUDA TSDF integration and marching cubes on the RGB-D living room, beside
+# the CPU run (the summaries' triangle counts must agree; times in the logs).
+room=../shared/data/rgbd-livingroom
+if [[ -d "$room" ]]; then
+  for device in cpu cuda; do
+    /usr/bin/time -v "$build/bin/facet" --device "$device" mesh "$room" -o "$out/room_$device.ply" \
+      --summary "$out/room_$device.json" >"$out/room_$device.log" 2>&1 || status=1
+  done
+  rm -f "$out"/room_*.ply
+  jq -c '{triangles, watertight, seconds}' "$out"/room_cpu.json "$out"/room_cuda.json || status=1
+fi
 echo "gpu-check.sh: results in $out (status $status)"
 exit "$status"
