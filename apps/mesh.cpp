@@ -41,8 +41,10 @@ struct MeshArgs {
   fs::path output;
   std::string method = "auto";
   double voxel = 0.0;
+  int resolution = 0;
   double truncation = 0.0;
   int depth = 8;
+  double trim = 0.0;
   std::size_t faces = 0;
   int smooth = 0;
   double min_component = 0.01;
@@ -121,11 +123,15 @@ geometry::TriangleMesh MeshRgbd(const MeshInput& input, const MeshArgs& args, Ba
 }
 
 geometry::TriangleMesh MeshSplats(const MeshInput& input, const MeshArgs& args, Backend backend) {
-  const SplatsInput splats = ReadSplatsInput(input, args.views, args.orbit_views, args.render_size);
+  MeshInput with_model = input;
+  if (!args.model.empty()) with_model.model = FindCameraModel(args.model);
+  const SplatsInput splats =
+      ReadSplatsInput(with_model, args.views, args.orbit_views, args.render_size);
   spdlog::info("mesh: {} Gaussians, rendered from {} {}", splats.model.size(), splats.views.size(),
                splats.orbit ? "orbit views" : "training cameras");
   splatting::SplatFusionOptions options;
   options.voxel_size = args.voxel;
+  if (args.resolution > 0) options.resolution = args.resolution;
   options.truncation = args.truncation;
   options.max_size = args.render_size;
   options.backend = backend;
@@ -164,7 +170,11 @@ geometry::TriangleMesh MeshPoints(const MeshInput& input, const MeshArgs& args) 
   }
   geometry::PoissonOptions options;
   options.depth = args.depth;
+  options.density_trim_quantile = args.trim;
   geometry::PoissonResult result = geometry::ReconstructPoisson(cloud, options);
+  if (cloud.HasColors() && !args.no_colors && !result.mesh.triangles.empty()) {
+    geometry::TransferVertexColors(result.mesh, cloud);
+  }
   spdlog::info("mesh: Poisson depth {} ({:.4g} voxel), {} unknowns, {:.1f} s", options.depth,
                result.stats.voxel_size, result.stats.finest_unknowns, result.stats.total_seconds);
   return std::move(result.mesh);
@@ -174,7 +184,9 @@ geometry::TriangleMesh MeshMesh(const MeshInput& input, const MeshArgs& args) {
   const geometry::TriangleMesh mesh = ReadMeshInput(input);
   geometry::MeshSdfOptions options;
   const geometry::Bounds3 bounds = geometry::ComputeBounds(mesh.vertices);
-  options.voxel_size = args.voxel > 0.0 ? args.voxel : bounds.Extent().norm() / 256.0;
+  options.voxel_size = args.voxel > 0.0
+                           ? args.voxel
+                           : bounds.Extent().norm() / (args.resolution > 0 ? args.resolution : 256);
   spdlog::info("mesh: re-meshing {} triangles through their signed distance field, voxel {:.4g}",
                mesh.triangles.size(), options.voxel_size);
   return geometry::RemeshWatertight(mesh, options);
@@ -196,6 +208,9 @@ void RunMesh(const MeshArgs& args, const GlobalOptions& global) {
   if (ext != ".glb" && ext != ".ply" && ext != ".obj") {
     throw UsageError("the output must be a .glb, .ply or .obj file, got '" + args.output.string() +
                      "'");
+  }
+  if (args.trim > 0.0 && !args.open) {
+    throw UsageError("--trim opens the mesh where Poisson invented it: add --open to allow that");
   }
   if (args.every < 1 || args.render_size < 16 || args.views < 1 || args.orbit_views < 1) {
     throw UsageError("--every, --views and --orbit-views must be >= 1 and --render-size >= 16");
@@ -250,10 +265,16 @@ void RunMesh(const MeshArgs& args, const GlobalOptions& global) {
   mesh.ComputeVertexNormals();
 
   const geometry::WatertightReport check = geometry::CheckWatertight(mesh);
+  FACET_CHECK(args.open || check.watertight || !cleanup.contains("decimated_from"),
+              "mesh: decimating to {} triangles made the surface unsound ({}); nothing was "
+              "written. Ask for more --faces, mesh at a coarser --voxel / --resolution instead, "
+              "or pass --open to write it anyway",
+              args.faces, check.reason);
   FACET_CHECK(args.open || check.watertight,
               "mesh: the result is not watertight ({}); nothing was written. Report this as a "
               "bug, or pass --open to write it anyway",
               check.reason);
+  if (args.output.has_parent_path()) fs::create_directories(args.output.parent_path());
   WriteMesh(args.output, mesh);
   const double seconds = timer.ElapsedSeconds();
   spdlog::info("mesh: wrote {}: {} vertices, {} triangles, {} component{}, {}{}, {:.1f} s",
@@ -314,11 +335,17 @@ Subcommand RegisterMesh(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "tsdf", "poisson", "sdf"}))
       ->capture_default_str();
   sub->add_option("--voxel", args->voxel,
-                  "Voxel size in scene units (tsdf: default 0.01 for RGB-D, scene / 512 for "
-                  "splats; sdf: bounding-box diagonal / 256)");
+                  "Voxel size in scene units (default: 0.01 for RGB-D; otherwise from "
+                  "--resolution)");
+  sub->add_option("--resolution", args->resolution,
+                  "Voxels along the bounding-box diagonal when --voxel is not given (splats: "
+                  "default 512; sdf: default 256)");
   sub->add_option("--trunc", args->truncation, "TSDF truncation in scene units (default 4 voxels)");
   sub->add_option("--depth", args->depth, "Poisson octree depth (2^depth cells across)")
       ->capture_default_str();
+  sub->add_option("--trim", args->trim,
+                  "Poisson: remove the surface where the sample density is below this quantile "
+                  "(0-1; opens the mesh where it was invented over holes: needs --open)");
   sub->add_option("--faces", args->faces, "Decimate to at most this many triangles (0 = keep)");
   sub->add_option("--smooth", args->smooth, "Taubin smoothing iterations")->capture_default_str();
   sub->add_option("--min-component", args->min_component,

@@ -187,4 +187,13 @@ struct TaubinOptions {
 // present); the topology is untouched. Parallel over vertices; O(iterations * (V + T)).
 void TaubinSmooth(TriangleMesh& mesh, const TaubinOptions& options = {});
 
+// ---------------------------------------------------------------------------------------------
+// Colours (mesh_colors.cpp)
+
+// Colours every vertex of `mesh` from the coloured points of `source`: the inverse-distance
+// weighted mean of its `k` nearest points (k >= 1). For surfaces rebuilt from coloured points
+// (Poisson), whose vertices lie between the samples. Parallel. Throws facet::Error when `source`
+// has no points or no colours, or k < 1.
+void TransferVertexColors(TriangleMesh& mesh, const PointCloud& source, int k = 4);
+
 }  // namespace facet::geometry

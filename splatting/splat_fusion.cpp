@@ -21,6 +21,7 @@ void SplatFusionOptions::Check() const {
               "splat fusion: min_alpha must be in (0, 1], got {}", min_alpha);
   FACET_CHECK(sh_degree >= 0 && sh_degree <= 3, "splat fusion: SH degree must be 0-3, got {}",
               sh_degree);
+  FACET_CHECK(resolution >= 8, "splat fusion: resolution must be >= 8 voxels, got {}", resolution);
   FACET_CHECK(max_size >= 16, "splat fusion: max_size must be >= 16 px, got {}", max_size);
 }
 
@@ -105,8 +106,9 @@ geometry::TsdfVolume FuseSplats(const Gaussians& model, std::span<const SplatFus
   FACET_CHECK(!gaussians.empty(), "splat fusion: no Gaussian lies inside the crop box");
 
   geometry::TsdfVolume::Options tsdf;
-  tsdf.voxel_size = options.voxel_size > 0.0 ? options.voxel_size
-                                             : RobustBounds(gaussians).Extent().norm() / 512.0;
+  tsdf.voxel_size = options.voxel_size > 0.0
+                        ? options.voxel_size
+                        : RobustBounds(gaussians).Extent().norm() / options.resolution;
   tsdf.truncation = options.truncation;
   tsdf.depth_min = 0.0;
   tsdf.depth_max = std::numeric_limits<double>::max();

@@ -24,7 +24,8 @@ struct SplatFusionView {
 };
 
 struct SplatFusionOptions {
-  double voxel_size = 0.0;  // world units; 0: the diagonal of RobustBounds / 512
+  double voxel_size = 0.0;  // world units; 0: the diagonal of RobustBounds / resolution
+  int resolution = 512;     // voxels along that diagonal when voxel_size is 0; >= 8
   double truncation = 0.0;  // world units; 0: 4 voxels
   float min_alpha = 0.5f;   // (0, 1]
   int sh_degree = 3;        // colours rendered with SH bands up to this (clamped to the model's)

@@ -378,5 +378,30 @@ TEST(TaubinSmooth, RemovesNoiseWithoutShrinking) {
   EXPECT_THROW(TaubinSmooth(empty), Error);
 }
 
+TEST(TransferVertexColors, InterpolatesTheNearestColouredPoints) {
+  TriangleMesh mesh = test::SdfSphere(0.5, 0.05);
+  // Dense coloured points on the same sphere, colour linear in position.
+  PointCloud points;
+  for (int i = 0; i < 20000; ++i) {
+    const double z = 1.0 - 2.0 * (i + 0.5) / 20000, r = std::sqrt(1.0 - z * z);
+    const double phi = 2.399963229728653 * i;
+    const Eigen::Vector3d p = 0.5 * Eigen::Vector3d(r * std::cos(phi), r * std::sin(phi), z);
+    points.points.push_back(p);
+    points.colors.push_back((0.5 * Eigen::Vector3d::Ones() + 0.8 * p).cast<float>());
+  }
+  TransferVertexColors(mesh, points);
+  ASSERT_EQ(mesh.vertex_colors.size(), mesh.vertices.size());
+  for (std::size_t v = 0; v < mesh.vertices.size(); ++v) {
+    const Eigen::Vector3f expected =
+        (0.5 * Eigen::Vector3d::Ones() + 0.8 * mesh.vertices[v]).cast<float>();
+    // Points are ~6 mm apart: the weighted mean of neighbours within ~1 cm.
+    EXPECT_LT((mesh.vertex_colors[v] - expected).norm(), 0.02f) << v;
+  }
+  PointCloud grey;
+  grey.points = points.points;
+  EXPECT_THROW(TransferVertexColors(mesh, grey), Error);
+  EXPECT_THROW(TransferVertexColors(mesh, points, 0), Error);
+}
+
 }  // namespace
 }  // namespace facet::geometry
