@@ -17,8 +17,8 @@ echo
 echo
 # The pipeline as it stands: the built-in synthetic scene (photos of a known object with
 # ground-truth cameras and mesh), structure from motion on its photos, the result scored against
-# the ground truth, and a Gaussian splatting scene trained on it. Later stages (meshing) run on it
-# here as they land.
+# the ground truth, a Gaussian splatting scene trained on it, and a watertight mesh of the splats.
+# Later stages run on it here as they land.
 "$facet" synth -o "$out/synthetic"
 echo
 "$facet" sfm "$out/synthetic/images" -o "$out/sfm"
@@ -30,9 +30,14 @@ echo
 # held out and scored, with side-by-side pictures in splats/renders/.
 "$facet" splat "$out/sfm" -o "$out/splats/splats.ply" --iters 2000 --max-size 320 --eval
 echo
+# A watertight, coloured mesh of the whole scene (room and object) by TSDF fusion of the splats'
+# depth and colour rendered at the SfM cameras, 256 voxels along the scene's diagonal.
+"$facet" mesh "$out/splats/splats.ply" --model "$out/sfm" -o "$out/mesh/mesh.glb" \
+  --render-size 320 --resolution 256 --summary "$out/mesh/mesh_summary.json"
+echo
 echo "demo.sh: the synthetic scene is in $out/synthetic, its reconstruction in $out/sfm, the"
-echo "Gaussian splats in $out/splats:"
-for entry in "$out"/synthetic/* "$out"/sfm/* "$out"/splats/*; do
+echo "Gaussian splats in $out/splats, the mesh in $out/mesh:"
+for entry in "$out"/synthetic/* "$out"/sfm/* "$out"/splats/* "$out"/mesh/*; do
   if [[ -d "$entry" ]]; then
     echo "  $entry/  ($(find "$entry" -type f | wc -l) files)"
   else
