@@ -313,7 +313,7 @@ Subcommand RegisterMesh(CLI::App& app) {
   sub->footer(
       "INPUT and the method --method auto picks:\n"
       "  RGB-D folder (TUM: rgb.txt + depth.txt + groundtruth.txt; Redwood: depth/ + image/ + a "
-      "trajectory .log)          -> tsdf\n"
+      "trajectory .log) -> tsdf\n"
       "  facet workspace with splats.ply, or a 3DGS .ply -> tsdf over depth rendered from the "
       "splats (at the workspace's cameras, or --orbit-views around the splats)\n"
       "  point cloud .ply/.pcd, or a workspace/COLMAP model without splats -> poisson (normals "
