@@ -14,6 +14,11 @@
 
 namespace facet::geometry {
 
+#if !defined(FACET_WITH_CUDA)
+// Never created without CUDA; defined so that std::unique_ptr<TsdfDeviceGrid> can be destroyed.
+class TsdfDeviceGrid {};
+#endif
+
 using kernels::BlockKey;
 
 namespace {
