@@ -134,7 +134,7 @@ struct DecimationOptions {
   // with FindSelfIntersections' predicates and rules (geometry/mesh_intersections.h), so a mesh
   // without self-intersections keeps none. Thin parts (two sides of a thin wall a few edges
   // apart) otherwise get pushed through each other once the edges grow longer than the gap.
-  // Each collapse then reads the triangles around its ring: 2-4x the decimation time on
+  // Each collapse then reads the triangles around its ring: 3-4.5x the decimation time on
   // 1-2M-triangle meshes (memory-bound lookups; see mesh_collapse_guard.h).
   bool prevent_self_intersections = true;
 
