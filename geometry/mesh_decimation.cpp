@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/parallel_for.h"
 #include "geometry/mesh_collapse.h"
+#include "geometry/mesh_collapse_guard.h"
 #include "geometry/mesh_processing.h"
 
 namespace facet::geometry {
@@ -118,6 +119,9 @@ constexpr std::size_t kMinPassCollapses = 64;
 // A pass orders only its cheapest kPassLookahead * limit candidates (the walk skips the edges of
 // locked vertices, so it needs more candidates than collapses).
 constexpr std::size_t kPassLookahead = 4;
+// The intersection guard's grid is rebuilt (dropping stale entries and refitting its cell size)
+// when the live triangles fell below this fraction of those it was built with.
+constexpr double kGuardRebuild = 0.6;
 
 }  // namespace
 
@@ -235,7 +239,20 @@ DecimationReport DecimateQuadric(TriangleMesh& mesh, const DecimationOptions& op
   std::vector<std::uint32_t> locked(nv, 0);  // the pass that last moved the vertex
   std::vector<std::size_t> offsets(nt + 1, 0);
   std::vector<Candidate> candidates;
+  detail::IntersectionGuard guard;
+  // A collapse to p is taken when it is legal and, with the guard, crosses nothing.
+  const auto acceptable = [&](std::uint32_t a, std::uint32_t b, const Eigen::Vector3d& p) {
+    return work.CanCollapse(a, b, p, limits) &&
+           !(options.prevent_self_intersections && guard.CollapseIntersects(work, a, b, p));
+  };
   for (std::uint32_t pass = 1; work.LiveTriangles() > options.target_triangles; ++pass) {
+    if (options.prevent_self_intersections &&
+        (pass == 1 ||
+         static_cast<double>(work.LiveTriangles()) <
+             kGuardRebuild * static_cast<double>(guard.BuiltTriangles()) ||
+         guard.AddedEntries() > 2 * work.LiveTriangles())) {
+      guard.Build(work);
+    }
     // The live edges, each once: a consistently oriented interior edge runs from its smaller to
     // its larger vertex in exactly one of its two triangles; a boundary edge may run the other
     // way in its only triangle, so edges between boundary vertices are taken in both directions
@@ -309,11 +326,12 @@ DecimationReport DecimateQuadric(TriangleMesh& mesh, const DecimationOptions& op
           over_budget = true;
           break;
         }
-        if (!work.CanCollapse(a, b, place.position, limits)) {
-          // The optimum may fold a neighbour where an end point or the midpoint would not.
+        if (!acceptable(a, b, place.position)) {
+          // The optimum may fold a neighbour (or cross another part of the surface) where an end
+          // point or the midpoint would not.
           const Placement fallback = BestOfEdge(q, pa, pb);
           if (fallback.cost > options.max_error || fallback.position == place.position ||
-              !work.CanCollapse(a, b, fallback.position, limits)) {
+              !acceptable(a, b, fallback.position)) {
             continue;
           }
           place = fallback;
@@ -330,6 +348,7 @@ DecimationReport DecimateQuadric(TriangleMesh& mesh, const DecimationOptions& op
                   static_cast<float>(s) * work.Color(b);
         }
         work.Collapse(a, b, place.position, color);
+        if (options.prevent_self_intersections) guard.Update(work, a);
         quadrics[a] += quadrics[b];
         locked[a] = pass;
         ++done;

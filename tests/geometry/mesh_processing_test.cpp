@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "geometry/mesh_checks.h"
+#include "geometry/mesh_intersections.h"
 #include "tests/geometry/mesh_test_shapes.h"
 
 namespace facet::geometry {
@@ -311,6 +312,35 @@ TEST(DecimateQuadric, MaxErrorStopsEarly) {
   EXPECT_GT(mesh.triangles.size(), 100u);
   EXPECT_LE(report.max_collapse_error, 1e-8);
   ExpectWatertight(mesh, 0);
+}
+
+// A closed thin wavy plate, its two sides 3 voxels apart: once the decimated edges are much longer
+// than the gap, collapses on one side can push vertices through the other (the link condition
+// sees only topology). prevent_self_intersections keeps the surface from crossing itself.
+TEST(DecimateQuadric, ThinPlateDoesNotCrossItself) {
+  const double voxel = 0.01, half_thickness = 0.008;
+  const auto plate = [=](const Eigen::Vector3d& p) {
+    const double mid = 0.08 * std::sin(6.0 * p.x()) * std::cos(5.0 * p.y());
+    const Eigen::Vector3d q(std::abs(p.x()) - 0.4, std::abs(p.y()) - 0.3,
+                            std::abs(p.z() - mid) - half_thickness);
+    return static_cast<float>(q.cwiseMax(0.0).norm() + std::min(q.maxCoeff(), 0.0));
+  };
+  const TriangleMesh original = ExtractIsosurface(
+      SampleGrid(plate, Eigen::Vector3d(-0.45, -0.35, -0.15) - test::GridShift(voxel),
+                 Eigen::Vector3d(0.45, 0.35, 0.15), voxel));
+  ASSERT_EQ(FindSelfIntersections(original).size(), 0u);
+  for (const bool prevent : {false, true}) {
+    TriangleMesh mesh = original;
+    DecimateQuadric(mesh, {.target_triangles = 120, .prevent_self_intersections = prevent});
+    const std::size_t crossings = FindSelfIntersections(mesh).size();
+    if (prevent) {
+      EXPECT_EQ(crossings, 0u);
+      EXPECT_LE(mesh.triangles.size(), 120u);
+      ExpectWatertight(mesh, 0);
+    } else {
+      EXPECT_GT(crossings, 0u);  // the case needs the guard
+    }
+  }
 }
 
 TEST(DecimateQuadric, RejectsBadInput) {
