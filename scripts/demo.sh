@@ -31,9 +31,10 @@ echo
 "$facet" splat "$out/sfm" -o "$out/splats/splats.ply" --iters 2000 --max-size 320 --eval
 echo
 # A watertight, coloured mesh of the whole scene (room and object) by TSDF fusion of the splats'
-# depth and colour rendered at the SfM cameras, 256 voxels along the scene's diagonal.
+# depth and colour rendered at the SfM cameras, 256 voxels along the scene's diagonal, decimated
+# to 300,000 triangles.
 "$facet" mesh "$out/splats/splats.ply" --model "$out/sfm" -o "$out/mesh/mesh.glb" \
-  --render-size 320 --resolution 256 --summary "$out/mesh/mesh_summary.json"
+  --render-size 320 --resolution 256 --faces 300000 --summary "$out/mesh/mesh_summary.json"
 echo
 echo "demo.sh: the synthetic scene is in $out/synthetic, its reconstruction in $out/sfm, the"
 echo "Gaussian splats in $out/splats, the mesh in $out/mesh:"
