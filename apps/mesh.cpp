@@ -25,11 +25,13 @@
 #include "datasets/obj.h"
 #include "datasets/ply.h"
 #include "geometry/mesh_checks.h"
+#include "geometry/mesh_photo_colors.h"
 #include "geometry/mesh_processing.h"
 #include "geometry/mesh_sdf.h"
 #include "geometry/normals.h"
 #include "geometry/poisson.h"
 #include "geometry/tsdf_volume.h"
+#include "splatting/training_data.h"
 
 namespace facet::apps {
 namespace {
@@ -57,6 +59,7 @@ struct MeshArgs {
   int orbit_views = 96;
   int render_size = 800;
   fs::path model;
+  fs::path images;
   std::vector<double> crop;
   fs::path summary;
 };
@@ -147,6 +150,32 @@ geometry::TriangleMesh MeshSplats(const MeshInput& input, const MeshArgs& args, 
   return volume.ExtractMesh(extraction);
 }
 
+// Colours the mesh of a workspace or COLMAP model from its photos (undistorted, at most 800 px),
+// where each vertex is visible; keeps the points' colours when the photos cannot be found.
+void ColorFromPhotos(const MeshInput& input, const MeshArgs& args, geometry::TriangleMesh& mesh) {
+  splatting::TrainingDataOptions data;
+  data.max_size = 800;
+  data.holdout_every = 0;
+  if (!args.images.empty()) data.image_dir = args.images;
+  splatting::TrainingData photos;
+  try {
+    photos = splatting::LoadTrainingData(input.path, data);
+  } catch (const Error& e) {
+    spdlog::warn("mesh: colours from the sparse points only: the photos could not be loaded ({})",
+                 e.what());
+    return;
+  }
+  std::vector<geometry::PhotoView> views;
+  for (const splatting::TrainingView& view : photos.train) {
+    views.push_back({view.camera, view.cam_from_world, view.image.view()});
+  }
+  geometry::PhotoColorOptions options;
+  options.two_sided = true;  // Poisson may close a room around the cameras (seen from inside)
+  const std::size_t seen = geometry::ColorVerticesFromPhotos(mesh, views, options);
+  spdlog::info("mesh: coloured {} of {} vertices from {} photos", seen, mesh.vertices.size(),
+               views.size());
+}
+
 geometry::TriangleMesh MeshPoints(const MeshInput& input, const MeshArgs& args) {
   geometry::PointCloud cloud;
   std::vector<Eigen::Vector3d> centers;
@@ -174,6 +203,9 @@ geometry::TriangleMesh MeshPoints(const MeshInput& input, const MeshArgs& args) 
   geometry::PoissonResult result = geometry::ReconstructPoisson(cloud, options);
   if (cloud.HasColors() && !args.no_colors && !result.mesh.triangles.empty()) {
     geometry::TransferVertexColors(result.mesh, cloud);
+  }
+  if (!input.model.empty() && !args.no_colors && !result.mesh.triangles.empty()) {
+    ColorFromPhotos(input, args, result.mesh);
   }
   spdlog::info("mesh: Poisson depth {} ({:.4g} voxel), {} unknowns, {:.1f} s", options.depth,
                result.stats.voxel_size, result.stats.finest_unknowns, result.stats.total_seconds);
@@ -374,6 +406,9 @@ Subcommand RegisterMesh(CLI::App& app) {
   sub->add_option("--model", args->model,
                   "Splats: the workspace or COLMAP model whose cameras to render from (default: "
                   "the one beside the splats)");
+  sub->add_option("--images", args->images,
+                  "Poisson on a workspace or COLMAP model: the photos to colour the mesh from "
+                  "(default: the workspace's)");
   sub->add_option("--crop", args->crop,
                   "tsdf: fuse only inside this box (MINX MINY MINZ MAXX MAXY MAXZ, scene units)")
       ->expected(6);

@@ -217,7 +217,8 @@ std::size_t ColorVerticesFromPhotos(TriangleMesh& mesh, std::span<const PhotoVie
           const Projected& q = projected[v];
           if (!(q.depth > 0.0) || q.x < 0.0 || q.x >= width || q.y < 0.0 || q.y >= height) return;
           const Eigen::Vector3d to_camera = (center - mesh.vertices[v]).normalized();
-          const double cos = normals[v].dot(to_camera);
+          const double facing = normals[v].dot(to_camera);
+          const double cos = options.two_sided ? std::abs(facing) : facing;
           if (!(cos >= options.min_cos) || cos <= 0.0) return;
           // The farthest depth around the vertex: its own triangles cover its pixel at depths
           // a little in front of it, which must not hide it.
@@ -226,9 +227,10 @@ std::size_t ColorVerticesFromPhotos(TriangleMesh& mesh, std::span<const PhotoVie
           float farthest = 0.0f;
           for (int y = std::max(zy - 1, 0); y <= std::min(zy + 1, zb_height - 1); ++y) {
             for (int x = std::max(zx - 1, 0); x <= std::min(zx + 1, zb_width - 1); ++x) {
-              farthest = std::max(
-                  farthest, std::bit_cast<float>(
-                                zbuffer[std::size_t(y) * std::size_t(zb_width) + std::size_t(x)]));
+              // Empty (infinite) pixels beside a silhouette must not let hidden points through.
+              const float depth = std::bit_cast<float>(
+                  zbuffer[std::size_t(y) * std::size_t(zb_width) + std::size_t(x)]);
+              if (std::isfinite(depth)) farthest = std::max(farthest, depth);
             }
           }
           const double tolerance =

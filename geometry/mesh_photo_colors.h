@@ -33,6 +33,9 @@ struct PhotoColorOptions {
   // A view contributes only when the cosine between the vertex normal and the direction to the
   // camera is at least this (in [0, 1)); it is also the view's weight.
   double min_cos = 0.1;
+  // Surfaces seen from either side count (|cos| above): for reconstructions whose orientation
+  // relative to the cameras is not known, e.g. a room closed around cameras standing inside it.
+  bool two_sided = false;
 
   // Throws facet::Error naming the field out of range.
   void Check() const;

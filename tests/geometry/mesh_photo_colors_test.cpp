@@ -156,6 +156,26 @@ TEST(MeshPhotoColors, SphereColoursThroughRadialDistortion) {
 
 TEST(MeshPhotoColors, CoarseZBufferStillSeesEveryVertex) { ExpectPositionColors(Pinhole(), 80); }
 
+TEST(MeshPhotoColors, TwoSidedColoursASurfaceFacingAwayFromTheCameras) {
+  // The sphere turned inside out (normals inwards), as a room closed around its cameras.
+  TriangleMesh mesh = test::SdfSphere(1.0, 0.06);
+  for (auto& t : mesh.triangles) std::swap(t[1], t[2]);
+  const Scene scene =
+      MakeScene(Pinhole(), AxisEyes(3.5), {{Eigen::Vector3d::Zero(), 1.0, PositionColor}});
+  // One-sided, no vertex faces a camera (and the ones behind the limbs stay hidden).
+  EXPECT_EQ(ColorVerticesFromPhotos(mesh, scene.views), 0u);
+  PhotoColorOptions options;
+  options.two_sided = true;
+  EXPECT_EQ(ColorVerticesFromPhotos(mesh, scene.views, options), mesh.vertices.size());
+  double sum_error = 0.0;
+  for (std::size_t v = 0; v < mesh.vertices.size(); ++v) {
+    sum_error += (mesh.vertex_colors[v].cast<double>() - PositionColor(mesh.vertices[v]))
+                     .cwiseAbs()
+                     .maxCoeff();
+  }
+  EXPECT_LT(sum_error / double(mesh.vertices.size()), 0.01);
+}
+
 TEST(MeshPhotoColors, UnseenVerticesKeepTheirColour) {
   TriangleMesh mesh = test::SdfSphere(1.0, 0.06);
   const Eigen::Vector3f preset(0.1f, 0.2f, 0.3f);
