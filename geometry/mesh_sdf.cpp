@@ -96,8 +96,7 @@ class SdfBuilder {
         for (std::int32_t x = blo.x; x <= bhi.x; ++x) {
           const Point3 centre{h_ * (kBlockSize * x + half), h_ * (kBlockSize * y + half),
                               h_ * (kBlockSize * z + half)};
-          if (kernels::mesh_sdf::PointTriangleSquaredDistance(centre, t.a, t.b, t.c) <=
-              reach * reach) {
+          if (kernels::PointTriangleSquaredDistance(centre, t.a, t.b, t.c) <= reach * reach) {
             fn(BlockKey{x, y, z});
           }
         }
@@ -146,7 +145,7 @@ class SdfBuilder {
           for (int y = from.y(); y <= to.y(); ++y) {
             for (int x = from.x(); x <= to.x(); ++x) {
               const Point3 p{h_ * (base.x() + x), h_ * (base.y() + y), h_ * (base.z() + z)};
-              const double d_sq = kernels::mesh_sdf::PointTriangleSquaredDistance(p, t.a, t.b, t.c);
+              const double d_sq = kernels::PointTriangleSquaredDistance(p, t.a, t.b, t.c);
               if (d_sq >= limit_sq) continue;
               const std::uint32_t value = std::bit_cast<std::uint32_t>(float(d_sq));
               std::atomic_ref<std::uint32_t> slot(bits[kernels::LocalVoxelIndex(x, y, z)]);

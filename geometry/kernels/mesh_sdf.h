@@ -14,84 +14,15 @@
 #include <cstdint>
 
 #include "core/host_device.h"
+#include "geometry/kernels/triangle_queries.h"
 
 namespace facet::geometry::kernels::mesh_sdf {
 
-struct Point3 {
-  double x = 0.0, y = 0.0, z = 0.0;
-};
+// The point type of the shared triangle queries (kernels/triangle_queries.h: closest point,
+// point-triangle distance), whose vector helpers this file uses too.
+using Point3 = Vec3;
 
-FACET_HOST_DEVICE inline Point3 operator+(const Point3& a, const Point3& b) {
-  return {a.x + b.x, a.y + b.y, a.z + b.z};
-}
-FACET_HOST_DEVICE inline Point3 operator-(const Point3& a, const Point3& b) {
-  return {a.x - b.x, a.y - b.y, a.z - b.z};
-}
-FACET_HOST_DEVICE inline Point3 operator*(double s, const Point3& a) {
-  return {s * a.x, s * a.y, s * a.z};
-}
-FACET_HOST_DEVICE inline double Dot(const Point3& a, const Point3& b) {
-  return a.x * b.x + a.y * b.y + a.z * b.z;
-}
-FACET_HOST_DEVICE inline Point3 Cross(const Point3& a, const Point3& b) {
-  return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x};
-}
 FACET_HOST_DEVICE inline double Norm(const Point3& a) { return sqrt(Dot(a, a)); }
-
-// Squared distance from p to the segment [a, b] (a point when a == b).
-FACET_HOST_DEVICE inline double PointSegmentSquaredDistance(const Point3& p, const Point3& a,
-                                                            const Point3& b) {
-  const Point3 ab = b - a, ap = p - a;
-  const double len_sq = Dot(ab, ab);
-  double t = len_sq > 0.0 ? Dot(ap, ab) / len_sq : 0.0;
-  t = t < 0.0 ? 0.0 : (t > 1.0 ? 1.0 : t);
-  const Point3 d = ap - t * ab;
-  return Dot(d, d);
-}
-
-// The point of triangle (a, b, c) closest to p, by Voronoi regions of the vertices, edges and
-// face (Ericson, "Real-Time Collision Detection", 2005, Sec. 5.1.5). Degenerate triangles
-// (collinear or coincident corners) fall back to their edges.
-FACET_HOST_DEVICE inline Point3 ClosestPointOnTriangle(const Point3& p, const Point3& a,
-                                                       const Point3& b, const Point3& c) {
-  const Point3 ab = b - a, ac = c - a, ap = p - a;
-  const double d1 = Dot(ab, ap), d2 = Dot(ac, ap);
-  if (d1 <= 0.0 && d2 <= 0.0) return a;
-  const Point3 bp = p - b;
-  const double d3 = Dot(ab, bp), d4 = Dot(ac, bp);
-  if (d3 >= 0.0 && d4 <= d3) return b;
-  const double vc = d1 * d4 - d3 * d2;
-  if (vc <= 0.0 && d1 >= 0.0 && d3 <= 0.0) return a + (d1 / (d1 - d3)) * ab;
-  const Point3 cp = p - c;
-  const double d5 = Dot(ab, cp), d6 = Dot(ac, cp);
-  if (d6 >= 0.0 && d5 <= d6) return c;
-  const double vb = d5 * d2 - d1 * d6;
-  if (vb <= 0.0 && d2 >= 0.0 && d6 <= 0.0) return a + (d2 / (d2 - d6)) * ac;
-  const double va = d3 * d6 - d5 * d4;
-  if (va <= 0.0 && d4 - d3 >= 0.0 && d5 - d6 >= 0.0) {
-    return b + ((d4 - d3) / ((d4 - d3) + (d5 - d6))) * (c - b);
-  }
-  const double sum = va + vb + vc;
-  if (!(sum > 0.0)) {  // zero area: the nearest of the three edges
-    const double e0 = PointSegmentSquaredDistance(p, a, b);
-    const double e1 = PointSegmentSquaredDistance(p, b, c);
-    const double e2 = PointSegmentSquaredDistance(p, c, a);
-    const Point3 u = e0 <= e1 && e0 <= e2 ? a : (e1 <= e2 ? b : c);
-    const Point3 v = e0 <= e1 && e0 <= e2 ? b : (e1 <= e2 ? c : a);
-    const Point3 uv = v - u;
-    const double len_sq = Dot(uv, uv);
-    double t = len_sq > 0.0 ? Dot(p - u, uv) / len_sq : 0.0;
-    t = t < 0.0 ? 0.0 : (t > 1.0 ? 1.0 : t);
-    return u + t * uv;
-  }
-  return a + (vb / sum) * ab + (vc / sum) * ac;
-}
-
-FACET_HOST_DEVICE inline double PointTriangleSquaredDistance(const Point3& p, const Point3& a,
-                                                             const Point3& b, const Point3& c) {
-  const Point3 d = p - ClosestPointOnTriangle(p, a, b, c);
-  return Dot(d, d);
-}
 
 // Signed solid angle (steradians, in [-2 pi, 2 pi]) of triangle (a, b, c) seen from q, positive
 // when q is on the side the right-hand normal points away from (inside a counter-clockwise,

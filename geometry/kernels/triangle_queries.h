@@ -33,9 +33,20 @@ FACET_HOST_DEVICE inline double Component(const Vec3& a, int axis) {
   return axis == 0 ? a.x : (axis == 1 ? a.y : a.z);
 }
 
+// Squared distance from p to the segment [a, b] (a point when a == b).
+FACET_HOST_DEVICE inline double PointSegmentSquaredDistance(const Vec3& p, const Vec3& a,
+                                                            const Vec3& b) {
+  const Vec3 ab = b - a, ap = p - a;
+  const double len_sq = Dot(ab, ab);
+  double t = len_sq > 0.0 ? Dot(ap, ab) / len_sq : 0.0;
+  t = t < 0.0 ? 0.0 : (t > 1.0 ? 1.0 : t);
+  const Vec3 d = ap - t * ab;
+  return Dot(d, d);
+}
+
 // The point of triangle (a, b, c) closest to p, by the Voronoi regions of its vertices, edges and
-// face (Ericson, "Real-Time Collision Detection", 2005, Sec. 5.1.5). Works for degenerate
-// triangles too (the result is then on one of the edges).
+// face (Ericson, "Real-Time Collision Detection", 2005, Sec. 5.1.5). Degenerate triangles
+// (collinear or coincident corners) fall back to the nearest of their edges.
 FACET_HOST_DEVICE inline Vec3 ClosestPointOnTriangle(const Vec3& p, const Vec3& a, const Vec3& b,
                                                      const Vec3& c) {
   const Vec3 ab = b - a, ac = c - a, ap = p - a;
@@ -56,9 +67,25 @@ FACET_HOST_DEVICE inline Vec3 ClosestPointOnTriangle(const Vec3& p, const Vec3& 
     return b + ((d4 - d3) / ((d4 - d3) + (d5 - d6))) * (c - b);
   }
   const double sum = va + vb + vc;
-  if (!(sum > 0.0)) return a;  // fully degenerate (all three points equal)
-  const double v = vb / sum, w = vc / sum;
-  return a + v * ab + w * ac;
+  if (!(sum > 0.0)) {  // zero area: the nearest of the three edges
+    const double e0 = PointSegmentSquaredDistance(p, a, b);
+    const double e1 = PointSegmentSquaredDistance(p, b, c);
+    const double e2 = PointSegmentSquaredDistance(p, c, a);
+    const Vec3 u = e0 <= e1 && e0 <= e2 ? a : (e1 <= e2 ? b : c);
+    const Vec3 v = e0 <= e1 && e0 <= e2 ? b : (e1 <= e2 ? c : a);
+    const Vec3 uv = v - u;
+    const double len_sq = Dot(uv, uv);
+    double t = len_sq > 0.0 ? Dot(p - u, uv) / len_sq : 0.0;
+    t = t < 0.0 ? 0.0 : (t > 1.0 ? 1.0 : t);
+    return u + t * uv;
+  }
+  return a + (vb / sum) * ab + (vc / sum) * ac;
+}
+
+FACET_HOST_DEVICE inline double PointTriangleSquaredDistance(const Vec3& p, const Vec3& a,
+                                                             const Vec3& b, const Vec3& c) {
+  const Vec3 d = p - ClosestPointOnTriangle(p, a, b, c);
+  return Dot(d, d);
 }
 
 // Sign of the volume of tetrahedron (a, b, c, d) (positive when d is on the side of the

@@ -131,7 +131,7 @@ class NearestTriangle {
           if (it == cells_.end()) continue;
           for (std::size_t i : it->second) {
             const auto& t = mesh_.triangles[i];
-            best = std::min(best, kernels::mesh_sdf::PointTriangleSquaredDistance(
+            best = std::min(best, kernels::PointTriangleSquaredDistance(
                                       P(p), P(mesh_.vertices[t[0]]), P(mesh_.vertices[t[1]]),
                                       P(mesh_.vertices[t[2]])));
           }
@@ -166,9 +166,7 @@ void ForEachVoxel(const VoxelBlockGrid& grid, Fn&& fn) {
 
 TEST(MeshSdfKernels, ClosestPointInEveryVoronoiRegion) {
   const Point3 a{0, 0, 0}, b{2, 0, 0}, c{0, 2, 0};
-  auto dist_sq = [&](Point3 p) {
-    return kernels::mesh_sdf::PointTriangleSquaredDistance(p, a, b, c);
-  };
+  auto dist_sq = [&](Point3 p) { return kernels::PointTriangleSquaredDistance(p, a, b, c); };
   EXPECT_NEAR(dist_sq({0.5, 0.5, 3}), 9.0, 1e-12);     // face
   EXPECT_NEAR(dist_sq({-1, -1, 0}), 2.0, 1e-12);       // vertex a
   EXPECT_NEAR(dist_sq({3, -1, 1}), 1 + 1 + 1, 1e-12);  // vertex b
@@ -176,9 +174,8 @@ TEST(MeshSdfKernels, ClosestPointInEveryVoronoiRegion) {
   EXPECT_NEAR(dist_sq({2, 2, 0}), 2.0, 1e-12);         // edge bc, at distance sqrt(2)
   EXPECT_NEAR(dist_sq({-3, 1, 4}), 9 + 16, 1e-12);     // edge ca
   // Degenerate triangles: collinear corners and a single point.
-  EXPECT_NEAR(kernels::mesh_sdf::PointTriangleSquaredDistance({1, 1, 0}, a, b, {1, 0, 0}), 1.0,
-              1e-12);
-  EXPECT_NEAR(kernels::mesh_sdf::PointTriangleSquaredDistance({0, 3, 4}, a, a, a), 25.0, 1e-12);
+  EXPECT_NEAR(kernels::PointTriangleSquaredDistance({1, 1, 0}, a, b, {1, 0, 0}), 1.0, 1e-12);
+  EXPECT_NEAR(kernels::PointTriangleSquaredDistance({0, 3, 4}, a, a, a), 25.0, 1e-12);
 }
 
 TEST(MeshSdfKernels, SolidAngleOfAnOctantTriangleIsAnEighthOfTheSphere) {
@@ -264,7 +261,7 @@ TEST(MeshSdf, SphereDistancesMatchTheFacetedSphere) {
   // |p| - r by at most the largest gap between a face and the sphere.
   double gap = 0.0;
   for (const auto& t : sphere.triangles) {
-    const double d = std::sqrt(kernels::mesh_sdf::PointTriangleSquaredDistance(
+    const double d = std::sqrt(kernels::PointTriangleSquaredDistance(
         {0, 0, 0}, P(sphere.vertices[t[0]]), P(sphere.vertices[t[1]]), P(sphere.vertices[t[2]])));
     gap = std::max(gap, r - d);
   }
