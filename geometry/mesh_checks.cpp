@@ -1,7 +1,6 @@
 #include "geometry/mesh_checks.h"
 
 #include <fmt/format.h>
-#include <nanoflann.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/parallel_for.h"
+#include "geometry/knn_index.h"
 #include "geometry/mesh_intersections.h"
 
 namespace facet::geometry {
@@ -265,35 +265,17 @@ std::vector<Eigen::Vector3d> SampleSurface(const TriangleMesh& mesh, std::size_t
 
 namespace {
 
-struct PointsAdaptor {
-  const std::vector<Eigen::Vector3d>& points;
-
-  std::size_t kdtree_get_point_count() const { return points.size(); }
-  double kdtree_get_pt(std::size_t i, std::size_t dim) const {
-    return points[i][static_cast<Eigen::Index>(dim)];
-  }
-  template <typename Box>
-  bool kdtree_get_bbox(Box& /*box*/) const {
-    return false;  // let nanoflann compute it
-  }
-};
-
-using KdTree =
-    nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<double, PointsAdaptor>,
-                                        PointsAdaptor, 3, std::uint32_t>;
-
 // Distance from every query point to its nearest point of `reference`.
 std::vector<double> NearestDistances(const std::vector<Eigen::Vector3d>& queries,
                                      const std::vector<Eigen::Vector3d>& reference) {
-  const PointsAdaptor adaptor{reference};
-  const KdTree tree(3, adaptor, nanoflann::KDTreeSingleIndexAdaptorParams(16));
+  const KnnIndex index(reference);
   std::vector<double> distances(queries.size());
   ParallelFor(
       static_cast<std::int64_t>(queries.size()),
       [&](std::int64_t i) {
-        std::uint32_t index = 0;
+        std::uint32_t nearest = 0;
         double squared = 0.0;
-        tree.knnSearch(queries[static_cast<std::size_t>(i)].data(), 1, &index, &squared);
+        index.Search(queries[static_cast<std::size_t>(i)], 1, &nearest, &squared);
         distances[static_cast<std::size_t>(i)] = std::sqrt(squared);
       },
       /*grain=*/512);
