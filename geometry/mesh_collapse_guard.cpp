@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/parallel_for.h"
+#include "geometry/detail/triangle_pairs.h"
 
 namespace facet::geometry::detail {
 namespace {
@@ -25,22 +26,8 @@ bool ZeroArea(const Eigen::Vector3d& p0, const Eigen::Vector3d& p1, const Eigen:
   return (p1 - p0).cross(p2 - p0).squaredNorm() == 0.0;
 }
 
-int SharedVertices(const Eigen::Matrix<std::uint32_t, 3, 1>& s,
-                   const Eigen::Matrix<std::uint32_t, 3, 1>& t) {
-  int shared = 0;
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) shared += s[i] == t[j] ? 1 : 0;
-  }
-  return shared;
-}
-
-int PositionOf(const Eigen::Matrix<std::uint32_t, 3, 1>& t,
-               const Eigen::Matrix<std::uint32_t, 3, 1>& other) {
-  for (int k = 0; k < 3; ++k) {
-    if (t[k] == other[0] || t[k] == other[1] || t[k] == other[2]) return k;
-  }
-  return -1;
-}
+using detail::PositionOf;
+using detail::SharedVertices;
 
 using Plane = OrientPlane;
 
@@ -73,16 +60,16 @@ bool PairIntersects(const Eigen::Matrix<std::uint32_t, 3, 1>& ti, const Vec3* s,
                     int shared) {
   if (shared == 1) {
     const int si = PositionOf(ti, tj), sj = PositionOf(tj, ti);
-    const Vec3 &s1 = s[(si + 1) % 3], &s2 = s[(si + 2) % 3];
-    const Vec3 &t1 = t[(sj + 1) % 3], &t2 = t[(sj + 2) % 3];
-    if (ClearlyOneSide(pt, s1, s2) && ClearlyOneSide(ps, t1, t2)) return false;
-    return kernels::SegmentCrossesTriangle(s1, s2, t[0], t[1], t[2]) ||
-           kernels::SegmentCrossesTriangle(t1, t2, s[0], s[1], s[2]);
+    if (ClearlyOneSide(pt, s[(si + 1) % 3], s[(si + 2) % 3]) &&
+        ClearlyOneSide(ps, t[(sj + 1) % 3], t[(sj + 2) % 3])) {
+      return false;
+    }
+  } else {
+    // TrianglesIntersect first places t's corners against s's plane.
+    const int side = ClearSide(ps, t[0]);
+    if (side != 0 && ClearSide(ps, t[1]) == side && ClearSide(ps, t[2]) == side) return false;
   }
-  // TrianglesIntersect first places t's corners against s's plane.
-  const int side = ClearSide(ps, t[0]);
-  if (side != 0 && ClearSide(ps, t[1]) == side && ClearSide(ps, t[2]) == side) return false;
-  return kernels::TrianglesIntersect(s, t);
+  return detail::TrianglePairIntersects(ti, s, tj, t, shared);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/parallel_for.h"
+#include "geometry/detail/triangle_pairs.h"
 #include "geometry/triangle_bvh.h"
 
 namespace facet::geometry {
@@ -15,24 +16,7 @@ using kernels::Vec3;
 // returns the first pairs whatever the thread count, and stops early on a badly broken mesh.
 constexpr std::int64_t kBlockTriangles = 1 << 16;
 
-// Number of vertex indices triangles a and b have in common.
-int SharedVertices(const Eigen::Matrix<std::uint32_t, 3, 1>& a,
-                   const Eigen::Matrix<std::uint32_t, 3, 1>& b) {
-  int shared = 0;
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) shared += a[i] == b[j] ? 1 : 0;
-  }
-  return shared;
-}
-
-// Position (0..2) in t of the first vertex that `other` also uses, -1 if none.
-int PositionOf(const Eigen::Matrix<std::uint32_t, 3, 1>& t,
-               const Eigen::Matrix<std::uint32_t, 3, 1>& other) {
-  for (int k = 0; k < 3; ++k) {
-    if (t[k] == other[0] || t[k] == other[1] || t[k] == other[2]) return k;
-  }
-  return -1;
-}
+using detail::SharedVertices;
 
 bool Skipped(const TriangleMesh& mesh, const Eigen::Matrix<std::uint32_t, 3, 1>& t) {
   if (t[0] == t[1] || t[1] == t[2] || t[0] == t[2]) return true;
@@ -80,17 +64,7 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> FindSelfIntersections(
             const int shared = SharedVertices(ti, tj);
             if (shared >= 2 || Skipped(mesh, tj)) return true;
             const Vec3* b = bvh.Corners(j);
-            bool intersect = false;
-            if (shared == 1) {
-              // The edge opposite the shared vertex, in each triangle, against the other one.
-              const int si = PositionOf(ti, tj), sj = PositionOf(tj, ti);
-              intersect = kernels::SegmentCrossesTriangle(a[(si + 1) % 3], a[(si + 2) % 3], b[0],
-                                                          b[1], b[2]) ||
-                          kernels::SegmentCrossesTriangle(b[(sj + 1) % 3], b[(sj + 2) % 3], a[0],
-                                                          a[1], a[2]);
-            } else {
-              intersect = kernels::TrianglesIntersect(a, b);
-            }
+            const bool intersect = detail::TrianglePairIntersects(ti, a, tj, b, shared);
             if (intersect) out.push_back(j);
             return true;
           });
