@@ -41,4 +41,11 @@ struct Bounds3 {
 
 Bounds3 ComputeBounds(const std::vector<Eigen::Vector3d>& points);
 
+// One point per occupied cell of a grid of cubes of side `voxel_size` (scene units, cells aligned
+// with the origin): the centroid of the cell's points, with the mean of their normals
+// (renormalised; kept as is when they cancel to zero) and colours. Points come out in order of
+// each cell's first point, so the result is deterministic. Throws facet::Error for a voxel size
+// that is not > 0 and finite, or non-finite points.
+PointCloud VoxelDownsample(const PointCloud& cloud, double voxel_size);
+
 }  // namespace facet::geometry
