@@ -1,0 +1,90 @@
+// Open3D 0.16 as an oracle for RegisterIcp: on the same clouds, normals and thresholds, point-to-
+// plane ICP must reach the same pose, and our fitness, inlier RMSE and information matrix must
+// equal Open3D's EvaluateRegistration / GetInformationMatrixFromPointClouds at our pose.
+#include <gtest/gtest.h>
+#include <open3d/geometry/PointCloud.h>
+#include <open3d/pipelines/registration/Registration.h>
+#include <open3d/pipelines/registration/TransformationEstimation.h>
+
+#include <cmath>
+#include <cstdio>
+#include <numbers>
+#include <random>
+
+#include "geometry/icp.h"
+#include "geometry/normals.h"
+
+namespace facet::geometry {
+namespace {
+
+namespace reg = open3d::pipelines::registration;
+
+// Random samples of a bumpy closed surface r(theta, phi) = 1 + 0.2 sin(3 theta) cos(2 phi).
+PointCloud BumpySphere(int count, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  PointCloud cloud;
+  for (int i = 0; i < count; ++i) {
+    const double theta = std::acos(1.0 - 2.0 * unit(rng));
+    const double phi = 2.0 * std::numbers::pi * unit(rng);
+    const double r = 1.0 + 0.2 * std::sin(3.0 * theta) * std::cos(2.0 * phi);
+    cloud.points.emplace_back(r * std::sin(theta) * std::cos(phi),
+                              r * std::sin(theta) * std::sin(phi), r * std::cos(theta));
+  }
+  return cloud;
+}
+
+open3d::geometry::PointCloud ToOpen3d(const PointCloud& cloud) {
+  open3d::geometry::PointCloud out;
+  out.points_ = cloud.points;
+  out.normals_ = cloud.normals;
+  return out;
+}
+
+Eigen::Matrix4d ToMatrix4(const Rigid3& rigid) {
+  Eigen::Matrix4d m = Eigen::Matrix4d::Identity();
+  m.topRows<3>() = rigid.ToMatrix();
+  return m;
+}
+
+TEST(Open3dOracle, PointToPlaneIcpMatchesOpen3d) {
+  PointCloud target = BumpySphere(20000, 1);
+  EstimateNormals(target, {.knn = 16});
+  const Rigid3 truth(
+      Eigen::Quaterniond(Eigen::AngleAxisd(0.15, Eigen::Vector3d(1, 2, 3).normalized())),
+      Eigen::Vector3d(0.05, -0.03, 0.02));
+  PointCloud source = BumpySphere(3000, 2);  // other samples: the RMSE is not zero
+  for (auto& p : source.points) p = truth.Inverse() * p;
+
+  IcpOptions options;
+  options.max_correspondence_distance = 0.2;
+  const IcpResult ours = RegisterIcp(source, target, Rigid3(), options);
+  ASSERT_TRUE(ours.converged);
+
+  const auto source3d = ToOpen3d(source), target3d = ToOpen3d(target);
+  const reg::RegistrationResult theirs = reg::RegistrationICP(
+      source3d, target3d, options.max_correspondence_distance, Eigen::Matrix4d::Identity(),
+      reg::TransformationEstimationPointToPlane(), reg::ICPConvergenceCriteria(1e-6, 1e-6, 30));
+  const Rigid3 their_pose = Rigid3::FromMatrix(theirs.transformation_.topRows<3>());
+  std::printf("ours: fitness %.6f rmse %.6e, %d iterations; Open3D: fitness %.6f rmse %.6e\n",
+              ours.fitness, ours.inlier_rmse, ours.iterations, theirs.fitness_,
+              theirs.inlier_rmse_);
+  // Both stop near the same optimum: the pose differs by far less than the sample spacing.
+  EXPECT_LT(ours.target_from_source.rotation.angularDistance(their_pose.rotation), 1e-3);
+  EXPECT_LT((ours.target_from_source.translation - their_pose.translation).norm(), 1e-3);
+  EXPECT_NEAR(ours.fitness, theirs.fitness_, 2e-3);
+  EXPECT_NEAR(ours.inlier_rmse, theirs.inlier_rmse_, 1e-2 * theirs.inlier_rmse_);
+
+  // At our pose, Open3D's definitions give our numbers exactly (up to summation order).
+  const Eigen::Matrix4d our_pose = ToMatrix4(ours.target_from_source);
+  const reg::RegistrationResult evaluated =
+      reg::EvaluateRegistration(source3d, target3d, options.max_correspondence_distance, our_pose);
+  EXPECT_DOUBLE_EQ(ours.fitness, evaluated.fitness_);
+  EXPECT_NEAR(ours.inlier_rmse, evaluated.inlier_rmse_, 1e-12);
+  const Eigen::Matrix<double, 6, 6> information = reg::GetInformationMatrixFromPointClouds(
+      source3d, target3d, options.max_correspondence_distance, our_pose);
+  EXPECT_LT((ours.information - information).norm(), 1e-9 * information.norm());
+}
+
+}  // namespace
+}  // namespace facet::geometry
