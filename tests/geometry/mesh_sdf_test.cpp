@@ -16,6 +16,7 @@
 #include "geometry/kernels/mesh_sdf.h"
 #include "geometry/mesh_checks.h"
 #include "geometry/winding_number.h"
+#include "mesh_test_shapes.h"
 
 namespace facet::geometry {
 namespace {
@@ -47,41 +48,7 @@ double BoxSdf(const Eigen::Vector3d& p, const Eigen::Vector3d& lo, const Eigen::
   return q.cwiseMax(0.0).norm() + std::min(q.maxCoeff(), 0.0);
 }
 
-// Icosahedron subdivided `levels` times, vertices on the sphere (centre, radius), outward.
-TriangleMesh Icosphere(int levels, double radius, const Eigen::Vector3d& centre = {0, 0, 0}) {
-  const double g = std::numbers::phi;
-  TriangleMesh mesh;
-  mesh.vertices = {{-1, g, 0},  {1, g, 0},  {-1, -g, 0}, {1, -g, 0}, {0, -1, g},  {0, 1, g},
-                   {0, -1, -g}, {0, 1, -g}, {g, 0, -1},  {g, 0, 1},  {-g, 0, -1}, {-g, 0, 1}};
-  mesh.triangles = {Tri(0, 11, 5), Tri(0, 5, 1),  Tri(0, 1, 7),   Tri(0, 7, 10), Tri(0, 10, 11),
-                    Tri(1, 5, 9),  Tri(5, 11, 4), Tri(11, 10, 2), Tri(10, 7, 6), Tri(7, 1, 8),
-                    Tri(3, 9, 4),  Tri(3, 4, 2),  Tri(3, 2, 6),   Tri(3, 6, 8),  Tri(3, 8, 9),
-                    Tri(4, 9, 5),  Tri(2, 4, 11), Tri(6, 2, 10),  Tri(8, 6, 7),  Tri(9, 8, 1)};
-  for (auto& v : mesh.vertices) v.normalize();
-  for (int level = 0; level < levels; ++level) {
-    std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> midpoints;
-    auto midpoint = [&](std::uint32_t a, std::uint32_t b) {
-      const auto [it, inserted] =
-          midpoints.try_emplace(std::minmax(a, b), std::uint32_t(mesh.vertices.size()));
-      if (inserted) mesh.vertices.push_back((mesh.vertices[a] + mesh.vertices[b]).normalized());
-      return it->second;
-    };
-    std::vector<Tri> finer;
-    for (const auto& t : mesh.triangles) {
-      const std::uint32_t ab = midpoint(t[0], t[1]), bc = midpoint(t[1], t[2]),
-                          ca = midpoint(t[2], t[0]);
-      finer.insert(finer.end(),
-                   {Tri(t[0], ab, ca), Tri(t[1], bc, ab), Tri(t[2], ca, bc), Tri(ab, bc, ca)});
-    }
-    mesh.triangles = std::move(finer);
-  }
-  for (auto& t : mesh.triangles) {  // outward
-    const Eigen::Vector3d& p = mesh.vertices[t[0]];
-    if ((mesh.vertices[t[1]] - p).cross(mesh.vertices[t[2]] - p).dot(p) < 0) std::swap(t[1], t[2]);
-  }
-  for (auto& v : mesh.vertices) v = centre + radius * v;
-  return mesh;
-}
+using test::Icosphere;
 
 TriangleMesh Merge(TriangleMesh a, const TriangleMesh& b) {
   const auto offset = std::uint32_t(a.vertices.size());

@@ -1,10 +1,14 @@
-// Closed test meshes shared by the mesh processing and intersection tests: a cube, and spheres and
+// Closed test meshes shared by the geometry tests: a cube, an icosphere, and spheres and
 // tori extracted from their signed distance functions (geometry/isosurface.h).
 #pragma once
 
 #include <Eigen/Core>
 
 #include <cmath>
+#include <map>
+#include <numbers>
+#include <utility>
+#include <vector>
 
 #include "geometry/isosurface.h"
 #include "geometry/triangle_mesh.h"
@@ -12,6 +16,44 @@
 namespace facet::geometry::test {
 
 using Tri = Eigen::Matrix<std::uint32_t, 3, 1>;
+
+// Icosahedron subdivided `levels` times, vertices on the sphere (centre, radius), outward.
+inline TriangleMesh Icosphere(int levels, double radius,
+                              const Eigen::Vector3d& centre = Eigen::Vector3d::Zero()) {
+  const double g = std::numbers::phi;
+  TriangleMesh mesh;
+  mesh.vertices = {{-1, g, 0},  {1, g, 0},  {-1, -g, 0}, {1, -g, 0}, {0, -1, g},  {0, 1, g},
+                   {0, -1, -g}, {0, 1, -g}, {g, 0, -1},  {g, 0, 1},  {-g, 0, -1}, {-g, 0, 1}};
+  mesh.triangles = {Tri(0, 11, 5), Tri(0, 5, 1),  Tri(0, 1, 7),   Tri(0, 7, 10), Tri(0, 10, 11),
+                    Tri(1, 5, 9),  Tri(5, 11, 4), Tri(11, 10, 2), Tri(10, 7, 6), Tri(7, 1, 8),
+                    Tri(3, 9, 4),  Tri(3, 4, 2),  Tri(3, 2, 6),   Tri(3, 6, 8),  Tri(3, 8, 9),
+                    Tri(4, 9, 5),  Tri(2, 4, 11), Tri(6, 2, 10),  Tri(8, 6, 7),  Tri(9, 8, 1)};
+  for (auto& v : mesh.vertices) v.normalize();
+  for (auto& t : mesh.triangles) {  // outward, whatever the order of the list above
+    const Eigen::Vector3d& p = mesh.vertices[t[0]];
+    if ((mesh.vertices[t[1]] - p).cross(mesh.vertices[t[2]] - p).dot(p) < 0) std::swap(t[1], t[2]);
+  }
+  for (int level = 0; level < levels; ++level) {
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> midpoints;
+    auto midpoint = [&](std::uint32_t a, std::uint32_t b) {
+      const auto key = std::minmax(a, b);
+      const auto [it, inserted] =
+          midpoints.try_emplace(key, static_cast<std::uint32_t>(mesh.vertices.size()));
+      if (inserted) mesh.vertices.push_back((mesh.vertices[a] + mesh.vertices[b]).normalized());
+      return it->second;
+    };
+    std::vector<Tri> finer;
+    for (const auto& t : mesh.triangles) {
+      const std::uint32_t ab = midpoint(t[0], t[1]), bc = midpoint(t[1], t[2]),
+                          ca = midpoint(t[2], t[0]);
+      finer.insert(finer.end(),
+                   {Tri(t[0], ab, ca), Tri(t[1], bc, ab), Tri(t[2], ca, bc), Tri(ab, bc, ca)});
+    }
+    mesh.triangles = std::move(finer);
+  }
+  for (auto& v : mesh.vertices) v = centre + radius * v;
+  return mesh;
+}
 
 // The cube [0, size]^3 + offset, vertex i at the bits (x, y, z) of i, 12 outward triangles.
 inline TriangleMesh Cube(const Eigen::Vector3d& offset = Eigen::Vector3d::Zero(),
