@@ -24,14 +24,6 @@ namespace {
 
 kernels::Vec3 ToVec3(const Eigen::Vector3d& v) { return {v.x(), v.y(), v.z()}; }
 
-// Open3D's hybrid search: the max_nn nearest points strictly within `radius`, nearest first.
-int SearchHybrid(const KnnIndex& index, const Eigen::Vector3d& query, int max_nn,
-                 double squared_radius, std::uint32_t* indices, double* squared_distances) {
-  int found = index.Search(query, max_nn, indices, squared_distances);
-  while (found > 0 && !(squared_distances[found - 1] < squared_radius)) --found;
-  return found;
-}
-
 }  // namespace
 
 FpfhFeatures ComputeFpfh(const PointCloud& cloud, const FpfhOptions& options) {
@@ -62,10 +54,16 @@ FpfhFeatures ComputeFpfh(const PointCloud& cloud, const FpfhOptions& options) {
   oneapi::tbb::parallel_for(
       oneapi::tbb::blocked_range<Eigen::Index>(0, n, 64),
       [&](const oneapi::tbb::blocked_range<Eigen::Index>& range) {
+        std::vector<std::pair<std::uint32_t, double>> neighbours;
         for (Eigen::Index i = range.begin(); i != range.end(); ++i) {
           const auto u = static_cast<std::size_t>(i);
-          const int count = SearchHybrid(index, cloud.points[u], max_nn, squared_radius,
-                                         &indices[u * slots], &squared_distances[u * slots]);
+          // Open3D's hybrid search: the max_nn nearest points strictly within the radius.
+          const int count =
+              index.RadiusSearch(cloud.points[u], squared_radius, max_nn, &neighbours);
+          for (int k = 0; k < count; ++k) {
+            indices[u * slots + static_cast<std::size_t>(k)] = neighbours[k].first;
+            squared_distances[u * slots + static_cast<std::size_t>(k)] = neighbours[k].second;
+          }
           found[u] = count;
           if (count <= 1) continue;
           const double increment = 100.0 / static_cast<double>(count - 1);

@@ -1,5 +1,6 @@
 #include "geometry/global_registration.h"
 
+#include <Eigen/Cholesky>
 #include <Eigen/Geometry>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -13,6 +14,7 @@
 #include "core/error.h"
 #include "geometry/fpfh.h"
 #include "geometry/icp.h"
+#include "geometry/kernels/icp.h"
 #include "geometry/knn_index.h"
 #include "geometry/normals.h"
 
@@ -34,6 +36,12 @@ void GlobalRegistrationOptions::Check() const {
   FACET_CHECK(max_iterations >= 1, "max_iterations must be >= 1 (got {})", max_iterations);
   FACET_CHECK(confidence >= 0.0 && confidence < 1.0, "confidence must be in [0, 1) (got {})",
               confidence);
+  FACET_CHECK(fgr_tuple_scale > 0.0 && fgr_tuple_scale < 1.0,
+              "fgr_tuple_scale must be in (0, 1) (got {})", fgr_tuple_scale);
+  FACET_CHECK(fgr_max_tuples >= 1, "fgr_max_tuples must be >= 1 (got {})", fgr_max_tuples);
+  FACET_CHECK(std::isfinite(fgr_division_factor) && fgr_division_factor > 1.0,
+              "fgr_division_factor must be > 1 and finite (got {})", fgr_division_factor);
+  FACET_CHECK(fgr_iterations >= 1, "fgr_iterations must be >= 1 (got {})", fgr_iterations);
   FACET_CHECK(min_fitness >= 0.0 && min_fitness <= 1.0, "min_fitness must be in [0, 1] (got {})",
               min_fitness);
   FACET_CHECK(min_inliers >= ransac_n, "min_inliers must be >= ransac_n = {} (got {})", ransac_n,
@@ -259,6 +267,86 @@ Hypothesis RunHypothesis(std::uint64_t h, const PointCloud& source, const PointC
   return result;
 }
 
+// FGR's tuple test (Zhou et al. 2016, Sec. 3): triples of pairs whose three edges have lengths
+// within a ratio of fgr_tuple_scale in both clouds, drawn 100 times per pair, at most
+// fgr_max_tuples triples; their pairs (repeated as drawn) are the ones optimised.
+Correspondences TupleTest(const PointCloud& source, const PointCloud& target,
+                          const Correspondences& pairs, const GlobalRegistrationOptions& options) {
+  Correspondences kept;
+  if (pairs.size() < 3) return kept;
+  SplitMix64 rng{options.seed ^ 0x5851f42d4c957f2dULL};
+  const auto count = static_cast<std::uint32_t>(pairs.size());
+  const double scale = options.fgr_tuple_scale;
+  int tuples = 0;
+  for (std::size_t trial = 0; trial < 100 * pairs.size() && tuples < options.fgr_max_tuples;
+       ++trial) {
+    const std::uint32_t c[3] = {rng.Below(count), rng.Below(count), rng.Below(count)};
+    bool ok = c[0] != c[1] && c[1] != c[2] && c[0] != c[2];
+    for (int a = 0; a < 3 && ok; ++a) {
+      const int b = (a + 1) % 3;
+      const double ls =
+          (source.points[pairs[c[a]].first] - source.points[pairs[c[b]].first]).norm();
+      const double lt =
+          (target.points[pairs[c[a]].second] - target.points[pairs[c[b]].second]).norm();
+      ok = ls * scale < lt && lt < ls / scale;
+    }
+    if (!ok) continue;
+    for (const std::uint32_t i : c) kept.push_back(pairs[i]);
+    ++tuples;
+  }
+  return kept;
+}
+
+// FGR's graduated non-convexity on the pairs, in coordinates centred on each cloud's centroid.
+Rigid3 OptimizeFgr(const PointCloud& source, const PointCloud& target, const Correspondences& pairs,
+                   const GlobalRegistrationOptions& options) {
+  Eigen::Vector3d source_center = Eigen::Vector3d::Zero(), target_center = Eigen::Vector3d::Zero();
+  for (const Eigen::Vector3d& p : source.points) source_center += p;
+  for (const Eigen::Vector3d& q : target.points) target_center += q;
+  source_center /= static_cast<double>(source.size());
+  target_center /= static_cast<double>(target.size());
+  double extent2 = 0.0;
+  for (const Eigen::Vector3d& p : source.points) {
+    extent2 = std::max(extent2, (p - source_center).squaredNorm());
+  }
+  for (const Eigen::Vector3d& q : target.points) {
+    extent2 = std::max(extent2, (q - target_center).squaredNorm());
+  }
+  const double min_mu = options.MaxCorrespondenceDistance() * options.MaxCorrespondenceDistance();
+  double mu = std::max(4.0 * extent2, min_mu);
+  Rigid3 centred;  // target_from_source between the centred clouds
+  for (int iteration = 0; iteration < options.fgr_iterations; ++iteration) {
+    kernels::IcpSums sums;
+    for (const auto& [s, t] : pairs) {
+      const Eigen::Vector3d p = centred * (source.points[s] - source_center);
+      const Eigen::Vector3d q = target.points[t] - target_center;
+      // The line process of a pair is the Geman-McClure IRLS weight (mu / (mu + r^2))^2.
+      kernels::AddPointToPoint({p.x(), p.y(), p.z()}, {q.x(), q.y(), q.z()},
+                               kernels::IcpKernel::kGemanMcClure, std::sqrt(mu), &sums);
+    }
+    Eigen::Matrix<double, 6, 6> jtj;
+    int e = 0;
+    for (int a = 0; a < 6; ++a) {
+      for (int b = a; b < 6; ++b) jtj(a, b) = jtj(b, a) = sums.jtj[e++];
+    }
+    const Eigen::Matrix<double, 6, 1> jtr = Eigen::Map<const Eigen::Matrix<double, 6, 1>>(sums.jtr);
+    const Eigen::LDLT<Eigen::Matrix<double, 6, 6>> ldlt(jtj);
+    if (ldlt.info() != Eigen::Success) break;
+    const Eigen::Matrix<double, 6, 1> xi = ldlt.solve(-jtr);
+    if (!xi.allFinite()) break;
+    const Eigen::Vector3d omega = xi.head<3>();
+    const double angle = omega.norm();
+    const Eigen::Quaterniond delta =
+        angle > 0.0 ? Eigen::Quaterniond(Eigen::AngleAxisd(angle, omega / angle))
+                    : Eigen::Quaterniond::Identity();
+    centred = Rigid3(delta, xi.tail<3>()) * centred;
+    if (iteration % 4 == 3 && mu > min_mu) mu = std::max(mu / options.fgr_division_factor, min_mu);
+  }
+  // x_t = target_center + R (x_s - source_center) + t
+  return Rigid3(centred.rotation,
+                target_center + centred.translation - centred.rotation * source_center);
+}
+
 int CountInliers(const PointCloud& source, const PointCloud& target,
                  const Correspondences& correspondences, const Rigid3& target_from_source,
                  double max_distance) {
@@ -269,6 +357,35 @@ int CountInliers(const PointCloud& source, const PointCloud& target,
     }
   }
   return inliers;
+}
+
+// The refinement, the evaluation at the final pose and the success test.
+GlobalRegistrationResult Finish(const PointCloud& source, const PointCloud& target,
+                                const KnnIndex& target_index,
+                                const Correspondences& correspondences, const Hypothesis& best,
+                                const GlobalRegistrationOptions& options,
+                                GlobalRegistrationResult result) {
+  const double max_distance = options.MaxCorrespondenceDistance();
+  if (!best.valid) return result;
+
+  result.target_from_source = best.target_from_source;
+  Evaluation evaluation = best.evaluation;
+  if (options.refine) {
+    IcpOptions icp;
+    icp.method = IcpOptions::Method::kPointToPlane;
+    icp.max_correspondence_distance = options.RefineMaxCorrespondenceDistance();
+    icp.max_iterations = options.refine_max_iterations;
+    const IcpResult refined = RegisterIcp(source, target, best.target_from_source, icp);
+    result.target_from_source = refined.target_from_source;
+    evaluation = Evaluate(source, target_index, result.target_from_source, max_distance);
+    result.refined = true;
+  }
+  result.fitness = evaluation.fitness;
+  result.inlier_rmse = evaluation.inlier_rmse;
+  result.inliers =
+      CountInliers(source, target, correspondences, result.target_from_source, max_distance);
+  result.success = result.fitness >= options.min_fitness && result.inliers >= options.min_inliers;
+  return result;
 }
 
 }  // namespace
@@ -292,9 +409,21 @@ GlobalRegistrationResult RegisterGlobal(const PointCloud& source_input,
   const KnnIndex target_index(target.points);
   const double max_distance = options.MaxCorrespondenceDistance();
 
+  Hypothesis best;
+  if (options.method == GlobalRegistrationOptions::Method::kFastGlobal) {
+    const Correspondences tuples = TupleTest(source, target, correspondences, options);
+    // Fewer pairs than 10 cannot outvote outliers (Open3D returns the identity then).
+    if (tuples.size() >= 10) {
+      best.valid = true;
+      best.target_from_source = OptimizeFgr(source, target, tuples, options);
+      best.evaluation = Evaluate(source, target_index, best.target_from_source, max_distance);
+      result.iterations = options.fgr_iterations;
+    }
+    return Finish(source, target, target_index, correspondences, best, options, result);
+  }
+
   // RANSAC in batches of parallel hypotheses; the best by (fitness, -RMSE, -index).
   constexpr int kBatch = 64;
-  Hypothesis best;
   int needed =
       static_cast<int>(correspondences.size()) >= options.ransac_n ? options.max_iterations : 0;
   std::vector<Hypothesis> batch(kBatch);
@@ -334,26 +463,7 @@ GlobalRegistrationResult RegisterGlobal(const PointCloud& source_input,
       if (k < needed) needed = std::max(static_cast<int>(std::ceil(k)), 1);
     }
   }
-  if (!best.valid) return result;
-
-  result.target_from_source = best.target_from_source;
-  Evaluation evaluation = best.evaluation;
-  if (options.refine) {
-    IcpOptions icp;
-    icp.method = IcpOptions::Method::kPointToPlane;
-    icp.max_correspondence_distance = options.RefineMaxCorrespondenceDistance();
-    icp.max_iterations = options.refine_max_iterations;
-    const IcpResult refined = RegisterIcp(source, target, best.target_from_source, icp);
-    result.target_from_source = refined.target_from_source;
-    evaluation = Evaluate(source, target_index, result.target_from_source, max_distance);
-    result.refined = true;
-  }
-  result.fitness = evaluation.fitness;
-  result.inlier_rmse = evaluation.inlier_rmse;
-  result.inliers =
-      CountInliers(source, target, correspondences, result.target_from_source, max_distance);
-  result.success = result.fitness >= options.min_fitness && result.inliers >= options.min_inliers;
-  return result;
+  return Finish(source, target, target_index, correspondences, best, options, result);
 }
 
 }  // namespace facet::geometry

@@ -31,6 +31,16 @@
 namespace facet::geometry {
 
 struct GlobalRegistrationOptions {
+  // kRansac: steps 3 above. kFastGlobal: Fast Global Registration (Zhou, Park, Koltun, ECCV 2016)
+  // instead: the mutual feature pairs filtered by the tuple test (fgr_tuple_scale,
+  // fgr_max_tuples), then graduated non-convexity over the Geman-McClure objective
+  // sum mu r^2 / (mu + r^2) of the pair residuals, solved by Gauss-Newton (the line-process
+  // weights of the paper), mu starting at the squared extent of the clouds and divided by
+  // fgr_division_factor every 4 iterations down to max_correspondence_distance^2 (Open3D's
+  // FastGlobalRegistrationBasedOnFeatureMatching schedule). No random hypotheses: much cheaper
+  // than RANSAC, less robust to low inlier ratios.
+  enum class Method { kRansac, kFastGlobal };
+  Method method = Method::kRansac;
   // Downsampling voxel (scene units, > 0); the distances below default to multiples of it.
   double voxel_size = 0.05;
   // Normal estimation radius (scene units); <= 0 means 2 * voxel_size. Used only when the source
@@ -59,8 +69,16 @@ struct GlobalRegistrationOptions {
   double confidence = 0.999;
   // Seed of the hypothesis generators: the same seed gives the same result.
   std::uint64_t seed = 0;
+  // FGR: tuple test edge-length ratio (in (0, 1)), tuples kept at most (>= 1), the mu division
+  // factor (> 1) and the Gauss-Newton iterations (>= 1).
+  double fgr_tuple_scale = 0.95;
+  int fgr_max_tuples = 1000;
+  double fgr_division_factor = 1.4;
+  int fgr_iterations = 64;
   // Success needs fitness >= min_fitness (in [0, 1]) and at least min_inliers feature
-  // correspondences (>= ransac_n) within max_correspondence_distance at the final pose.
+  // correspondences (>= ransac_n) within max_correspondence_distance at the final pose. The
+  // inlier count is what separates a true pose from a smooth patch laid on another one (disjoint
+  // slabs of the bunny reach fitness 0.6 with 1 or 2 inliers; true poses have tens to hundreds).
   double min_fitness = 0.1;
   int min_inliers = 10;
   // Point-to-plane ICP after RANSAC on the downsampled clouds, with this correspondence distance
@@ -92,11 +110,12 @@ struct GlobalRegistrationResult {
   // there are none), as Open3D's EvaluateRegistration.
   double fitness = 0.0;
   double inlier_rmse = 0.0;
-  // Feature correspondences RANSAC sampled from, and how many of them lie within
-  // max_correspondence_distance at the returned pose.
+  // Feature correspondences (after the mutual filter), and how many of
+  // them lie within max_correspondence_distance at the returned pose.
   int correspondences = 0;
   int inliers = 0;
-  // Hypotheses drawn, and whether ICP refined the pose.
+  // Hypotheses drawn (RANSAC) or Gauss-Newton iterations (FGR), and whether ICP refined the
+  // pose.
   int iterations = 0;
   bool refined = false;
   // fitness >= min_fitness and inliers >= min_inliers. False when the clouds do not overlap or
