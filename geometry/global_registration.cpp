@@ -125,15 +125,27 @@ void NearestFeatures(const FpfhFeatures& source, const FpfhFeatures& target,
     Eigen::MatrixXd d2 = -2.0 * (part.transpose() * target);
     d2.colwise() += part.colwise().squaredNorm().transpose();
     d2.rowwise() += target_norms;
+    // Eigen's minCoeff returns the first of equal minima: ties go to the smaller index.
     std::vector<Nearest>& columns = block_columns[static_cast<std::size_t>(block)];
-    columns.assign(static_cast<std::size_t>(nt), Nearest{});
+    columns.resize(static_cast<std::size_t>(nt));
     for (Eigen::Index t = 0; t < nt; ++t) {
+      Eigen::Index r = 0;
+      columns[static_cast<std::size_t>(t)] = {d2.col(t).minCoeff(&r),
+                                              static_cast<std::uint32_t>(first + r)};
+    }
+    // Row minima column by column (contiguous); strict < keeps the first of equal minima.
+    Eigen::VectorXd row_min = d2.col(0);
+    Eigen::Matrix<std::uint32_t, Eigen::Dynamic, 1> row_arg =
+        Eigen::Matrix<std::uint32_t, Eigen::Dynamic, 1>::Zero(rows);
+    for (Eigen::Index t = 1; t < nt; ++t) {
       for (Eigen::Index r = 0; r < rows; ++r) {
-        const double d = std::max(d2(r, t), 0.0);
-        (*source_to_target)[static_cast<std::size_t>(first + r)].Offer(
-            d, static_cast<std::uint32_t>(t));
-        columns[static_cast<std::size_t>(t)].Offer(d, static_cast<std::uint32_t>(first + r));
+        const bool closer = d2(r, t) < row_min[r];
+        row_min[r] = closer ? d2(r, t) : row_min[r];
+        row_arg[r] = closer ? static_cast<std::uint32_t>(t) : row_arg[r];
       }
+    }
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      (*source_to_target)[static_cast<std::size_t>(first + r)] = {row_min[r], row_arg[r]};
     }
   });
   target_to_source->assign(static_cast<std::size_t>(nt), Nearest{});
