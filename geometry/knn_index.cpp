@@ -50,4 +50,15 @@ int KnnIndex::Search(const Eigen::Vector3d& query, int k, std::uint32_t* indices
       impl_->tree.knnSearch(query.data(), static_cast<std::size_t>(k), indices, squared_distances));
 }
 
+int KnnIndex::RadiusSearch(const Eigen::Vector3d& query, double squared_radius, int max_nn,
+                           std::vector<std::pair<std::uint32_t, double>>* neighbours) const {
+  neighbours->clear();
+  if (impl_->adaptor.points.empty() || !(squared_radius > 0.0)) return 0;
+  impl_->tree.radiusSearch(query.data(), squared_radius, *neighbours, nanoflann::SearchParams());
+  if (max_nn > 0 && neighbours->size() > static_cast<std::size_t>(max_nn)) {
+    neighbours->resize(static_cast<std::size_t>(max_nn));
+  }
+  return static_cast<int>(neighbours->size());
+}
+
 }  // namespace facet::geometry

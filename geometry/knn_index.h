@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace facet::geometry {
@@ -22,6 +23,13 @@ class KnnIndex {
   // distances (arrays of at least k). Returns how many were found.
   int Search(const Eigen::Vector3d& query, int k, std::uint32_t* indices,
              double* squared_distances) const;
+
+  // The points strictly closer than sqrt(squared_radius) to `query`, nearest first, at most
+  // max_nn of them (all when max_nn <= 0), as (index, squared distance) in `neighbours` (its
+  // storage reused). Faster than Search with a large k when the radius bounds the result.
+  // Returns how many were found.
+  int RadiusSearch(const Eigen::Vector3d& query, double squared_radius, int max_nn,
+                   std::vector<std::pair<std::uint32_t, double>>* neighbours) const;
 
  private:
   struct Impl;
