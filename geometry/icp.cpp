@@ -3,8 +3,10 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Geometry>
 #include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/parallel_reduce.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -27,6 +29,16 @@ void IcpOptions::Check() const {
               "ICP transform_change must be >= 0 and finite (got {})", transform_change);
   FACET_CHECK(robust_kernel == RobustKernel::kNone || (std::isfinite(robust_k) && robust_k > 0.0),
               "ICP robust_k must be > 0 and finite when a robust kernel is set (got {})", robust_k);
+  FACET_CHECK(lambda_geometric >= 0.0 && lambda_geometric <= 1.0,
+              "ICP lambda_geometric must be in [0, 1] (got {})", lambda_geometric);
+  FACET_CHECK(color_gradient_neighbours >= 4, "ICP color_gradient_neighbours must be >= 4 (got {})",
+              color_gradient_neighbours);
+  FACET_CHECK(
+      !adaptive_distance || (std::isfinite(adaptive_min_distance) && adaptive_min_distance > 0.0 &&
+                             adaptive_min_distance <= max_correspondence_distance),
+      "ICP adaptive_min_distance must be in (0, max_correspondence_distance = {}] when "
+      "adaptive_distance is set (got {})",
+      max_correspondence_distance, adaptive_min_distance);
 }
 
 namespace {
@@ -50,16 +62,31 @@ void CheckCloud(const PointCloud& cloud, const char* what, std::size_t min_point
   }
 }
 
-// Correspondences and normal-equation sums of the source under `target_from_source`.
+double Intensity(const Eigen::Vector3f& c) {
+  return (static_cast<double>(c.x()) + static_cast<double>(c.y()) + static_cast<double>(c.z())) /
+         3.0;
+}
+
+// What colored ICP needs besides the clouds: per-point intensities and the target's gradients.
+struct ColorTerms {
+  std::vector<double> source_intensity, target_intensity;
+  std::vector<Eigen::Vector3d> target_gradient;
+};
+
+// Correspondences within `max_distance` and normal-equation sums of the source under
+// `target_from_source`.
 kernels::IcpSums AccumulateIcp(const PointCloud& source, const PointCloud& target,
                                const KnnIndex& index, const Rigid3& target_from_source,
-                               const IcpOptions& options) {
+                               const IcpOptions& options, double max_distance,
+                               const ColorTerms& color) {
   const Eigen::Matrix3d rotation = target_from_source.rotation.toRotationMatrix();
   const Eigen::Vector3d translation = target_from_source.translation;
-  const double max_d2 = options.max_correspondence_distance * options.max_correspondence_distance;
+  const double max_d2 = max_distance * max_distance;
   const auto kernel = static_cast<kernels::IcpKernel>(options.robust_kernel);
   const double k = options.robust_k;
-  const bool plane = options.method == IcpOptions::Method::kPointToPlane;
+  const IcpOptions::Method method = options.method;
+  const double sqrt_geometric = std::sqrt(options.lambda_geometric);
+  const double sqrt_photometric = std::sqrt(1.0 - options.lambda_geometric);
   // A fixed grain and the deterministic reduce make the sums, and so the result, reproducible.
   constexpr std::size_t kGrain = 512;
   return oneapi::tbb::parallel_deterministic_reduce(
@@ -71,11 +98,20 @@ kernels::IcpSums AccumulateIcp(const PointCloud& source, const PointCloud& targe
           double d2 = 0.0;
           if (index.Search(p, 1, &nearest, &d2) != 1 || d2 > max_d2) continue;
           const kernels::Vec3 q = ToVec3(target.points[nearest]);
-          if (plane) {
-            kernels::AddPointToPlane(ToVec3(p), q, ToVec3(target.normals[nearest]), kernel, k,
-                                     &sums);
-          } else {
-            kernels::AddPointToPoint(ToVec3(p), q, kernel, k, &sums);
+          switch (method) {
+            case IcpOptions::Method::kPointToPlane:
+              kernels::AddPointToPlane(ToVec3(p), q, ToVec3(target.normals[nearest]), kernel, k,
+                                       &sums);
+              break;
+            case IcpOptions::Method::kColored:
+              kernels::AddColored(ToVec3(p), color.source_intensity[i], q,
+                                  ToVec3(target.normals[nearest]), color.target_intensity[nearest],
+                                  ToVec3(color.target_gradient[nearest]), sqrt_geometric,
+                                  sqrt_photometric, kernel, k, &sums);
+              break;
+            case IcpOptions::Method::kPointToPoint:
+              kernels::AddPointToPoint(ToVec3(p), q, kernel, k, &sums);
+              break;
           }
         }
         return sums;
@@ -105,22 +141,81 @@ void FillResult(const kernels::IcpSums& sums, std::size_t source_size, IcpResult
 
 }  // namespace
 
+std::vector<Eigen::Vector3d> ComputeColorGradients(const PointCloud& cloud, double radius,
+                                                   int max_neighbours) {
+  cloud.Check();
+  FACET_CHECK(cloud.HasNormals() && cloud.HasColors(),
+              "colour gradients need normals and colours on the cloud");
+  FACET_CHECK(std::isfinite(radius) && radius > 0.0,
+              "colour gradient radius must be > 0 and finite (got {})", radius);
+  FACET_CHECK(max_neighbours >= 4, "colour gradients need max_neighbours >= 4 (got {})",
+              max_neighbours);
+  std::vector<Eigen::Vector3d> gradients(cloud.size(), Eigen::Vector3d::Zero());
+  if (cloud.size() < 4) return gradients;
+  const KnnIndex index(cloud.points);
+  const double radius2 = radius * radius;
+  oneapi::tbb::parallel_for(
+      oneapi::tbb::blocked_range<std::size_t>(0, cloud.size(), 256),
+      [&](const oneapi::tbb::blocked_range<std::size_t>& range) {
+        std::vector<std::uint32_t> neighbours(static_cast<std::size_t>(max_neighbours));
+        std::vector<double> d2(neighbours.size());
+        for (std::size_t i = range.begin(); i != range.end(); ++i) {
+          int found = index.Search(cloud.points[i], max_neighbours, neighbours.data(), d2.data());
+          while (found > 0 && d2[static_cast<std::size_t>(found - 1)] >= radius2) --found;
+          if (found < 4) continue;
+          const kernels::Vec3 v = ToVec3(cloud.points[i]), n = ToVec3(cloud.normals[i]);
+          const double intensity = Intensity(cloud.colors[i]);
+          kernels::ColorGradientSystem system;
+          // The nearest is the point itself (Open3D skips it the same way).
+          for (int j = 1; j < found; ++j) {
+            const std::uint32_t u = neighbours[static_cast<std::size_t>(j)];
+            kernels::AddColorGradientNeighbour(v, n, intensity, ToVec3(cloud.points[u]),
+                                               Intensity(cloud.colors[u]), &system);
+          }
+          kernels::AddColorGradientPlaneRow(n, found - 1, &system);
+          kernels::Vec3 g{};
+          if (kernels::ColorGradientSolve(system, &g)) gradients[i] = {g.x, g.y, g.z};
+        }
+      });
+  return gradients;
+}
+
 IcpResult RegisterIcp(const PointCloud& source, const PointCloud& target, const Rigid3& init,
                       const IcpOptions& options) {
   options.Check();
   CheckCloud(source, "source", 3);
   CheckCloud(target, "target", 3);
-  const bool plane = options.method == IcpOptions::Method::kPointToPlane;
+  const bool colored = options.method == IcpOptions::Method::kColored;
+  const bool plane = options.method == IcpOptions::Method::kPointToPlane || colored;
   FACET_CHECK(!plane || target.HasNormals(),
-              "point-to-plane ICP needs target normals; run EstimateNormals on the target or use "
-              "point-to-point");
+              "point-to-plane and colored ICP need target normals; run EstimateNormals on the "
+              "target or use point-to-point");
+  FACET_CHECK(!colored || (target.HasColors() && source.HasColors()),
+              "colored ICP needs colours on both clouds (source {}, target {})",
+              source.HasColors() ? "has them" : "has none",
+              target.HasColors() ? "has them" : "has none");
   FACET_CHECK(init.rotation.coeffs().allFinite() && init.translation.allFinite(),
               "ICP initial transform is not finite");
 
+  ColorTerms color;
+  if (colored) {
+    color.source_intensity.resize(source.size());
+    color.target_intensity.resize(target.size());
+    for (std::size_t i = 0; i < source.size(); ++i) {
+      color.source_intensity[i] = Intensity(source.colors[i]);
+    }
+    for (std::size_t i = 0; i < target.size(); ++i) {
+      color.target_intensity[i] = Intensity(target.colors[i]);
+    }
+    color.target_gradient = ComputeColorGradients(target, 2.0 * options.max_correspondence_distance,
+                                                  options.color_gradient_neighbours);
+  }
   const KnnIndex index(target.points);
   IcpResult result;
   result.target_from_source = Rigid3(init.rotation.normalized(), init.translation);
-  kernels::IcpSums sums = AccumulateIcp(source, target, index, result.target_from_source, options);
+  double distance = options.max_correspondence_distance;
+  kernels::IcpSums sums =
+      AccumulateIcp(source, target, index, result.target_from_source, options, distance, color);
   FillResult(sums, source.size(), &result);
   // Fewer correspondences leave the normal equations rank deficient: 3 non-collinear points fix
   // a rigid motion point to point; point to plane needs at least 6 planes.
@@ -143,7 +238,11 @@ IcpResult RegisterIcp(const PointCloud& source, const PointCloud& target, const 
     ++result.iterations;
 
     const double previous_fitness = result.fitness, previous_rmse = result.inlier_rmse;
-    sums = AccumulateIcp(source, target, index, result.target_from_source, options);
+    if (options.adaptive_distance) {
+      distance = std::clamp(3.0 * result.inlier_rmse, options.adaptive_min_distance, distance);
+    }
+    sums =
+        AccumulateIcp(source, target, index, result.target_from_source, options, distance, color);
     FillResult(sums, source.size(), &result);
     if ((std::abs(result.fitness - previous_fitness) < options.relative_fitness &&
          std::abs(result.inlier_rmse - previous_rmse) < options.relative_rmse) ||
@@ -152,6 +251,57 @@ IcpResult RegisterIcp(const PointCloud& source, const PointCloud& target, const 
       break;
     }
   }
+  if (distance < options.max_correspondence_distance) {
+    FillResult(AccumulateIcp(source, target, index, result.target_from_source, options,
+                             options.max_correspondence_distance, color),
+               source.size(), &result);
+  }
+  return result;
+}
+
+std::vector<IcpScale> DefaultIcpScales(double voxel_size) {
+  FACET_CHECK(std::isfinite(voxel_size) && voxel_size > 0.0,
+              "DefaultIcpScales needs voxel_size > 0 and finite (got {})", voxel_size);
+  return {{4.0 * voxel_size, 10.0 * voxel_size, 50},
+          {2.0 * voxel_size, 4.0 * voxel_size, 30},
+          {voxel_size, 2.0 * voxel_size, 20}};
+}
+
+IcpResult RegisterIcpMultiScale(const PointCloud& source, const PointCloud& target,
+                                const Rigid3& init, std::span<const IcpScale> scales,
+                                const IcpOptions& options) {
+  FACET_CHECK(!scales.empty(), "RegisterIcpMultiScale needs at least one scale");
+  for (std::size_t s = 0; s < scales.size(); ++s) {
+    const IcpScale& scale = scales[s];
+    FACET_CHECK(std::isfinite(scale.voxel_size) && scale.voxel_size >= 0.0,
+                "ICP scale {} voxel_size must be >= 0 and finite (got {})", s, scale.voxel_size);
+    // 0 (full resolution) is the smallest size, so "not coarser" is simply "not larger".
+    FACET_CHECK(s == 0 || scale.voxel_size <= scales[s - 1].voxel_size,
+                "ICP scales go coarse to fine: scale {} voxel_size {} is coarser than scale {}'s "
+                "({}; 0 is full resolution)",
+                s, scale.voxel_size, s - 1, s > 0 ? scales[s - 1].voxel_size : 0.0);
+  }
+  IcpResult result;
+  result.target_from_source = init;
+  int iterations = 0;
+  for (const IcpScale& scale : scales) {
+    IcpOptions level = options;
+    level.max_correspondence_distance = scale.max_correspondence_distance;
+    level.max_iterations = scale.max_iterations;
+    if (level.adaptive_distance) {
+      level.adaptive_min_distance =
+          std::min(level.adaptive_min_distance, level.max_correspondence_distance);
+    }
+    if (scale.voxel_size > 0.0) {
+      result =
+          RegisterIcp(VoxelDownsample(source, scale.voxel_size),
+                      VoxelDownsample(target, scale.voxel_size), result.target_from_source, level);
+    } else {
+      result = RegisterIcp(source, target, result.target_from_source, level);
+    }
+    iterations += result.iterations;
+  }
+  result.iterations = iterations;
   return result;
 }
 
