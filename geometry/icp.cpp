@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
+#include <utility>
 
 #include "core/error.h"
 #include "geometry/kernels/icp.h"
@@ -73,10 +75,57 @@ struct ColorTerms {
   std::vector<Eigen::Vector3d> target_gradient;
 };
 
+// Indices of `points` in Z-order (Morton codes of 21 bits per axis over their bounds; ties by
+// index): points close in space end up close in the order, so a KD-tree over the target in this
+// order reads its leaves from contiguous memory and successive source queries walk similar paths.
+std::vector<std::uint32_t> MortonOrder(const std::vector<Eigen::Vector3d>& points) {
+  const Bounds3 bounds = ComputeBounds(points);
+  const Eigen::Vector3d extent = bounds.Extent().cwiseMax(1e-300);
+  const double cells = static_cast<double>((1u << 21) - 1);
+  auto spread = [](std::uint64_t x) {  // 21 bits to every third bit
+    x &= 0x1fffff;
+    x = (x | x << 32) & 0x1f00000000ffff;
+    x = (x | x << 16) & 0x1f0000ff0000ff;
+    x = (x | x << 8) & 0x100f00f00f00f00f;
+    x = (x | x << 4) & 0x10c30c30c30c30c3;
+    x = (x | x << 2) & 0x1249249249249249;
+    return x;
+  };
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> keys(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const Eigen::Vector3d u = (points[i] - bounds.min).cwiseQuotient(extent) * cells;
+    keys[i] = {spread(static_cast<std::uint64_t>(u.x())) |
+                   spread(static_cast<std::uint64_t>(u.y())) << 1 |
+                   spread(static_cast<std::uint64_t>(u.z())) << 2,
+               static_cast<std::uint32_t>(i)};
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::uint32_t> order(points.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].second;
+  return order;
+}
+
+// The nearest-neighbour search of one registration: a KD-tree over the target in Z-order, the
+// source visited in Z-order, and each source point's last neighbour as the next search's hint.
+struct Correspondences {
+  std::vector<std::uint32_t> target_order, source_order;
+  std::vector<Eigen::Vector3d> sorted_target;
+  std::unique_ptr<KnnIndex> index;
+  std::vector<std::uint32_t> hints;  // per position in source_order: a position in sorted_target
+
+  Correspondences(const PointCloud& source, const PointCloud& target)
+      : target_order(MortonOrder(target.points)), source_order(MortonOrder(source.points)) {
+    sorted_target.reserve(target.size());
+    for (const std::uint32_t i : target_order) sorted_target.push_back(target.points[i]);
+    index = std::make_unique<KnnIndex>(sorted_target);
+    hints.assign(source.size(), KnnIndex::kNoHint);
+  }
+};
+
 // Correspondences within `max_distance` and normal-equation sums of the source under
 // `target_from_source`.
 kernels::IcpSums AccumulateIcp(const PointCloud& source, const PointCloud& target,
-                               const KnnIndex& index, const Rigid3& target_from_source,
+                               Correspondences& search, const Rigid3& target_from_source,
                                const IcpOptions& options, double max_distance,
                                const ColorTerms& color) {
   const Eigen::Matrix3d rotation = target_from_source.rotation.toRotationMatrix();
@@ -92,11 +141,15 @@ kernels::IcpSums AccumulateIcp(const PointCloud& source, const PointCloud& targe
   return oneapi::tbb::parallel_deterministic_reduce(
       oneapi::tbb::blocked_range<std::size_t>(0, source.size(), kGrain), kernels::IcpSums{},
       [&](const oneapi::tbb::blocked_range<std::size_t>& range, kernels::IcpSums sums) {
-        for (std::size_t i = range.begin(); i != range.end(); ++i) {
+        for (std::size_t s = range.begin(); s != range.end(); ++s) {
+          const std::size_t i = search.source_order[s];
           const Eigen::Vector3d p = rotation * source.points[i] + translation;
-          std::uint32_t nearest = 0;
+          std::uint32_t position = 0;
           double d2 = 0.0;
-          if (index.Search(p, 1, &nearest, &d2) != 1 || d2 > max_d2) continue;
+          // Last iteration's neighbour bounds the search (same answer, far fewer nodes visited).
+          if (!search.index->Nearest(p, max_d2, search.hints[s], &position, &d2)) continue;
+          search.hints[s] = position;
+          const std::uint32_t nearest = search.target_order[position];
           const kernels::Vec3 q = ToVec3(target.points[nearest]);
           switch (method) {
             case IcpOptions::Method::kPointToPlane:
@@ -210,12 +263,12 @@ IcpResult RegisterIcp(const PointCloud& source, const PointCloud& target, const 
     color.target_gradient = ComputeColorGradients(target, 2.0 * options.max_correspondence_distance,
                                                   options.color_gradient_neighbours);
   }
-  const KnnIndex index(target.points);
+  Correspondences search(source, target);
   IcpResult result;
   result.target_from_source = Rigid3(init.rotation.normalized(), init.translation);
   double distance = options.max_correspondence_distance;
   kernels::IcpSums sums =
-      AccumulateIcp(source, target, index, result.target_from_source, options, distance, color);
+      AccumulateIcp(source, target, search, result.target_from_source, options, distance, color);
   FillResult(sums, source.size(), &result);
   // Fewer correspondences leave the normal equations rank deficient: 3 non-collinear points fix
   // a rigid motion point to point; point to plane needs at least 6 planes.
@@ -242,7 +295,7 @@ IcpResult RegisterIcp(const PointCloud& source, const PointCloud& target, const 
       distance = std::clamp(3.0 * result.inlier_rmse, options.adaptive_min_distance, distance);
     }
     sums =
-        AccumulateIcp(source, target, index, result.target_from_source, options, distance, color);
+        AccumulateIcp(source, target, search, result.target_from_source, options, distance, color);
     FillResult(sums, source.size(), &result);
     if ((std::abs(result.fitness - previous_fitness) < options.relative_fitness &&
          std::abs(result.inlier_rmse - previous_rmse) < options.relative_rmse) ||
@@ -252,7 +305,7 @@ IcpResult RegisterIcp(const PointCloud& source, const PointCloud& target, const 
     }
   }
   if (distance < options.max_correspondence_distance) {
-    FillResult(AccumulateIcp(source, target, index, result.target_from_source, options,
+    FillResult(AccumulateIcp(source, target, search, result.target_from_source, options,
                              options.max_correspondence_distance, color),
                source.size(), &result);
   }
