@@ -69,12 +69,6 @@ double Intensity(const Eigen::Vector3f& c) {
          3.0;
 }
 
-// What colored ICP needs besides the clouds: per-point intensities and the target's gradients.
-struct ColorTerms {
-  std::vector<double> source_intensity, target_intensity;
-  std::vector<Eigen::Vector3d> target_gradient;
-};
-
 // Indices of `points` in Z-order (Morton codes of 21 bits per axis over their bounds; ties by
 // index): points close in space end up close in the order, so a KD-tree over the target in this
 // order reads its leaves from contiguous memory and successive source queries walk similar paths.
@@ -105,29 +99,45 @@ std::vector<std::uint32_t> MortonOrder(const std::vector<Eigen::Vector3d>& point
   return order;
 }
 
-// The nearest-neighbour search of one registration: a KD-tree over the target in Z-order, the
-// source visited in Z-order, and each source point's last neighbour as the next search's hint.
-struct Correspondences {
-  std::vector<std::uint32_t> target_order, source_order;
-  std::vector<Eigen::Vector3d> sorted_target;
+// Both clouds in Z-order, and a KD-tree over the target's: queries that follow each other in
+// the source's order walk similar paths and read nearby memory. Each source point's last
+// neighbour is the next search's hint.
+struct SortedClouds {
+  std::vector<Eigen::Vector3d> source_points, target_points, target_normals;
+  std::vector<double> source_intensity, target_intensity;  // colored ICP only
+  std::vector<Eigen::Vector3d> target_gradient;            // colored ICP only
   std::unique_ptr<KnnIndex> index;
-  std::vector<std::uint32_t> hints;  // per position in source_order: a position in sorted_target
+  std::vector<std::uint32_t> hints;  // per source point: a target point, or KnnIndex::kNoHint
 
-  Correspondences(const PointCloud& source, const PointCloud& target)
-      : target_order(MortonOrder(target.points)), source_order(MortonOrder(source.points)) {
-    sorted_target.reserve(target.size());
-    for (const std::uint32_t i : target_order) sorted_target.push_back(target.points[i]);
-    index = std::make_unique<KnnIndex>(sorted_target);
+  SortedClouds(const PointCloud& source, const PointCloud& target, bool colored,
+               double gradient_radius, int gradient_neighbours) {
+    const std::vector<std::uint32_t> source_order = MortonOrder(source.points);
+    const std::vector<std::uint32_t> target_order = MortonOrder(target.points);
+    for (const std::uint32_t i : source_order) source_points.push_back(source.points[i]);
+    for (const std::uint32_t i : target_order) target_points.push_back(target.points[i]);
+    if (target.HasNormals()) {
+      for (const std::uint32_t i : target_order) target_normals.push_back(target.normals[i]);
+    }
+    if (colored) {
+      const std::vector<Eigen::Vector3d> gradients =
+          ComputeColorGradients(target, gradient_radius, gradient_neighbours);
+      for (const std::uint32_t i : source_order) {
+        source_intensity.push_back(Intensity(source.colors[i]));
+      }
+      for (const std::uint32_t i : target_order) {
+        target_intensity.push_back(Intensity(target.colors[i]));
+        target_gradient.push_back(gradients[i]);
+      }
+    }
+    index = std::make_unique<KnnIndex>(target_points);
     hints.assign(source.size(), KnnIndex::kNoHint);
   }
 };
 
 // Correspondences within `max_distance` and normal-equation sums of the source under
 // `target_from_source`.
-kernels::IcpSums AccumulateIcp(const PointCloud& source, const PointCloud& target,
-                               Correspondences& search, const Rigid3& target_from_source,
-                               const IcpOptions& options, double max_distance,
-                               const ColorTerms& color) {
+kernels::IcpSums AccumulateIcp(SortedClouds& clouds, const Rigid3& target_from_source,
+                               const IcpOptions& options, double max_distance) {
   const Eigen::Matrix3d rotation = target_from_source.rotation.toRotationMatrix();
   const Eigen::Vector3d translation = target_from_source.translation;
   const double max_d2 = max_distance * max_distance;
@@ -139,28 +149,27 @@ kernels::IcpSums AccumulateIcp(const PointCloud& source, const PointCloud& targe
   // A fixed grain and the deterministic reduce make the sums, and so the result, reproducible.
   constexpr std::size_t kGrain = 512;
   return oneapi::tbb::parallel_deterministic_reduce(
-      oneapi::tbb::blocked_range<std::size_t>(0, source.size(), kGrain), kernels::IcpSums{},
+      oneapi::tbb::blocked_range<std::size_t>(0, clouds.source_points.size(), kGrain),
+      kernels::IcpSums{},
       [&](const oneapi::tbb::blocked_range<std::size_t>& range, kernels::IcpSums sums) {
-        for (std::size_t s = range.begin(); s != range.end(); ++s) {
-          const std::size_t i = search.source_order[s];
-          const Eigen::Vector3d p = rotation * source.points[i] + translation;
-          std::uint32_t position = 0;
+        for (std::size_t i = range.begin(); i != range.end(); ++i) {
+          const Eigen::Vector3d p = rotation * clouds.source_points[i] + translation;
+          std::uint32_t nearest = 0;
           double d2 = 0.0;
           // Last iteration's neighbour bounds the search (same answer, far fewer nodes visited).
-          if (!search.index->Nearest(p, max_d2, search.hints[s], &position, &d2)) continue;
-          search.hints[s] = position;
-          const std::uint32_t nearest = search.target_order[position];
-          const kernels::Vec3 q = ToVec3(target.points[nearest]);
+          if (!clouds.index->Nearest(p, max_d2, clouds.hints[i], &nearest, &d2)) continue;
+          clouds.hints[i] = nearest;
+          const kernels::Vec3 q = ToVec3(clouds.target_points[nearest]);
           switch (method) {
             case IcpOptions::Method::kPointToPlane:
-              kernels::AddPointToPlane(ToVec3(p), q, ToVec3(target.normals[nearest]), kernel, k,
-                                       &sums);
+              kernels::AddPointToPlane(ToVec3(p), q, ToVec3(clouds.target_normals[nearest]), kernel,
+                                       k, &sums);
               break;
             case IcpOptions::Method::kColored:
-              kernels::AddColored(ToVec3(p), color.source_intensity[i], q,
-                                  ToVec3(target.normals[nearest]), color.target_intensity[nearest],
-                                  ToVec3(color.target_gradient[nearest]), sqrt_geometric,
-                                  sqrt_photometric, kernel, k, &sums);
+              kernels::AddColored(
+                  ToVec3(p), clouds.source_intensity[i], q, ToVec3(clouds.target_normals[nearest]),
+                  clouds.target_intensity[nearest], ToVec3(clouds.target_gradient[nearest]),
+                  sqrt_geometric, sqrt_photometric, kernel, k, &sums);
               break;
             case IcpOptions::Method::kPointToPoint:
               kernels::AddPointToPoint(ToVec3(p), q, kernel, k, &sums);
@@ -250,25 +259,12 @@ IcpResult RegisterIcp(const PointCloud& source, const PointCloud& target, const 
   FACET_CHECK(init.rotation.coeffs().allFinite() && init.translation.allFinite(),
               "ICP initial transform is not finite");
 
-  ColorTerms color;
-  if (colored) {
-    color.source_intensity.resize(source.size());
-    color.target_intensity.resize(target.size());
-    for (std::size_t i = 0; i < source.size(); ++i) {
-      color.source_intensity[i] = Intensity(source.colors[i]);
-    }
-    for (std::size_t i = 0; i < target.size(); ++i) {
-      color.target_intensity[i] = Intensity(target.colors[i]);
-    }
-    color.target_gradient = ComputeColorGradients(target, 2.0 * options.max_correspondence_distance,
-                                                  options.color_gradient_neighbours);
-  }
-  Correspondences search(source, target);
+  SortedClouds clouds(source, target, colored, 2.0 * options.max_correspondence_distance,
+                      options.color_gradient_neighbours);
   IcpResult result;
   result.target_from_source = Rigid3(init.rotation.normalized(), init.translation);
   double distance = options.max_correspondence_distance;
-  kernels::IcpSums sums =
-      AccumulateIcp(source, target, search, result.target_from_source, options, distance, color);
+  kernels::IcpSums sums = AccumulateIcp(clouds, result.target_from_source, options, distance);
   FillResult(sums, source.size(), &result);
   // Fewer correspondences leave the normal equations rank deficient: 3 non-collinear points fix
   // a rigid motion point to point; point to plane needs at least 6 planes.
@@ -294,8 +290,7 @@ IcpResult RegisterIcp(const PointCloud& source, const PointCloud& target, const 
     if (options.adaptive_distance) {
       distance = std::clamp(3.0 * result.inlier_rmse, options.adaptive_min_distance, distance);
     }
-    sums =
-        AccumulateIcp(source, target, search, result.target_from_source, options, distance, color);
+    sums = AccumulateIcp(clouds, result.target_from_source, options, distance);
     FillResult(sums, source.size(), &result);
     if ((std::abs(result.fitness - previous_fitness) < options.relative_fitness &&
          std::abs(result.inlier_rmse - previous_rmse) < options.relative_rmse) ||
@@ -305,8 +300,8 @@ IcpResult RegisterIcp(const PointCloud& source, const PointCloud& target, const 
     }
   }
   if (distance < options.max_correspondence_distance) {
-    FillResult(AccumulateIcp(source, target, search, result.target_from_source, options,
-                             options.max_correspondence_distance, color),
+    FillResult(AccumulateIcp(clouds, result.target_from_source, options,
+                             options.max_correspondence_distance),
                source.size(), &result);
   }
   return result;
