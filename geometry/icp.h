@@ -83,11 +83,15 @@ struct IcpResult {
   bool converged = false;
 };
 
-// Aligns `source` to `target` from the initial guess `init` (target_from_source). Nearest
-// neighbours from a KD-tree over the target, the correspondence search and the normal-equation
-// sums in parallel (deterministic reduction: the same inputs give the same result). Throws
+// Aligns `source` to `target` from the initial guess `init` (target_from_source). Both clouds are
+// copied in Z-order (Morton codes) and nearest neighbours come from a KD-tree over the target,
+// each search bounded by the correspondence distance and by the distance to the point's previous
+// neighbour (exact nearest neighbours, far fewer nodes visited once the pose settles). The
+// correspondence search and the normal-equation sums run in parallel with a deterministic
+// reduction: the same inputs give the same result. Colored ICP first fits the target's colour
+// gradients (ComputeColorGradients, radius 2 * max_correspondence_distance). Throws
 // facet::Error for empty clouds, fewer than 3 source points, non-finite coordinates or normals,
-// point-to-plane without target normals, or invalid options.
+// point-to-plane or colored without target normals, colored without colours, or invalid options.
 IcpResult RegisterIcp(const PointCloud& source, const PointCloud& target, const Rigid3& init,
                       const IcpOptions& options);
 
@@ -118,9 +122,10 @@ IcpResult RegisterIcpMultiScale(const PointCloud& source, const PointCloud& targ
                                 const IcpOptions& options);
 
 // A three-level schedule for clouds whose points are about `voxel_size` apart (or which should be
-// registered at that resolution), tolerating initial errors up to about 10 voxel sizes:
-// voxels 4v, 2v, v with distances 10v, 4v, 2v and 50, 30, 20 iterations (after Open3D's multi-
-// scale colored ICP example). Throws facet::Error unless voxel_size > 0 and finite.
+// registered at that resolution): voxels 4v, 2v, v with correspondence distances 10v, 4v, 2v and
+// 50, 30, 20 iterations (after Open3D's multi-scale colored ICP example). The coarsest distance
+// bounds the initial error it can absorb; for larger ones, build the schedule by hand (see
+// tests/geometry/icp_multiscale_test.cpp). Throws facet::Error unless voxel_size > 0 and finite.
 std::vector<IcpScale> DefaultIcpScales(double voxel_size);
 
 }  // namespace facet::geometry

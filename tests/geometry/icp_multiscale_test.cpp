@@ -213,5 +213,63 @@ TEST_F(IcpBunnyStudy, NoisySourceWithOutliersConverges) {
   EXPECT_GE(RunBunnyStudy(study, 19), 0.95);
 }
 
+PointCloud Tetrahedron() {
+  PointCloud cloud;
+  cloud.points = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+  cloud.normals.assign(4, Eigen::Vector3d::UnitZ());
+  return cloud;
+}
+
+TEST(IcpMultiScale, RejectsBadSchedulesAndColorlessColoredIcp) {
+  const PointCloud cloud = Tetrahedron();
+  const IcpOptions options;
+  EXPECT_THROW(RegisterIcpMultiScale(cloud, cloud, Rigid3(), {}, options), facet::Error);
+  const IcpScale finer_then_coarser[] = {{0.1, 0.5, 10}, {0.2, 0.5, 10}};
+  EXPECT_THROW(RegisterIcpMultiScale(cloud, cloud, Rigid3(), finer_then_coarser, options),
+               facet::Error);
+  const IcpScale full_then_coarse[] = {{0.0, 0.5, 10}, {0.1, 0.5, 10}};
+  EXPECT_THROW(RegisterIcpMultiScale(cloud, cloud, Rigid3(), full_then_coarse, options),
+               facet::Error);
+  const IcpScale negative[] = {{-0.1, 0.5, 10}};
+  EXPECT_THROW(RegisterIcpMultiScale(cloud, cloud, Rigid3(), negative, options), facet::Error);
+  const IcpScale no_distance[] = {{0.0, 0.0, 10}};
+  EXPECT_THROW(RegisterIcpMultiScale(cloud, cloud, Rigid3(), no_distance, options), facet::Error);
+  EXPECT_THROW(DefaultIcpScales(0.0), facet::Error);
+  const std::vector<IcpScale> scales = DefaultIcpScales(0.01);
+  ASSERT_EQ(scales.size(), 3u);
+  for (std::size_t i = 1; i < scales.size(); ++i) {
+    EXPECT_LT(scales[i].voxel_size, scales[i - 1].voxel_size);
+    EXPECT_LT(scales[i].max_correspondence_distance, scales[i - 1].max_correspondence_distance);
+  }
+  IcpOptions colored;
+  colored.method = IcpOptions::Method::kColored;
+  EXPECT_THROW(RegisterIcp(cloud, cloud, Rigid3(), colored), facet::Error);  // no colours
+  colored.lambda_geometric = 1.5;
+  EXPECT_THROW(colored.Check(), facet::Error);
+  colored = {};
+  colored.color_gradient_neighbours = 3;
+  EXPECT_THROW(colored.Check(), facet::Error);
+  IcpOptions adaptive;
+  adaptive.adaptive_distance = true;
+  adaptive.adaptive_min_distance = 2.0 * adaptive.max_correspondence_distance;
+  EXPECT_THROW(adaptive.Check(), facet::Error);
+}
+
+// With lambda_geometric = 1 the photometric rows vanish: colored ICP is point-to-plane ICP.
+TEST_F(IcpFragments, ColoredWithoutPhotometricTermIsPointToPlane) {
+  const PointCloud source = datasets::ReadPcd(FragmentPath(0));
+  const PointCloud target = datasets::ReadPcd(FragmentPath(1));
+  IcpOptions options;
+  options.max_correspondence_distance = 0.05;
+  const IcpResult plane = RegisterIcp(source, target, Rigid3(), options);
+  options.method = IcpOptions::Method::kColored;
+  options.lambda_geometric = 1.0;
+  const IcpResult colored = RegisterIcp(source, target, Rigid3(), options);
+  EXPECT_EQ(colored.iterations, plane.iterations);
+  EXPECT_LT(Error(colored.target_from_source, plane.target_from_source).rotation, 1e-12);
+  EXPECT_LT(Error(colored.target_from_source, plane.target_from_source).translation, 1e-12);
+  EXPECT_EQ(colored.fitness, plane.fitness);
+}
+
 }  // namespace
 }  // namespace facet::geometry
