@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <numbers>
 #include <random>
 #include <string>
@@ -14,6 +15,7 @@
 #include "datasets/pcd.h"
 #include "datasets/ply.h"
 #include "geometry/icp.h"
+#include "geometry/knn_index.h"
 #include "geometry/normals.h"
 
 namespace facet::geometry {
@@ -269,6 +271,35 @@ TEST_F(IcpFragments, ColoredWithoutPhotometricTermIsPointToPlane) {
   EXPECT_LT(Error(colored.target_from_source, plane.target_from_source).rotation, 1e-12);
   EXPECT_LT(Error(colored.target_from_source, plane.target_from_source).translation, 1e-12);
   EXPECT_EQ(colored.fitness, plane.fitness);
+}
+
+// The bounded, hinted nearest-neighbour query behind ICP's correspondences agrees with the plain
+// k = 1 search and a brute-force scan, whatever the hint.
+TEST(KnnIndex, NearestWithHintIsTheExactNearest) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> unit(-1.0, 1.0);
+  std::vector<Eigen::Vector3d> points(5000);
+  for (auto& p : points) p = {unit(rng), unit(rng), unit(rng)};
+  const KnnIndex index(points);
+  std::uniform_int_distribution<std::uint32_t> pick(0, 4999);
+  for (int q = 0; q < 500; ++q) {
+    const Eigen::Vector3d query(1.2 * unit(rng), 1.2 * unit(rng), 1.2 * unit(rng));
+    double best = std::numeric_limits<double>::infinity();
+    for (const auto& p : points) best = std::min(best, (p - query).squaredNorm());
+    std::uint32_t knn = 0;
+    double knn_d2 = 0.0;
+    ASSERT_EQ(index.Search(query, 1, &knn, &knn_d2), 1);
+    for (const std::uint32_t hint : {KnnIndex::kNoHint, pick(rng), knn}) {
+      std::uint32_t nearest = 0;
+      double d2 = 0.0;
+      ASSERT_TRUE(index.Nearest(query, 10.0, hint, &nearest, &d2));
+      EXPECT_EQ(d2, best);
+      EXPECT_EQ((points[nearest] - query).squaredNorm(), best);
+      // The bound is inclusive; below the nearest distance there is nothing.
+      EXPECT_TRUE(index.Nearest(query, best, hint, &nearest, &d2));
+      EXPECT_FALSE(index.Nearest(query, 0.99 * best, hint, &nearest, &d2));
+    }
+  }
 }
 
 }  // namespace
