@@ -2,6 +2,8 @@
 
 #include <nanoflann.hpp>
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace facet::geometry {
@@ -24,6 +26,25 @@ struct PointsAdaptor {
 using KdTree =
     nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<double, PointsAdaptor>,
                                         PointsAdaptor, 3, std::uint32_t>;
+
+// nanoflann result set for the single nearest point below a starting bound.
+struct NearestResultSet {
+  double worst;
+  std::uint32_t index;
+  bool found;
+
+  double worstDist() const { return worst; }
+  bool full() const { return found; }
+  bool addPoint(double distance, std::uint32_t i) {
+    // nanoflann compares against the bound read when it entered the leaf: check again.
+    if (distance < worst) {
+      worst = distance;
+      index = i;
+      found = true;
+    }
+    return true;
+  }
+};
 
 }  // namespace
 
@@ -59,6 +80,23 @@ int KnnIndex::RadiusSearch(const Eigen::Vector3d& query, double squared_radius, 
     neighbours->resize(static_cast<std::size_t>(max_nn));
   }
   return static_cast<int>(neighbours->size());
+}
+
+bool KnnIndex::Nearest(const Eigen::Vector3d& query, double max_squared_distance,
+                       std::uint32_t hint, std::uint32_t* index, double* squared_distance) const {
+  const auto& points = impl_->adaptor.points;
+  if (points.empty() || !(max_squared_distance >= 0.0)) return false;
+  // Inclusive bound: nanoflann only keeps points strictly below the running bound.
+  NearestResultSet result{std::nextafter(max_squared_distance, HUGE_VAL), 0, false};
+  if (hint != kNoHint && hint < points.size()) {
+    const double d2 = (points[hint] - query).squaredNorm();
+    if (d2 <= max_squared_distance) result = {d2, hint, true};
+  }
+  impl_->tree.findNeighbors(result, query.data(), nanoflann::SearchParams());
+  if (!result.found) return false;
+  *index = result.index;
+  *squared_distance = result.worst;
+  return true;
 }
 
 }  // namespace facet::geometry

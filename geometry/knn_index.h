@@ -31,6 +31,15 @@ class KnnIndex {
   int RadiusSearch(const Eigen::Vector3d& query, double squared_radius, int max_nn,
                    std::vector<std::pair<std::uint32_t, double>>* neighbours) const;
 
+  static constexpr std::uint32_t kNoHint = 0xffffffffu;
+  // The nearest point of `query` within squared distance max_squared_distance (inclusive): its
+  // index and squared distance; false (outputs untouched) when there is none. `hint`, a point
+  // index or kNoHint, is a guess (e.g. the previous ICP iteration's neighbour): its distance
+  // bounds the search from the start, which prunes most of the tree when the guess is close; the
+  // answer is the exact nearest regardless (ties go to the hint, then to the first point found).
+  bool Nearest(const Eigen::Vector3d& query, double max_squared_distance, std::uint32_t hint,
+               std::uint32_t* index, double* squared_distance) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
