@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "core/error.h"
 #include "geometry/kernels/rgbd_odometry.h"
@@ -154,13 +155,7 @@ RgbdPyramidLevel Downsample(const RgbdPyramidLevel& fine, bool model_normals, fl
   RgbdPyramidLevel coarse;
   const int w = fine.camera.width / 2, h = fine.camera.height / 2;
   FACET_CHECK(w >= 8 && h >= 8, "MakeRgbdPyramid: level of {}x{} pixels is smaller than 8x8", w, h);
-  coarse.camera = fine.camera;
-  coarse.camera.model = CameraModelId::kPinhole;
-  const Eigen::Vector2d principal = fine.camera.PrincipalPoint();
-  coarse.camera.params = {0.5 * fine.camera.FocalX(), 0.5 * fine.camera.FocalY(),
-                          0.5 * principal.x(), 0.5 * principal.y()};
-  coarse.camera.width = w;
-  coarse.camera.height = h;
+  coarse.camera = PyramidCamera(fine.camera, 1);
   coarse.depth.Reset(w, h, 1, 0.0f);
   const bool with_intensity = !fine.intensity.empty();
   if (with_intensity) coarse.intensity.Reset(w, h, 1, 0.0f);
@@ -197,6 +192,24 @@ RgbdPyramidLevel Downsample(const RgbdPyramidLevel& fine, bool model_normals, fl
 }
 
 }  // namespace
+
+Camera PyramidCamera(const Camera& camera, int level) {
+  FACET_CHECK(
+      camera.model == CameraModelId::kPinhole || camera.model == CameraModelId::kSimplePinhole,
+      "PyramidCamera needs a PINHOLE or SIMPLE_PINHOLE camera (got {})", camera.ModelName());
+  FACET_CHECK(level >= 0 && level < 16, "PyramidCamera: level must be in [0, 15] (got {})", level);
+  const double scale = 1.0 / double(1 << level);
+  const Eigen::Vector2d principal = camera.PrincipalPoint();
+  Camera c;
+  c.model = CameraModelId::kPinhole;
+  c.width = camera.width >> level;
+  c.height = camera.height >> level;
+  FACET_CHECK(c.width > 0 && c.height > 0, "PyramidCamera: level {} of a {}x{} camera is empty",
+              level, camera.width, camera.height);
+  c.params = {camera.FocalX() * scale, camera.FocalY() * scale, principal.x() * scale,
+              principal.y() * scale};
+  return c;
+}
 
 RgbdPyramid MakeRgbdPyramid(ImageView<const float> depth_m, ImageView<const std::uint8_t> rgb,
                             const Camera& camera, int levels, const RaycastMaps* model,
@@ -265,6 +278,54 @@ RgbdPyramid MakeRgbdPyramid(ImageView<const float> depth_m, ImageView<const std:
 
 namespace {
 
+// Sum of a[i] * b[i] in float, eight interleaved partial sums (a fixed order, which the compiler
+// can vectorise).
+float Dot(const float* a, const float* b, int n) {
+  float partial[8] = {};
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int k = 0; k < 8; ++k) partial[k] += a[i + k] * b[i + k];
+  }
+  for (; i < n; ++i) partial[i & 7] += a[i] * b[i];
+  return ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
+         ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+}
+
+// One image row's residual rows (Jacobian, residual, weight), stored by component, then summed
+// into the normal equations with vector loops.
+class RowBuffer {
+ public:
+  explicit RowBuffer(int capacity) : capacity_(capacity), data_(std::size_t(9) * capacity) {}
+  void Clear() { n_ = 0; }
+  void Add(const float j[6], float r, float w) {
+    for (int a = 0; a < 6; ++a) data_[std::size_t(a) * capacity_ + n_] = j[a];
+    data_[std::size_t(6) * capacity_ + n_] = r;
+    data_[std::size_t(7) * capacity_ + n_] = w;
+    ++n_;
+  }
+  void AccumulateInto(kernels::OdometrySums* sums) {
+    if (n_ == 0) return;
+    const float* w = Column(7);
+    const float* r = Column(6);
+    float* wj = data_.data() + std::size_t(8) * capacity_;
+    int e = 0;
+    for (int a = 0; a < 6; ++a) {
+      const float* ja = Column(a);
+      for (int i = 0; i < n_; ++i) wj[i] = w[i] * ja[i];
+      for (int b = a; b < 6; ++b) sums->jtj[e++] += double(Dot(wj, Column(b), n_));
+      sums->jtr[a] += double(Dot(wj, r, n_));
+    }
+    for (int i = 0; i < n_; ++i) wj[i] = w[i] * r[i];
+    sums->cost += double(Dot(wj, r, n_));
+  }
+
+ private:
+  const float* Column(int c) const { return data_.data() + std::size_t(c) * capacity_; }
+  int capacity_;
+  int n_ = 0;
+  std::vector<float> data_;
+};
+
 // The sums of one level's residuals under `target_from_source`.
 kernels::OdometrySums Accumulate(const RgbdPyramidLevel& source, const RgbdPyramidLevel& target,
                                  const Rigid3& target_from_source,
@@ -287,11 +348,12 @@ kernels::OdometrySums Accumulate(const RgbdPyramidLevel& source, const RgbdPyram
   return oneapi::tbb::parallel_deterministic_reduce(
       oneapi::tbb::blocked_range<int>(0, height, kRowGrain), kernels::OdometrySums{},
       [&](const oneapi::tbb::blocked_range<int>& rows, kernels::OdometrySums sums) {
+        RowBuffer rows_buffer(2 * width);
         for (int y = rows.begin(); y != rows.end(); ++y) {
           const float* sv = source.vertices.view().Row(y);
           const float* sn = source.normals.view().Row(y);
           const float* si = photometric ? source.intensity.view().Row(y) : nullptr;
-          kernels::OdometryRowSums row;
+          rows_buffer.Clear();
           for (int x = 0; x < width; ++x) {
             if (!(sv[3 * x + 2] > 0.0f)) continue;
             const Eigen::Vector3f ps = Eigen::Map<const Eigen::Vector3f>(sv + 3 * x);
@@ -313,7 +375,7 @@ kernels::OdometrySums Accumulate(const RgbdPyramidLevel& source, const RgbdPyram
             }
             float jac[6];
             const float rg = kernels::PointToPlaneResidual(p, q, n, jac);
-            kernels::AddOdometryRow(jac, rg, kernels::HuberWeight(rg, k_geo), &row);
+            rows_buffer.Add(jac, rg, kernels::HuberWeight(rg, k_geo));
             ++sums.correspondences;
             sums.squared_distance_sum += d2;
             if (information) kernels::AddOdometryInformation(q, &sums);
@@ -325,11 +387,11 @@ kernels::OdometrySums Accumulate(const RgbdPyramidLevel& source, const RgbdPyram
                                           1, sample + 2)) {
                 const float ri = kernels::PhotometricResidual(tc, p, sample[2], sample[0],
                                                               sample[1], si[x], jac);
-                kernels::AddOdometryRow(jac, ri, lambda * kernels::HuberWeight(ri, k_int), &row);
+                rows_buffer.Add(jac, ri, lambda * kernels::HuberWeight(ri, k_int));
               }
             }
           }
-          kernels::AddRowSums(row, &sums);
+          rows_buffer.AccumulateInto(&sums);
         }
         return sums;
       },

@@ -56,6 +56,13 @@ struct RgbdPyramidOptions {
   void Check() const;
 };
 
+// The PINHOLE camera of pyramid level `level` (>= 0) of `camera` (PINHOLE or SIMPLE_PINHOLE):
+// focal lengths and principal point divided by 2^level, size divided by 2^level (rounded down).
+// Also the camera to ray cast a model at reduced resolution for frame-to-model tracking: a target
+// pyramid built at PyramidCamera(camera, 1) registers a full-resolution source at a quarter of
+// the ray-casting cost. Throws facet::Error for a distorted camera or an empty result.
+Camera PyramidCamera(const Camera& camera, int level);
+
 // Builds `levels` (>= 1) levels from a depth map (metres, 1 channel, the camera's size; <= 0 and
 // non-finite values are no measurement) and an sRGB image (3 or 4 channels, the camera's size;
 // empty: no intensity, geometric term only). `camera`: PINHOLE or SIMPLE_PINHOLE. `model`: a ray
@@ -69,7 +76,7 @@ RgbdPyramid MakeRgbdPyramid(ImageView<const float> depth_m, ImageView<const std:
 struct RgbdOdometryOptions {
   // Gauss-Newton iterations per pyramid level, level 0 (full resolution) first; the coarsest
   // level runs first. Its size is the number of levels used (<= the pyramids' levels); each >= 0.
-  std::vector<int> iterations_per_level = {4, 6, 10};
+  std::vector<int> iterations_per_level = {2, 4, 8};
   // Pairs whose points are further apart than this are not correspondences (metres, > 0).
   double max_correspondence_distance = 0.07;
   // ... nor pairs whose normals differ by more than this (degrees, in (0, 180]).

@@ -55,17 +55,6 @@ auto Timed(Clock* clock, F&& f) {
   return result;
 }
 
-geometry::Camera Scaled(const geometry::Camera& camera, int scale) {
-  geometry::Camera c = camera;
-  const Eigen::Vector2d principal = camera.PrincipalPoint();
-  c.model = geometry::CameraModelId::kPinhole;
-  c.params = {camera.FocalX() / scale, camera.FocalY() / scale, principal.x() / scale,
-              principal.y() / scale};
-  c.width = camera.width / scale;
-  c.height = camera.height / scale;
-  return c;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,7 +85,8 @@ int main(int argc, char** argv) {
     const datasets::RgbdSequence sequence = datasets::ReadRedwoodSequence(folder, camera, read);
     const int n = frames > 0 ? std::min<int>(frames, int(sequence.frames.size()))
                              : int(sequence.frames.size());
-    const geometry::Camera model_camera = Scaled(camera, raycast_scale);
+    const geometry::Camera model_camera =
+        geometry::PyramidCamera(camera, raycast_scale == 2 ? 1 : 0);
 
     geometry::TsdfVolume::Options options;
     options.voxel_size = voxel;

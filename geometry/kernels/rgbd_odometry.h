@@ -108,30 +108,6 @@ struct OdometrySums {
   std::int64_t correspondences = 0;
 };
 
-// Float partial sums over a few hundred rows (one image row), added to OdometrySums afterwards.
-struct OdometryRowSums {
-  float jtj[21] = {};
-  float jtr[6] = {};
-  float cost = 0.0f;
-};
-
-FACET_HOST_DEVICE inline void AddOdometryRow(const float j[6], float r, float w,
-                                             OdometryRowSums* sums) {
-  int e = 0;
-  for (int a = 0; a < 6; ++a) {
-    const float wja = w * j[a];
-    for (int b = a; b < 6; ++b) sums->jtj[e++] += wja * j[b];
-    sums->jtr[a] += wja * r;
-  }
-  sums->cost += w * r * r;
-}
-
-FACET_HOST_DEVICE inline void AddRowSums(const OdometryRowSums& row, OdometrySums* sums) {
-  for (int e = 0; e < 21; ++e) sums->jtj[e] += double(row.jtj[e]);
-  for (int a = 0; a < 6; ++a) sums->jtr[a] += double(row.jtr[a]);
-  sums->cost += double(row.cost);
-}
-
 FACET_HOST_DEVICE inline void AddOdometryRow(const float j[6], float r, float w,
                                              OdometrySums* sums) {
   int e = 0;

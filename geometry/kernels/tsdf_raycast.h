@@ -11,7 +11,7 @@
 //     the ray (s is truncated far from the surface, so the step is then large), a negative one by a
 //     voxel;
 //   - a sign change from + to - brackets the surface: the zero crossing is found by linear
-//     interpolation (two secant steps) of the trilinearly interpolated sdf, provided that the
+//     interpolation (one secant step) of the trilinearly interpolated sdf, provided that the
 //     trilinear sdf brackets it too (not at the edge of the observed band); crossings from - to +
 //     (back faces) are ignored.
 // The normal is the normalised gradient of the trilinear sdf (central differences one voxel
@@ -219,11 +219,11 @@ FACET_HOST_DEVICE inline RayHit CastRay(const RaycastGrid& g, const RaycastView&
     if (have_prev && s_prev > 0.0f && s <= 0.0f) {
       // Bracketed by the nearest voxels: find the bracket of the trilinear sdf, starting at
       // t_prev (or a voxel before it when the interpolated sdf is not positive there) and walking
-      // half a voxel at a time up to one voxel after t (the nearest voxel's sign may differ from
-      // the interpolated one).
+      // a voxel at a time up to one voxel after t (the nearest voxel's sign may differ from the
+      // interpolated one).
       float ta = 0, tb = t, fa = 0, fb = s;
       bool bracketed = false, positive = false;
-      const float sub = 0.5f * voxel_step;
+      const float sub = voxel_step;
       const float t_last = t + voxel_step;
       float tt = t_prev;
       {
@@ -258,7 +258,7 @@ FACET_HOST_DEVICE inline RayHit CastRay(const RaycastGrid& g, const RaycastView&
         continue;
       }
       float th = ta + (tb - ta) * fa / (fa - fb);
-      for (int secant = 0; secant < 2; ++secant) {
+      for (int secant = 0; secant < 1; ++secant) {
         const float ph[3] = {o[0] + th * d[0], o[1] + th * d[1], o[2] + th * d[2]};
         float fh = 0;
         if (!TrilinearSdf(g, ph, &cache, &fh) || !(fa > 0.0f && fb <= 0.0f)) break;

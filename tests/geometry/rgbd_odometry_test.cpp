@@ -169,8 +169,9 @@ TEST(RgbdOdometry, FrameToModelRecoversTheSyntheticMotion) {
   ExpectPose(result.target_from_source, truth, 1e-3, 0.1);
 }
 
-// Frame-to-model tracking: fuse the frame at its estimated pose, ray cast the model at that pose,
-// register the next frame against it (from the previous pose), repeat. Returns cam_from_world.
+// Frame-to-model tracking: fuse the frame at its estimated pose, ray cast the model at that pose
+// at half resolution, register the next (full-resolution) frame against it from the previous
+// pose, repeat. Returns cam_from_world.
 std::vector<Rigid3> Track(int frames, const Camera& camera, const Rigid3& first, double voxel,
                           double depth_max,
                           const std::function<void(int, ImageF32*, ImageU8*)>& frame) {
@@ -184,18 +185,21 @@ std::vector<Rigid3> Track(int frames, const Camera& camera, const Rigid3& first,
   raycast.colors = true;
   RgbdPyramidOptions pyramid;
   pyramid.depth_max = depth_max;
+  RgbdPyramidOptions source_pyramid = pyramid;
+  source_pyramid.gradients = false;  // only the model's are read
+  const Camera model_camera = PyramidCamera(camera, 1);
   std::vector<Rigid3> poses{first};
   ImageF32 depth;
   ImageU8 rgb;
   frame(0, &depth, &rgb);
   volume.Integrate(depth.view(), rgb.view(), camera, first);
   for (int i = 1; i < frames; ++i) {
-    const RaycastMaps maps = volume.Raycast(camera, poses.back(), raycast);
+    const RaycastMaps maps = volume.Raycast(model_camera, poses.back(), raycast);
     const RgbdPyramid model =
-        MakeRgbdPyramid(maps.depth_m.view(), maps.rgb.view(), camera, 3, &maps, pyramid);
+        MakeRgbdPyramid(maps.depth_m.view(), maps.rgb.view(), model_camera, 3, &maps, pyramid);
     frame(i, &depth, &rgb);
     const RgbdPyramid source =
-        MakeRgbdPyramid(depth.view(), rgb.view(), camera, 3, nullptr, pyramid);
+        MakeRgbdPyramid(depth.view(), rgb.view(), camera, 3, nullptr, source_pyramid);
     const RgbdOdometryResult result = RegisterRgbd(source, model, Rigid3());
     EXPECT_TRUE(result.success) << "frame " << i;
     poses.push_back(result.target_from_source.Inverse() * poses.back());
@@ -250,6 +254,10 @@ TEST(RgbdOdometry, RejectsBadInputs) {
   const Camera camera = Camera::Create(CameraModelId::kPinhole, 100.0, 64, 48);
   const ImageF32 depth(64, 48, 1, 1.0f);
   EXPECT_THROW(MakeRgbdPyramid(depth.view(), {}, camera, 0), Error);
+  const Camera half = PyramidCamera(camera, 1);
+  EXPECT_EQ(half.width, 32);
+  EXPECT_DOUBLE_EQ(half.params[0], 50.0);
+  EXPECT_DOUBLE_EQ(half.params[2], 16.0);  // the centre stays the centre (pixel centres at +0.5)
   EXPECT_THROW(MakeRgbdPyramid(depth.view(), {}, camera, 5), Error);  // 4x3 at level 4
   const ImageF32 wrong(32, 48, 1, 1.0f);
   EXPECT_THROW(MakeRgbdPyramid(wrong.view(), {}, camera, 1), Error);
