@@ -4,8 +4,8 @@
 // against (geometry/rgbd_odometry.h).
 //
 // Per pixel (geometry/kernels/tsdf_raycast.h): the ray through the pixel's centre (facet's pixel
-// convention, geometry/camera.h) is marched through the allocated blocks only, one block edge at
-// a time across unallocated space and by a fraction of the sdf inside the band; the first
+// convention, geometry/camera.h) is marched through the allocated blocks only, from block exit to
+// block exit across unallocated space and by the sdf inside the band; the first
 // zero crossing from positive to negative is located by linear interpolation of the trilinear
 // sdf, and the normal is the normalised sdf gradient. Before marching, every allocated block is
 // projected into the image and each 16 x 16 tile of pixels records the depth range of the blocks
