@@ -38,6 +38,7 @@
 #include "geometry/point_cloud.h"
 #include "geometry/rigid3.h"
 #include "geometry/triangle_mesh.h"
+#include "geometry/tsdf_raycast.h"
 #include "geometry/voxel_block_grid.h"
 
 namespace facet::geometry {
@@ -102,6 +103,13 @@ class TsdfVolume {
   // volume has them and options.colors is set.
   TriangleMesh ExtractMesh(const SurfaceExtractionOptions& options = {}) const {
     return ExtractSurface(grid(), options);
+  }
+
+  // The surface seen from `camera` at `cam_from_world` (RaycastTsdf, tsdf_raycast.h, with this
+  // volume's truncation). With the CUDA backend this first copies the device's voxels back.
+  RaycastMaps Raycast(const Camera& camera, const Rigid3& cam_from_world,
+                      const RaycastOptions& options = {}) const {
+    return RaycastTsdf(grid(), options_.Truncation(), camera, cam_from_world, options);
   }
 
   // The fused field. With the CUDA backend this first copies the device's voxels back (the
