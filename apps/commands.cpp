@@ -11,6 +11,8 @@ Subcommand RegisterUndistort(CLI::App& app);
 Subcommand RegisterEval(CLI::App& app);
 Subcommand RegisterSplat(CLI::App& app);
 Subcommand RegisterMesh(CLI::App& app);
+Subcommand RegisterIcp(CLI::App& app);
+Subcommand RegisterSlam(CLI::App& app);
 
 std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
   return {
@@ -20,6 +22,8 @@ std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
       RegisterUndistort(app),
       RegisterSplat(app),
       RegisterMesh(app),
+      RegisterIcp(app),
+      RegisterSlam(app),
       RegisterEval(app),
   };
 }

@@ -122,7 +122,7 @@ datasets::RgbdSequence ReadRgbdInput(const MeshInput& input, const RgbdInputOpti
     sequence = datasets::ReadTumSequence(input.path, tum);
     if (options.depth_scale > 0.0) sequence.depth_scale = options.depth_scale;
   } else {
-    FACET_CHECK(input.kind == MeshInputKind::kRgbdRedwood, "mesh: not an RGB-D input");
+    FACET_CHECK(input.kind == MeshInputKind::kRgbdRedwood, "'{}' is not an RGB-D folder", input.path.string());
     if (!camera && fs::exists(input.path / "cameras.txt")) {
       camera = datasets::ReadSequenceCameraFile(input.path / "cameras.txt");
     }
@@ -140,14 +140,16 @@ datasets::RgbdSequence ReadRgbdInput(const MeshInput& input, const RgbdInputOpti
           logs.push_back(entry.path());
         }
       }
-      FACET_CHECK(logs.size() == 1,
-                  "mesh: '{}' has {} trajectory .log files; name the one with the camera poses "
+      FACET_CHECK(logs.size() == 1 || (!options.require_poses && logs.empty()),
+                  "'{}' has {} trajectory .log files; name the one with the camera poses "
                   "with --trajectory",
                   input.path.string(), logs.size());
-      redwood.trajectory_log = logs.front();
+      // Relative to the sequence folder, as ReadRedwoodSequence reads it.
+      if (!logs.empty()) redwood.trajectory_log = logs.front().filename();
     }
     sequence = datasets::ReadRedwoodSequence(input.path, *camera, redwood);
   }
+  if (!options.require_poses) return sequence;
   std::erase_if(sequence.frames, [](const datasets::RgbdFrame& f) { return !f.world_from_cam; });
   FACET_CHECK(!sequence.frames.empty(),
               "mesh: no frame of '{}' has a camera pose (TUM: groundtruth.txt; Redwood: a "

@@ -42,10 +42,13 @@ struct RgbdInputOptions {
   std::filesystem::path trajectory{};  // Redwood: the .log (default: the folder's only *.log)
   std::filesystem::path intrinsics{};  // cameras.txt (default: the folder's, else PrimeSense)
   double depth_scale = 0.0;            // raw units per metre; 0: the format's default
+  // Keep only the frames with a pose and fail when there are none (TSDF fusion); false keeps
+  // every frame, poses (the reference trajectory) where known (SLAM).
+  bool require_poses = true;
 };
 
-// Reads an RGB-D folder and keeps the frames with a pose. Throws facet::Error when no frame has
-// one (TUM without groundtruth.txt, Redwood without a trajectory).
+// Reads an RGB-D folder. With require_poses, keeps the frames with a pose and throws facet::Error
+// when no frame has one (TUM without groundtruth.txt, Redwood without a trajectory).
 datasets::RgbdSequence ReadRgbdInput(const MeshInput& input, const RgbdInputOptions& options);
 
 // The points of a point cloud file, or the sparse points of a COLMAP model; `camera_centers`

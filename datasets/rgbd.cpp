@@ -365,6 +365,21 @@ void WriteTrajectoryLog(const fs::path& path, const std::vector<TrajectoryEntry>
   WriteFileAtomically(path, std::string_view(text));
 }
 
+void WriteTumTrajectory(const fs::path& path, const std::vector<double>& timestamps,
+                        const std::vector<geometry::Rigid3>& world_from_cam) {
+  FACET_CHECK(timestamps.size() == world_from_cam.size(),
+              "a TUM trajectory needs one timestamp per pose (got {} and {})", timestamps.size(),
+              world_from_cam.size());
+  std::string text = "# timestamp tx ty tz qx qy qz qw\n";
+  for (std::size_t i = 0; i < timestamps.size(); ++i) {
+    const Eigen::Vector3d& t = world_from_cam[i].translation;
+    const Eigen::Quaterniond& q = world_from_cam[i].rotation;
+    text += fmt::format("{:.6f} {:.9f} {:.9f} {:.9f} {:.9f} {:.9f} {:.9f} {:.9f}\n", timestamps[i],
+                        t.x(), t.y(), t.z(), q.x(), q.y(), q.z(), q.w());
+  }
+  WriteFileAtomically(path, std::string_view(text));
+}
+
 ImageF32 LoadDepthMeters(const fs::path& path, double scale) {
   FACET_CHECK(scale > 0.0 && std::isfinite(scale),
               "the depth scale for '{}' must be positive (got {})", path.string(), scale);

@@ -119,6 +119,12 @@ std::vector<TrajectoryEntry> ReadTrajectoryLog(const std::filesystem::path& path
 void WriteTrajectoryLog(const std::filesystem::path& path,
                         const std::vector<TrajectoryEntry>& entries);
 
+// Writes a trajectory in TUM's format ("timestamp tx ty tz qx qy qz qw" per line, the camera's
+// centre and orientation in the world: world_from_cam), atomically. Throws facet::Error when the
+// vectors' lengths differ.
+void WriteTumTrajectory(const std::filesystem::path& path, const std::vector<double>& timestamps,
+                        const std::vector<geometry::Rigid3>& world_from_cam);
+
 // Reads a 16-bit single-channel depth PNG as metres: value / scale, 0 (no measurement) stays 0.
 // Throws facet::Error when the file is not a 16-bit single-channel PNG (checked on the header,
 // before decoding) or is larger than 2^28 pixels.
