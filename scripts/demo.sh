@@ -36,9 +36,16 @@ echo
 "$facet" mesh "$out/splats/splats.ply" --model "$out/sfm" -o "$out/mesh/mesh.glb" \
   --render-size 320 --resolution 256 --faces 300000 --summary "$out/mesh/mesh_summary.json"
 echo
+# RGB-D SLAM: a hand-held sequence of the same room with exact depth, one full orbit (754 frames
+# at 30 Hz), tracked every second frame; the loop closes where the orbit began.
+"$facet" synth --rgbd --views 754 --size 320x240 --supersampling 1 -o "$out/rgbd"
+echo
+"$facet" slam "$out/rgbd" -o "$out/slam" --every 2
+echo
 echo "demo.sh: the synthetic scene is in $out/synthetic, its reconstruction in $out/sfm, the"
-echo "Gaussian splats in $out/splats, the mesh in $out/mesh:"
-for entry in "$out"/synthetic/* "$out"/sfm/* "$out"/splats/* "$out"/mesh/*; do
+echo "Gaussian splats in $out/splats, the mesh in $out/mesh; the RGB-D sequence in $out/rgbd and"
+echo "its SLAM trajectory and mesh in $out/slam:"
+for entry in "$out"/synthetic/* "$out"/sfm/* "$out"/splats/* "$out"/mesh/* "$out"/slam/*; do
   if [[ -d "$entry" ]]; then
     echo "  $entry/  ($(find "$entry" -type f | wc -l) files)"
   else

@@ -95,10 +95,11 @@ std::filesystem::path FragmentPath(int i) {
          ("cloud_bin_" + std::to_string(i) + ".pcd");
 }
 
-// Colored ICP (Park et al. 2017) on the two scanned room fragments (normals and colours stored,
-// nearly aligned as stored) from a start perturbed by ~6 degrees and 5 cm: the same optimum as
-// Open3D's RegistrationColoredICP with the same distance, lambda and criteria.
-TEST(Open3dOracle, ColoredIcpMatchesOpen3dOnFragments) {
+// ICP on the two scanned room fragments (normals and colours stored, nearly aligned as stored)
+// from a start perturbed by ~6 degrees and 5 cm, with the same distance, criteria and (for
+// colored ICP, Park et al. 2017) lambda as Open3D's RegistrationICP / RegistrationColoredICP:
+// the same optimum and the same inlier RMSE.
+void ExpectSameAsOpen3dOnFragments(IcpOptions::Method method) {
   if (!std::filesystem::exists(FragmentPath(0)) || !std::filesystem::exists(FragmentPath(1))) {
     GTEST_SKIP() << "no " << FragmentPath(0).parent_path();
   }
@@ -110,23 +111,28 @@ TEST(Open3dOracle, ColoredIcpMatchesOpen3dOnFragments) {
       Eigen::Vector3d(0.03, 0.04, -0.02));
 
   IcpOptions options;
-  options.method = IcpOptions::Method::kColored;
+  options.method = method;
   options.max_correspondence_distance = 0.05;
   options.max_iterations = 100;
   const IcpResult ours = RegisterIcp(source, target, init, options);
   EXPECT_TRUE(ours.converged);
 
   const auto source3d = ToOpen3d(source), target3d = ToOpen3d(target);
-  const reg::RegistrationResult theirs = reg::RegistrationColoredICP(
-      source3d, target3d, options.max_correspondence_distance, ToMatrix4(init),
-      reg::TransformationEstimationForColoredICP(options.lambda_geometric),
-      reg::ICPConvergenceCriteria(options.relative_fitness, options.relative_rmse,
-                                  options.max_iterations));
+  const reg::ICPConvergenceCriteria criteria(options.relative_fitness, options.relative_rmse,
+                                             options.max_iterations);
+  const reg::RegistrationResult theirs =
+      method == IcpOptions::Method::kColored
+          ? reg::RegistrationColoredICP(
+                source3d, target3d, options.max_correspondence_distance, ToMatrix4(init),
+                reg::TransformationEstimationForColoredICP(options.lambda_geometric), criteria)
+          : reg::RegistrationICP(source3d, target3d, options.max_correspondence_distance,
+                                 ToMatrix4(init), reg::TransformationEstimationPointToPlane(),
+                                 criteria);
   const Rigid3 their_pose = Rigid3::FromMatrix(theirs.transformation_.topRows<3>());
   const double rotation = ours.target_from_source.rotation.angularDistance(their_pose.rotation);
   const double translation = (ours.target_from_source.translation - their_pose.translation).norm();
   std::printf(
-      "colored ours: fitness %.6f rmse %.6e, %d iterations; Open3D: fitness %.6f rmse %.6e; pose "
+      "ours: fitness %.6f rmse %.6e, %d iterations; Open3D: fitness %.6f rmse %.6e; pose "
       "difference %.2e rad %.2e m\n",
       ours.fitness, ours.inlier_rmse, ours.iterations, theirs.fitness_, theirs.inlier_rmse_,
       rotation, translation);
@@ -136,6 +142,14 @@ TEST(Open3dOracle, ColoredIcpMatchesOpen3dOnFragments) {
   EXPECT_LT(translation, 1e-6);
   EXPECT_NEAR(ours.fitness, theirs.fitness_, 1e-9);
   EXPECT_NEAR(ours.inlier_rmse, theirs.inlier_rmse_, 1e-6 * theirs.inlier_rmse_);
+}
+
+TEST(Open3dOracle, PointToPlaneIcpMatchesOpen3dOnFragments) {
+  ExpectSameAsOpen3dOnFragments(IcpOptions::Method::kPointToPlane);
+}
+
+TEST(Open3dOracle, ColoredIcpMatchesOpen3dOnFragments) {
+  ExpectSameAsOpen3dOnFragments(IcpOptions::Method::kColored);
 }
 
 }  // namespace
