@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "geometry/detail/twist.h"
 #include "geometry/fpfh.h"
 #include "geometry/icp.h"
 #include "geometry/kernels/icp.h"
@@ -336,22 +337,13 @@ Rigid3 OptimizeFgr(const PointCloud& source, const PointCloud& target, const Cor
       kernels::AddPointToPoint({p.x(), p.y(), p.z()}, {q.x(), q.y(), q.z()},
                                kernels::IcpKernel::kGemanMcClure, std::sqrt(mu), &sums);
     }
-    Eigen::Matrix<double, 6, 6> jtj;
-    int e = 0;
-    for (int a = 0; a < 6; ++a) {
-      for (int b = a; b < 6; ++b) jtj(a, b) = jtj(b, a) = sums.jtj[e++];
-    }
+    const Eigen::Matrix<double, 6, 6> jtj = detail::SymmetricFromUpper(sums.jtj);
     const Eigen::Matrix<double, 6, 1> jtr = Eigen::Map<const Eigen::Matrix<double, 6, 1>>(sums.jtr);
     const Eigen::LDLT<Eigen::Matrix<double, 6, 6>> ldlt(jtj);
     if (ldlt.info() != Eigen::Success) break;
     const Eigen::Matrix<double, 6, 1> xi = ldlt.solve(-jtr);
     if (!xi.allFinite()) break;
-    const Eigen::Vector3d omega = xi.head<3>();
-    const double angle = omega.norm();
-    const Eigen::Quaterniond delta =
-        angle > 0.0 ? Eigen::Quaterniond(Eigen::AngleAxisd(angle, omega / angle))
-                    : Eigen::Quaterniond::Identity();
-    centred = Rigid3(delta, xi.tail<3>()) * centred;
+    centred = detail::RigidFromTwist(xi) * centred;
     if (iteration % 4 == 3 && mu > min_mu) mu = std::max(mu / options.fgr_division_factor, min_mu);
   }
   // x_t = target_center + R (x_s - source_center) + t

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "geometry/detail/twist.h"
 #include "geometry/kernels/icp.h"
 #include "geometry/knn_index.h"
 
@@ -184,21 +185,12 @@ kernels::IcpSums AccumulateIcp(SortedClouds& clouds, const Rigid3& target_from_s
       });
 }
 
-Eigen::Matrix<double, 6, 6> FromUpperTriangle(const double (&upper)[21]) {
-  Eigen::Matrix<double, 6, 6> m;
-  int e = 0;
-  for (int a = 0; a < 6; ++a) {
-    for (int b = a; b < 6; ++b) m(a, b) = m(b, a) = upper[e++];
-  }
-  return m;
-}
-
 void FillResult(const kernels::IcpSums& sums, std::size_t source_size, IcpResult* result) {
   result->fitness = static_cast<double>(sums.inliers) / static_cast<double>(source_size);
   result->inlier_rmse =
       sums.inliers > 0 ? std::sqrt(sums.squared_distance_sum / static_cast<double>(sums.inliers))
                        : 0.0;
-  result->information = FromUpperTriangle(sums.info);
+  result->information = detail::SymmetricFromUpper(sums.info);
 }
 
 }  // namespace
@@ -271,19 +263,13 @@ IcpResult RegisterIcp(const PointCloud& source, const PointCloud& target, const 
   const std::int64_t min_correspondences = plane ? 6 : 3;
   for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
     if (sums.inliers < min_correspondences) break;
-    const Eigen::Matrix<double, 6, 6> jtj = FromUpperTriangle(sums.jtj);
+    const Eigen::Matrix<double, 6, 6> jtj = detail::SymmetricFromUpper(sums.jtj);
     const Eigen::Matrix<double, 6, 1> jtr = Eigen::Map<const Eigen::Matrix<double, 6, 1>>(sums.jtr);
     const Eigen::LDLT<Eigen::Matrix<double, 6, 6>> ldlt(jtj);
     if (ldlt.info() != Eigen::Success) break;
     const Eigen::Matrix<double, 6, 1> xi = ldlt.solve(-jtr);
     if (!xi.allFinite()) break;
-    // T <- exp(xi) T, with the rotation part exact (angle-axis) and the translation additive.
-    const Eigen::Vector3d omega = xi.head<3>();
-    const double angle = omega.norm();
-    const Eigen::Quaterniond delta_rotation =
-        angle > 0.0 ? Eigen::Quaterniond(Eigen::AngleAxisd(angle, omega / angle))
-                    : Eigen::Quaterniond::Identity();
-    result.target_from_source = Rigid3(delta_rotation, xi.tail<3>()) * result.target_from_source;
+    result.target_from_source = detail::RigidFromTwist(xi) * result.target_from_source;
     ++result.iterations;
 
     const double previous_fitness = result.fitness, previous_rmse = result.inlier_rmse;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "geometry/detail/twist.h"
 #include "geometry/kernels/rgbd_odometry.h"
 
 namespace facet::geometry {
@@ -401,15 +402,6 @@ kernels::OdometrySums Accumulate(const RgbdPyramidLevel& source, const RgbdPyram
       });
 }
 
-Eigen::Matrix<double, 6, 6> FromUpper(const double (&upper)[21]) {
-  Eigen::Matrix<double, 6, 6> m;
-  int e = 0;
-  for (int a = 0; a < 6; ++a) {
-    for (int b = a; b < 6; ++b) m(a, b) = m(b, a) = upper[e++];
-  }
-  return m;
-}
-
 }  // namespace
 
 RgbdOdometryResult RegisterRgbd(const RgbdPyramid& source, const RgbdPyramid& target,
@@ -439,7 +431,7 @@ RgbdOdometryResult RegisterRgbd(const RgbdPyramid& source, const RgbdPyramid& ta
         well_posed = false;
         break;
       }
-      const Eigen::Matrix<double, 6, 6> jtj = FromUpper(sums.jtj);
+      const Eigen::Matrix<double, 6, 6> jtj = detail::SymmetricFromUpper(sums.jtj);
       const Eigen::Matrix<double, 6, 1> jtr =
           Eigen::Map<const Eigen::Matrix<double, 6, 1>>(sums.jtr);
       const Eigen::LDLT<Eigen::Matrix<double, 6, 6>> ldlt(jtj);
@@ -451,12 +443,7 @@ RgbdOdometryResult RegisterRgbd(const RgbdPyramid& source, const RgbdPyramid& ta
         well_posed = false;
         break;
       }
-      const Eigen::Vector3d omega = xi.head<3>();
-      const double angle = omega.norm();
-      const Eigen::Quaterniond delta =
-          angle > 0.0 ? Eigen::Quaterniond(Eigen::AngleAxisd(angle, omega / angle))
-                      : Eigen::Quaterniond::Identity();
-      result.target_from_source = Rigid3(delta, xi.tail<3>()) * result.target_from_source;
+      result.target_from_source = detail::RigidFromTwist(xi) * result.target_from_source;
       ++result.iterations;
       if (xi.norm() < options.min_update) break;
     }
@@ -469,7 +456,7 @@ RgbdOdometryResult RegisterRgbd(const RgbdPyramid& source, const RgbdPyramid& ta
       final_sums.correspondences > 0
           ? std::sqrt(final_sums.squared_distance_sum / double(final_sums.correspondences))
           : 0.0;
-  result.information = FromUpper(final_sums.info);
+  result.information = detail::SymmetricFromUpper(final_sums.info);
   result.success = well_posed && final_sums.correspondences >= options.min_correspondences;
   return result;
 }

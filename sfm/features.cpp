@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "sfm/detail/fnv_hash.h"
+#include "sfm/detail/gray_image.h"
 
 namespace facet::sfm {
 namespace {
@@ -55,29 +56,6 @@ float LoadF32(const std::uint8_t* p) { return std::bit_cast<float>(LoadU32(p)); 
 // maps keypoints back by halving alone (sift.dispatch.cpp, createInitialImage and
 // detectAndCompute; measured: Gaussian blobs come out +0.25 px off). Hence +0.5 - 0.25.
 constexpr double kOpenCvToColmapPx = 0.25;
-
-// Gray 8-bit copy of `image` (any of 1-4 channels), as a cv::Mat that owns its pixels.
-cv::Mat ToGray(ImageView<const std::uint8_t> image) {
-  const cv::Mat view(image.height(), image.width(), CV_8UC(image.channels()),
-                     const_cast<std::uint8_t*>(image.data()),
-                     static_cast<std::size_t>(image.row_stride()));
-  cv::Mat gray;
-  switch (image.channels()) {
-    case 1:
-      view.copyTo(gray);
-      break;
-    case 2:  // gray + alpha
-      cv::extractChannel(view, gray, 0);
-      break;
-    case 3:
-      cv::cvtColor(view, gray, cv::COLOR_RGB2GRAY);
-      break;
-    default:
-      cv::cvtColor(view, gray, cv::COLOR_RGBA2GRAY);
-      break;
-  }
-  return gray;
-}
 
 // Strict total orders on OpenCV keypoints. Position, angle and octave break the remaining ties so
 // that the order never depends on OpenCV's thread timing (its detector gathers keypoints from
@@ -144,7 +122,7 @@ ImageFeatures ExtractSift(ImageView<const std::uint8_t> image, const SiftOptions
   options.Check();
   FACET_CHECK(!image.empty(), "cannot extract SIFT features from an empty {}x{} image",
               image.width(), image.height());
-  cv::Mat gray = ToGray(image);
+  cv::Mat gray = detail::ToGray(image);
 
   // Downscale so that the longer side fits max_image_size; keypoints are mapped back per axis
   // with the exact size ratio, in the convention where the image spans [0, W] x [0, H].

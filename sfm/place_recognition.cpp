@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/parallel_for.h"
 #include "geometry/alignment.h"
+#include "sfm/detail/gray_image.h"
 
 namespace facet::sfm {
 
@@ -64,28 +65,6 @@ void RelativePoseOptions::Check() const {
 namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-cv::Mat ToGray(ImageView<const std::uint8_t> image) {
-  const cv::Mat view(image.height(), image.width(), CV_8UC(image.channels()),
-                     const_cast<std::uint8_t*>(image.data()),
-                     static_cast<std::size_t>(image.row_stride()));
-  cv::Mat gray;
-  switch (image.channels()) {
-    case 1:
-      view.copyTo(gray);
-      break;
-    case 2:
-      cv::extractChannel(view, gray, 0);
-      break;
-    case 3:
-      cv::cvtColor(view, gray, cv::COLOR_RGB2GRAY);
-      break;
-    default:
-      cv::cvtColor(view, gray, cv::COLOR_RGBA2GRAY);
-      break;
-  }
-  return gray;
-}
 
 // The depth at pixel (x, y) when usable: in range, and its 3x3 neighbourhood free of holes and
 // discontinuities; NaN otherwise.
@@ -165,7 +144,7 @@ KeyframeFeatures ExtractKeyframeFeatures(ImageView<const std::uint8_t> rgb,
               "ExtractKeyframeFeatures: the camera is {}x{} but the image is {}x{}", camera.width,
               camera.height, rgb.width(), rgb.height());
 
-  const cv::Mat gray = ToGray(rgb);
+  const cv::Mat gray = detail::ToGray(rgb);
   const cv::Ptr<cv::ORB> orb = cv::ORB::create(
       options.max_features, static_cast<float>(options.scale_factor), options.num_levels, 31, 0, 2,
       cv::ORB::HARRIS_SCORE, 31, options.fast_threshold);

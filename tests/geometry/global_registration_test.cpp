@@ -18,17 +18,18 @@
 #include "datasets/pcd.h"
 #include "datasets/ply.h"
 #include "geometry/icp.h"
+#include "registration_test_data.h"
 
 namespace facet::geometry {
 namespace {
+
+using test::Size;
 
 constexpr double kDegree = std::numbers::pi / 180.0;
 
 std::filesystem::path SharedData(const char* relative) {
   return std::filesystem::path(FACET_SOURCE_DIR "/../shared/data") / relative;
 }
-
-double Size(const PointCloud& cloud) { return ComputeBounds(cloud.points).Extent().maxCoeff(); }
 
 // A rotation uniform over SO(3) (a normalised Gaussian quaternion) and a translation uniform in
 // the ball of radius max_translation.

@@ -17,28 +17,18 @@
 #include "geometry/icp.h"
 #include "geometry/knn_index.h"
 #include "geometry/normals.h"
+#include "registration_test_data.h"
 
 namespace facet::geometry {
 namespace {
 
+using test::Bunny;
+using test::BunnyPath;
+using test::FragmentPath;
+using test::RandomMotion;
+using test::Size;
+
 constexpr double kDegree = std::numbers::pi / 180.0;
-
-std::filesystem::path FragmentPath(int i) {
-  return std::filesystem::path(FACET_SOURCE_DIR "/../shared/data/icp-fragments") /
-         ("cloud_bin_" + std::to_string(i) + ".pcd");
-}
-
-// A rotation about a uniformly random axis by up to max_angle and a translation in a random
-// direction of length up to max_translation.
-Rigid3 RandomMotion(std::mt19937& rng, double max_angle, double max_translation) {
-  std::normal_distribution<double> normal;
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  const Eigen::Vector3d axis = Eigen::Vector3d(normal(rng), normal(rng), normal(rng)).normalized();
-  const Eigen::Vector3d direction =
-      Eigen::Vector3d(normal(rng), normal(rng), normal(rng)).normalized();
-  return {Eigen::Quaterniond(Eigen::AngleAxisd(max_angle * unit(rng), axis)),
-          max_translation * unit(rng) * direction};
-}
 
 // The motion `motion` applied about `center` instead of the origin.
 Rigid3 About(const Rigid3& motion, const Eigen::Vector3d& center) {
@@ -109,22 +99,6 @@ TEST_F(IcpFragments, MultiScaleConvergesFromLargePerturbations) {
                   kTrials);
   EXPECT_EQ(good, kTrials);
 }
-
-std::filesystem::path BunnyPath() {
-  return FACET_SOURCE_DIR "/../shared/data/stanford-bunny/bun_zipper.ply";
-}
-
-// The bunny's vertices with PCA normals, and its size (largest extent of the bounds).
-const PointCloud& Bunny() {
-  static const PointCloud bunny = [] {
-    PointCloud cloud = datasets::ReadPointCloudPly(BunnyPath());
-    EstimateNormals(cloud, {.knn = 20});
-    return cloud;
-  }();
-  return bunny;
-}
-
-double Size(const PointCloud& cloud) { return ComputeBounds(cloud.points).Extent().maxCoeff(); }
 
 struct BunnyStudy {
   double noise = 0.0;             // Gaussian noise on the source, fraction of the size

@@ -16,11 +16,13 @@
 #include "datasets/pcd.h"
 #include "geometry/icp.h"
 #include "geometry/normals.h"
+#include "registration_test_data.h"
 
 namespace facet::geometry {
 namespace {
 
 namespace reg = open3d::pipelines::registration;
+using test::FragmentPath;
 
 // Random samples of a bumpy closed surface r(theta, phi) = 1 + 0.2 sin(3 theta) cos(2 phi).
 PointCloud BumpySphere(int count, unsigned seed) {
@@ -88,11 +90,6 @@ TEST(Open3dOracle, PointToPlaneIcpMatchesOpen3d) {
   const Eigen::Matrix<double, 6, 6> information = reg::GetInformationMatrixFromPointClouds(
       source3d, target3d, options.max_correspondence_distance, our_pose);
   EXPECT_LT((ours.information - information).norm(), 1e-9 * information.norm());
-}
-
-std::filesystem::path FragmentPath(int i) {
-  return std::filesystem::path(FACET_SOURCE_DIR "/../shared/data/icp-fragments") /
-         ("cloud_bin_" + std::to_string(i) + ".pcd");
 }
 
 // ICP on the two scanned room fragments (normals and colours stored, nearly aligned as stored)

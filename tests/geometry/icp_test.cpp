@@ -14,37 +14,15 @@
 #include "datasets/ply.h"
 #include "geometry/kernels/icp.h"
 #include "geometry/normals.h"
+#include "registration_test_data.h"
 
 namespace facet::geometry {
 namespace {
 
-std::filesystem::path BunnyPath() {
-  return FACET_SOURCE_DIR "/../shared/data/stanford-bunny/bun_zipper.ply";
-}
-
-// The bunny's vertices with PCA normals: the target of every trial.
-const PointCloud& Bunny() {
-  static const PointCloud bunny = [] {
-    PointCloud cloud = datasets::ReadPointCloudPly(BunnyPath());
-    EstimateNormals(cloud, {.knn = 20});
-    return cloud;
-  }();
-  return bunny;
-}
-
-double Size(const PointCloud& cloud) { return ComputeBounds(cloud.points).Extent().maxCoeff(); }
-
-// A rotation about a uniformly random axis by up to max_angle and a translation in a random
-// direction of length up to max_translation.
-Rigid3 RandomMotion(std::mt19937& rng, double max_angle, double max_translation) {
-  std::normal_distribution<double> normal;
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  const Eigen::Vector3d axis = Eigen::Vector3d(normal(rng), normal(rng), normal(rng)).normalized();
-  const Eigen::Vector3d direction =
-      Eigen::Vector3d(normal(rng), normal(rng), normal(rng)).normalized();
-  return {Eigen::Quaterniond(Eigen::AngleAxisd(max_angle * unit(rng), axis)),
-          max_translation * unit(rng) * direction};
-}
+using test::Bunny;
+using test::BunnyPath;
+using test::RandomMotion;
+using test::Size;
 
 double RotationError(const Rigid3& a, const Rigid3& b) {
   return a.rotation.angularDistance(b.rotation);
