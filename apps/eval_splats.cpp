@@ -35,13 +35,13 @@ void RunSplatEval(const SplatEvalArgs& args) {
                                               ? datasets::ReadSplat(args.splats)
                                               : datasets::ReadGaussianPly(args.splats);
   const splatting::Gaussians model = splatting::FromSplats(splats);
-  splatting::TrainingDataOptions options;
+  datasets::TrainingDataOptions options;
   options.holdout_every = args.all_views ? 0 : args.holdout;
   options.downscale = args.downscale;
   options.max_size = args.max_size;
   if (!args.images.empty()) options.image_dir = args.images;
-  const splatting::TrainingData data = splatting::LoadTrainingData(args.model, options);
-  const std::vector<splatting::TrainingView>& views = args.all_views ? data.train : data.test;
+  const datasets::TrainingData data = datasets::LoadTrainingData(args.model, options);
+  const std::vector<datasets::TrainingView>& views = args.all_views ? data.train : data.test;
   FACET_CHECK(!views.empty(), "eval: no held-out view (use --all-views or --holdout N)");
   splatting::RenderSettings settings;
   settings.background = data.background;

@@ -24,6 +24,7 @@
 #include "datasets/gltf.h"
 #include "datasets/obj.h"
 #include "datasets/ply.h"
+#include "datasets/training_data.h"
 #include "geometry/mesh_checks.h"
 #include "geometry/mesh_photo_colors.h"
 #include "geometry/mesh_processing.h"
@@ -31,7 +32,6 @@
 #include "geometry/normals.h"
 #include "geometry/poisson.h"
 #include "geometry/tsdf_volume.h"
-#include "splatting/training_data.h"
 
 namespace facet::apps {
 namespace {
@@ -153,20 +153,20 @@ geometry::TriangleMesh MeshSplats(const MeshInput& input, const MeshArgs& args, 
 // Colours the mesh of a workspace or COLMAP model from its photos (undistorted, at most 800 px),
 // where each vertex is visible; keeps the points' colours when the photos cannot be found.
 void ColorFromPhotos(const MeshInput& input, const MeshArgs& args, geometry::TriangleMesh& mesh) {
-  splatting::TrainingDataOptions data;
+  datasets::TrainingDataOptions data;
   data.max_size = 800;
   data.holdout_every = 0;
   if (!args.images.empty()) data.image_dir = args.images;
-  splatting::TrainingData photos;
+  datasets::TrainingData photos;
   try {
-    photos = splatting::LoadTrainingData(input.path, data);
+    photos = datasets::LoadTrainingData(input.path, data);
   } catch (const Error& e) {
     spdlog::warn("mesh: colours from the sparse points only: the photos could not be loaded ({})",
                  e.what());
     return;
   }
   std::vector<geometry::PhotoView> views;
-  for (const splatting::TrainingView& view : photos.train) {
+  for (const datasets::TrainingView& view : photos.train) {
     views.push_back({view.camera, view.cam_from_world, view.image.view()});
   }
   geometry::PhotoColorOptions options;

@@ -42,7 +42,7 @@ struct SplatArgs {
   std::int64_t max_gaussians = 0;
   std::int64_t random_count = 100000;
   splatting::TrainOptions train;
-  splatting::TrainingDataOptions data;
+  datasets::TrainingDataOptions data;
 };
 
 void WriteModel(const fs::path& path, const splatting::Gaussians& model, int sh_degree) {
@@ -55,7 +55,7 @@ void WriteModel(const fs::path& path, const splatting::Gaussians& model, int sh_
 }
 
 nlohmann::json EvaluateAndWrite(const splatting::Trainer& trainer,
-                                const splatting::TrainingData& data, const fs::path& renders) {
+                                const datasets::TrainingData& data, const fs::path& renders) {
   nlohmann::json eval = MetricsJson(trainer.Evaluate(data.test, renders));
   eval["renders"] = renders.string();
   return eval;
@@ -85,7 +85,7 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
                               : args.checkpoint;
 
   Timer timer;
-  const splatting::TrainingData data = splatting::LoadTrainingData(args.input, args.data);
+  const datasets::TrainingData data = datasets::LoadTrainingData(args.input, args.data);
   spdlog::info("splat: {} training views, {} held out, {}x{}, {:.0f} MiB of images; {}",
                data.train.size(), data.test.size(), data.train.front().image.width(),
                data.train.front().image.height(), data.image_bytes / 1048576.0,

@@ -7,8 +7,8 @@
 #include <numbers>
 
 #include "core/error.h"
+#include "datasets/training_data.h"
 #include "splatting/rasterizer.h"
-#include "splatting/training_data.h"
 
 namespace facet::splatting {
 
@@ -126,7 +126,7 @@ geometry::TsdfVolume FuseSplats(const Gaussians& model, std::span<const SplatFus
     const double scale = longest > options.max_size ? double(options.max_size) / longest : 1.0;
     const int width = std::max(1, int(std::lround(v.camera.width * scale)));
     const int height = std::max(1, int(std::lround(v.camera.height * scale)));
-    const geometry::Camera camera = ScaleCamera(v.camera, width, height);
+    const geometry::Camera camera = datasets::ScaleCamera(v.camera, width, height);
     RasterizeForward(view, MakeRasterCamera(camera, v.cam_from_world), raster, &result);
     ImageF32 depth(width, height, 1);
     ImageU8 rgb(width, height, 3);

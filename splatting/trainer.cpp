@@ -49,8 +49,8 @@ void ToFloat(ImageView<const std::uint8_t> in, ImageF32* out) {
 
 // PSNR and SSIM of `render_view`'s image of every view (EvaluateViews' contract).
 std::vector<ViewMetrics> EvaluateRenders(
-    const std::vector<TrainingView>& views,
-    const std::function<ImageF32(const TrainingView&)>& render_view,
+    const std::vector<datasets::TrainingView>& views,
+    const std::function<ImageF32(const datasets::TrainingView&)>& render_view,
     const std::filesystem::path& renders_dir);
 
 template <typename T>
@@ -99,7 +99,7 @@ StageTimes& StageTimes::operator+=(const StageTimes& o) {
   return *this;
 }
 
-Trainer::Trainer(const TrainingData& data, Gaussians initial, const TrainOptions& options)
+Trainer::Trainer(const datasets::TrainingData& data, Gaussians initial, const TrainOptions& options)
     : data_(data), options_(options), params_(std::move(initial)), rng_(options.seed) {
   options_.Check();
   params_.Check();
@@ -167,7 +167,7 @@ int Trainer::ActiveShDegree() const {
       std::min<std::int64_t>(options_.max_sh_degree, iteration_ / options_.sh_increase_every));
 }
 
-const TrainingView& Trainer::NextView() {
+const datasets::TrainingView& Trainer::NextView() {
   if (order_pos_ >= order_.size()) {
     order_.resize(data_.train.size());
     std::iota(order_.begin(), order_.end(), std::size_t{0});
@@ -192,7 +192,7 @@ IterationStats Trainer::Step() {
   lr[Gaussians::kOpacities] = options_.opacity_lr;
   lr[Gaussians::kShDc] = options_.sh_dc_lr;
   lr[Gaussians::kShRest] = options_.sh_rest_lr;
-  const TrainingView& view = NextView();
+  const datasets::TrainingView& view = NextView();
   const RasterCamera<float> camera = MakeRasterCamera(view.camera, view.cam_from_world);
 
   RasterOptions ropts;
@@ -258,7 +258,7 @@ IterationStats Trainer::Step() {
 // `forward` (the stages are not timed apart on the device). The default strategy's Observe reads
 // only the statistics and the model's size, which the stale host copy has right, so the host
 // model is synchronised only for the iterations where the strategy acts.
-void Trainer::StepCuda(const TrainingView& view, const RasterCamera<float>& camera,
+void Trainer::StepCuda(const datasets::TrainingView& view, const RasterCamera<float>& camera,
                        const RasterOptions& ropts, const GroupLearningRates& lr, float lr_means,
                        IterationStats* stats) {
 #if defined(FACET_WITH_CUDA)
@@ -295,7 +295,7 @@ RenderSettings Trainer::Settings() const {
   return {data_.background, ActiveShDegree(), options_.antialiased};
 }
 
-ImageF32 Trainer::Render(const TrainingView& view) const {
+ImageF32 Trainer::Render(const datasets::TrainingView& view) const {
 #if defined(FACET_WITH_CUDA)
   // On the device, from the device model (no synchronisation of the host copy needed).
   if (cuda_) {
@@ -310,14 +310,14 @@ ImageF32 Trainer::Render(const TrainingView& view) const {
   return RenderView(params_, view, Settings());
 }
 
-std::vector<ViewMetrics> Trainer::Evaluate(const std::vector<TrainingView>& views,
+std::vector<ViewMetrics> Trainer::Evaluate(const std::vector<datasets::TrainingView>& views,
                                            const std::filesystem::path& renders_dir) const {
   if (!cuda_) return EvaluateViews(params_, views, Settings(), renders_dir);
   return EvaluateRenders(
-      views, [&](const TrainingView& view) { return Render(view); }, renders_dir);
+      views, [&](const datasets::TrainingView& view) { return Render(view); }, renders_dir);
 }
 
-ImageF32 RenderView(const Gaussians& model, const TrainingView& view,
+ImageF32 RenderView(const Gaussians& model, const datasets::TrainingView& view,
                     const RenderSettings& settings) {
   const RasterCamera<float> camera = MakeRasterCamera(view.camera, view.cam_from_world);
   RasterOptions ropts;
@@ -332,24 +332,24 @@ ImageF32 RenderView(const Gaussians& model, const TrainingView& view,
 }
 
 std::vector<ViewMetrics> EvaluateViews(const Gaussians& model,
-                                       const std::vector<TrainingView>& views,
+                                       const std::vector<datasets::TrainingView>& views,
                                        const RenderSettings& settings,
                                        const std::filesystem::path& renders_dir) {
   return EvaluateRenders(
-      views, [&](const TrainingView& view) { return RenderView(model, view, settings); },
+      views, [&](const datasets::TrainingView& view) { return RenderView(model, view, settings); },
       renders_dir);
 }
 
 namespace {
 
 std::vector<ViewMetrics> EvaluateRenders(
-    const std::vector<TrainingView>& views,
-    const std::function<ImageF32(const TrainingView&)>& render_view,
+    const std::vector<datasets::TrainingView>& views,
+    const std::function<ImageF32(const datasets::TrainingView&)>& render_view,
     const std::filesystem::path& renders_dir) {
   if (!renders_dir.empty()) std::filesystem::create_directories(renders_dir);
   std::vector<ViewMetrics> metrics;
   ImageF32 target;
-  for (const TrainingView& view : views) {
+  for (const datasets::TrainingView& view : views) {
     ImageF32 render = render_view(view);
     for (std::size_t i = 0; i < std::size_t(render.width()) * render.height() * 3; ++i) {
       render.data()[i] = std::clamp(render.data()[i], 0.0f, 1.0f);
@@ -485,7 +485,7 @@ void Trainer::LoadCheckpoint(const std::filesystem::path& path) {
 #endif
 }
 
-Gaussians InitialModel(const TrainingData& data, const InitOptions& options,
+Gaussians InitialModel(const datasets::TrainingData& data, const InitOptions& options,
                        float random_box_fraction) {
   if (data.has_points) return InitFromScene(data.scene, options);
   FACET_CHECK(random_box_fraction > 0.0f, "splat: the random box fraction must be > 0");
@@ -494,7 +494,7 @@ Gaussians InitialModel(const TrainingData& data, const InitOptions& options,
   Eigen::Matrix3d a = Eigen::Matrix3d::Zero();
   Eigen::Vector3d b = Eigen::Vector3d::Zero();
   for (const auto* views : {&data.train, &data.test}) {
-    for (const TrainingView& v : *views) {
+    for (const datasets::TrainingView& v : *views) {
       const Eigen::Matrix3d r = v.cam_from_world.rotation.toRotationMatrix();
       const Eigen::Vector3d c = -(r.transpose() * v.cam_from_world.translation);
       const Eigen::Vector3d d = r.transpose().col(2);

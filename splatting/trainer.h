@@ -16,11 +16,11 @@
 
 #include "core/backend.h"
 #include "core/image.h"
+#include "datasets/training_data.h"
 #include "splatting/adam.h"
 #include "splatting/densify.h"
 #include "splatting/gaussians.h"
 #include "splatting/rasterizer.h"
-#include "splatting/training_data.h"
 
 namespace facet::splatting {
 
@@ -43,8 +43,8 @@ struct TrainOptions {
   std::int64_t sh_increase_every = 1000;  // one band more every this many iterations
   float lambda_dssim = 0.2f;              // SSIM weight of the loss, [0, 1]
   // Random background colour per iteration (the reference's option; not for evaluation). Only
-  // for opaque photos: RGBA photos are composited over TrainingData::background at load time, so
-  // their targets keep that colour while the render would not.
+  // for opaque photos: RGBA photos are composited over datasets::TrainingData::background at load
+  // time, so their targets keep that colour while the render would not.
   bool random_background = false;
   bool antialiased = false;  // Mip-Splatting opacity compensation
   std::uint64_t seed = 0;
@@ -95,7 +95,7 @@ class Trainer {
  public:
   // `data` must outlive the trainer. `initial` is the starting model (InitFromScene/InitRandom);
   // its max_sh_degree must be >= options.max_sh_degree.
-  Trainer(const TrainingData& data, Gaussians initial, const TrainOptions& options);
+  Trainer(const datasets::TrainingData& data, Gaussians initial, const TrainOptions& options);
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
@@ -109,9 +109,9 @@ class Trainer {
   int ActiveShDegree() const;
 
   // Renders a view with the current model (background: the data's, SH at the active degree).
-  ImageF32 Render(const TrainingView& view) const;
+  ImageF32 Render(const datasets::TrainingView& view) const;
   // PSNR and SSIM of every view in `views` (the held-out ones: data.test); EvaluateViews.
-  std::vector<ViewMetrics> Evaluate(const std::vector<TrainingView>& views,
+  std::vector<ViewMetrics> Evaluate(const std::vector<datasets::TrainingView>& views,
                                     const std::filesystem::path& renders_dir = {}) const;
   RenderSettings Settings() const;
   Backend backend() const { return options_.backend; }
@@ -130,16 +130,16 @@ class Trainer {
   void LoadCheckpoint(const std::filesystem::path& path);
 
  private:
-  const TrainingView& NextView();
+  const datasets::TrainingView& NextView();
   std::unique_ptr<DensificationStrategy> MakeStrategy() const;
   // The CUDA iteration after the common set-up of Step (the CPU one is inline in Step).
-  void StepCuda(const TrainingView& view, const RasterCamera<float>& camera,
+  void StepCuda(const datasets::TrainingView& view, const RasterCamera<float>& camera,
                 const RasterOptions& ropts, const GroupLearningRates& lr, float lr_means,
                 IterationStats* stats);
   // CUDA: copies the device model and Adam state into params_ and adam_ when they are stale.
   void SyncHost() const;
 
-  const TrainingData& data_;
+  const datasets::TrainingData& data_;
   TrainOptions options_;
   // On CUDA the device holds the model between synchronisations; these are its host copy,
   // refreshed lazily (SyncHost) from const accessors, hence mutable. Their size is always the
@@ -162,14 +162,14 @@ class Trainer {
 };
 
 // Renders `view` with `model`.
-ImageF32 RenderView(const Gaussians& model, const TrainingView& view,
+ImageF32 RenderView(const Gaussians& model, const datasets::TrainingView& view,
                     const RenderSettings& settings);
 
 // PSNR and SSIM of every view (render clamped to [0, 1] against the 8-bit photo / 255); when
 // `renders_dir` is not empty, also writes render | photo | error pictures there (PNG, named
 // after the views).
 std::vector<ViewMetrics> EvaluateViews(const Gaussians& model,
-                                       const std::vector<TrainingView>& views,
+                                       const std::vector<datasets::TrainingView>& views,
                                        const RenderSettings& settings,
                                        const std::filesystem::path& renders_dir = {});
 
@@ -178,7 +178,7 @@ std::vector<ViewMetrics> EvaluateViews(const Gaussians& model,
 // the cameras' mean centre when the axes are nearly parallel) with half-size
 // random_box_fraction * scene extent. For the NeRF-synthetic sets (cameras ~4 units from the
 // origin, extent ~4.4) that is the reference's [-1.3, 1.3]^3 cube.
-Gaussians InitialModel(const TrainingData& data, const InitOptions& options,
+Gaussians InitialModel(const datasets::TrainingData& data, const InitOptions& options,
                        float random_box_fraction = 0.3f);
 
 // PSNR (dB) of a float image in [0, 1] (clamped) against an 8-bit one of the same size.

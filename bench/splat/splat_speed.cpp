@@ -69,11 +69,11 @@ int Run(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) SetMaxThreads(threads);
 
-  TrainingDataOptions data_options;
+  datasets::TrainingDataOptions data_options;
   data_options.max_size = max_size;
   data_options.holdout_every = 0;
   if (!images.empty()) data_options.image_dir = images;
-  const TrainingData data = LoadTrainingData(input, data_options);
+  const datasets::TrainingData data = datasets::LoadTrainingData(input, data_options);
   InitOptions init;
   init.max_sh_degree = 3;
   const Gaussians model = Resample(InitialModel(data, init), gaussians, 1);

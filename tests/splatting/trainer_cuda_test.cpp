@@ -25,7 +25,7 @@ constexpr int kHeight = 32;
 constexpr int kViews = 6;
 
 // Cameras on a circle of radius 3 around the origin (tilted up and down in turn), looking at it.
-TrainingData TinyScene() {
+datasets::TrainingData TinyScene() {
   InitOptions truth_init;
   truth_init.max_sh_degree = 1;
   truth_init.random_count = 300;
@@ -33,7 +33,7 @@ TrainingData TinyScene() {
   truth_init.seed = 11;
   const Gaussians truth =
       InitRandom(Eigen::Vector3f::Constant(-0.6f), Eigen::Vector3f::Constant(0.6f), truth_init);
-  TrainingData data;
+  datasets::TrainingData data;
   data.background = Eigen::Vector3f::Zero();
   data.camera_center = Eigen::Vector3f::Zero();
   data.scene_extent = 1.1f * 3.0f;
@@ -48,7 +48,7 @@ TrainingData TinyScene() {
     r.row(0) = x.transpose();
     r.row(1) = y.transpose();
     r.row(2) = z.transpose();
-    TrainingView view;
+    datasets::TrainingView view;
     view.name = "view" + std::to_string(v);
     view.camera =
         geometry::Camera::Create(geometry::CameraModelId::kPinhole, 40.0, kWidth, kHeight);
@@ -102,7 +102,7 @@ void ExpectModelsClose(const Gaussians& cpu, const Gaussians& cuda, double toler
 
 TEST(CudaTrainer, FollowsTheCpuTrainer) {
   if (CudaDeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
-  const TrainingData data = TinyScene();
+  const datasets::TrainingData data = TinyScene();
   Trainer cpu(data, Init(), Options(Backend::kCpu));
   Trainer cuda(data, Init(), Options(Backend::kCuda));
   double first_loss = 0.0, last_loss = 0.0;
@@ -139,7 +139,7 @@ TEST(CudaTrainer, FollowsTheCpuTrainer) {
 // uploaded again (model and Adam moments), and a checkpoint written mid-run restores the state.
 TEST(CudaTrainer, DensifiesOnTheHostBetweenDeviceSteps) {
   if (CudaDeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
-  const TrainingData data = TinyScene();
+  const datasets::TrainingData data = TinyScene();
   const auto options = [](Backend backend) {
     TrainOptions o = Options(backend);
     o.default_strategy.refine_start = 10;
@@ -165,7 +165,7 @@ TEST(CudaTrainer, DensifiesOnTheHostBetweenDeviceSteps) {
 
 TEST(CudaTrainer, CheckpointRoundTripsTheDeviceState) {
   if (CudaDeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
-  const TrainingData data = TinyScene();
+  const datasets::TrainingData data = TinyScene();
   Trainer a(data, Init(), Options(Backend::kCuda));
   for (int i = 0; i < 25; ++i) a.Step();
   const auto path = std::filesystem::temp_directory_path() / "facet_trainer_cuda_test.ckpt";
@@ -186,7 +186,7 @@ TEST(CudaTrainer, CheckpointRoundTripsTheDeviceState) {
 
 TEST(CudaTrainer, WithoutADeviceTheConstructorThrows) {
   if (CudaDeviceCount() > 0) GTEST_SKIP() << "a CUDA device is present";
-  const TrainingData data = TinyScene();
+  const datasets::TrainingData data = TinyScene();
   EXPECT_THROW(Trainer(data, Init(), Options(Backend::kCuda)), Error);
 }
 

@@ -36,7 +36,7 @@ class TrainerTest : public ::testing::Test {
     options.supersampling = 3;  // anti-aliased: the procedural textures alias badly without
     options.mesh_voxel_size = 0.03;
     datasets::synthetic::WriteSyntheticDataset(options, dir_->path() / "synth");
-    data_ = new TrainingData(LoadTrainingData(dir_->path() / "synth"));
+    data_ = new datasets::TrainingData(datasets::LoadTrainingData(dir_->path() / "synth"));
     // A coloured point cloud standing in for SfM's sparse points: every 3rd pixel of each view
     // unprojected with the renderer's depth.
     const datasets::synthetic::SyntheticScene synthetic =
@@ -100,13 +100,13 @@ class TrainerTest : public ::testing::Test {
   }
 
   static TempDir* dir_;
-  static TrainingData* data_;
+  static datasets::TrainingData* data_;
   static std::vector<Eigen::Vector3f>* points_;
   static std::vector<Eigen::Vector3f>* colors_;
 };
 
 TempDir* TrainerTest::dir_ = nullptr;
-TrainingData* TrainerTest::data_ = nullptr;
+datasets::TrainingData* TrainerTest::data_ = nullptr;
 std::vector<Eigen::Vector3f>* TrainerTest::points_ = nullptr;
 std::vector<Eigen::Vector3f>* TrainerTest::colors_ = nullptr;
 

@@ -1,4 +1,4 @@
-#include "splatting/training_data.h"
+#include "datasets/training_data.h"
 
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -21,11 +21,10 @@
 #include "datasets/transforms_json.h"
 #include "geometry/undistort.h"
 
-namespace facet::splatting {
+namespace facet::datasets {
 namespace {
 
 namespace fs = std::filesystem;
-using datasets::Scene;
 using geometry::Camera;
 using geometry::CameraModelId;
 
@@ -171,11 +170,11 @@ ImageU8 Resize(const ImageU8& image, int width, int height) {
 }
 
 ImageU8 LoadPhoto(const fs::path& path, const CameraPlan& plan, const std::string& name,
-                  const Eigen::Vector3f* composite_over) {
-  ImageU8 photo = composite_over != nullptr
-                      ? datasets::LoadRgbaOverBackground(path, *composite_over)
-                      : ReadImage<std::uint8_t>(path, {.channels = 3});
-  if (composite_over == nullptr && photo.width() == plan.source.height &&
+                  const Eigen::Vector3f* composite_over, bool rgba) {
+  ImageU8 photo = rgba                        ? ReadImage<std::uint8_t>(path, {.channels = 4})
+                  : composite_over != nullptr ? LoadRgbaOverBackground(path, *composite_over)
+                                              : ReadImage<std::uint8_t>(path, {.channels = 3});
+  if (composite_over == nullptr && !rgba && photo.width() == plan.source.height &&
       photo.height() == plan.source.width && photo.width() != photo.height()) {
     // COLMAP 3.8 reads pixels as stored, ignoring the EXIF orientation that facet applies: a
     // model COLMAP made from rotated phone photos has the stored size.
@@ -263,43 +262,42 @@ TrainingData LoadTrainingData(const fs::path& input, const TrainingDataOptions& 
   const Source source = ResolveInput(input);
   TrainingData data;
   // Paths of the photos by image id.
-  std::map<datasets::ImageId, fs::path> paths;
+  std::map<ImageId, fs::path> paths;
   fs::path folder;
   if (source.transforms) {
-    datasets::TransformsDataset dataset =
-        datasets::ReadTransformsJson(source.json, {.background = options.background});
-    for (const datasets::TransformsFrame& frame : dataset.frames) {
+    TransformsDataset dataset = ReadTransformsJson(source.json, {.background = options.background});
+    for (const TransformsFrame& frame : dataset.frames) {
       paths[frame.image_id] = frame.image_path;
     }
     data.scene = std::move(dataset.scene);
     data.background = options.background;
     folder = source.json.parent_path();
   } else {
-    data.scene = datasets::ReadColmapModel(source.model);
+    data.scene = ReadColmapModel(source.model);
     data.background = Eigen::Vector3f::Zero();
   }
   data.has_points = !data.scene.points3d.empty();
 
   // Registered images, sorted by name: the hold-out rule counts in this order.
-  std::vector<const datasets::Image*> images;
+  std::vector<const Image*> images;
   for (const auto& [id, image] : data.scene.images) {
     if (image.IsRegistered()) images.push_back(&image);
   }
   FACET_CHECK(!images.empty(), "'{}' has no registered images to train on", input.string());
   std::sort(images.begin(), images.end(),
-            [](const datasets::Image* a, const datasets::Image* b) { return a->name < b->name; });
+            [](const Image* a, const Image* b) { return a->name < b->name; });
   if (!source.transforms) {
     folder = FindImageDir(source, options, images.front()->name);
-    for (const datasets::Image* image : images) paths[image->id] = folder / image->name;
+    for (const Image* image : images) paths[image->id] = folder / image->name;
   }
   std::vector<std::pair<std::string, fs::path>> photos;
-  for (const datasets::Image* image : images) photos.emplace_back(image->name, paths.at(image->id));
+  for (const Image* image : images) photos.emplace_back(image->name, paths.at(image->id));
   CheckPhotosExist(photos, folder);
 
-  std::map<datasets::CameraId, CameraPlan> plans;
+  std::map<CameraId, CameraPlan> plans;
   std::set<std::string> distorted_models;
   std::size_t num_distorted = 0;
-  for (const datasets::Image* image : images) {
+  for (const Image* image : images) {
     auto it = plans.find(image->camera_id);
     if (it == plans.end()) {
       it =
@@ -323,19 +321,26 @@ TrainingData LoadTrainingData(const fs::path& input, const TrainingDataOptions& 
 
   std::vector<TrainingView> views(images.size());
   const Eigen::Vector3f* composite_over = source.transforms ? &options.background : nullptr;
+  const bool keep_alpha = source.transforms && options.keep_alpha;
   ParallelFor(static_cast<std::int64_t>(images.size()), [&](std::int64_t i) {
-    const datasets::Image& image = *images[i];
+    const Image& image = *images[i];
     const CameraPlan& plan = plans.at(image.camera_id);
     TrainingView& view = views[i];
     view.name = image.name;
     view.camera = plan.output;
     view.cam_from_world = *image.cam_from_world;
-    view.image = LoadPhoto(paths.at(image.id), plan, image.name, composite_over);
+    view.image = LoadPhoto(paths.at(image.id), plan, image.name, composite_over, keep_alpha);
     view.held_out = options.holdout_every > 0 && i % options.holdout_every == 0;
   });
 
   for (TrainingView& view : views) {
     data.image_bytes += view.image.size() * sizeof(std::uint8_t);
+    if (keep_alpha && !data.has_alpha) {
+      const std::size_t pixels = std::size_t(view.image.width()) * view.image.height();
+      for (std::size_t p = 0; p < pixels && !data.has_alpha; ++p) {
+        data.has_alpha = view.image.data()[4 * p + 3] != 255;
+      }
+    }
     (view.held_out ? data.test : data.train).push_back(std::move(view));
   }
   FACET_CHECK(!data.train.empty(),
@@ -361,4 +366,4 @@ TrainingData LoadTrainingData(const fs::path& input, const TrainingDataOptions& 
   return data;
 }
 
-}  // namespace facet::splatting
+}  // namespace facet::datasets

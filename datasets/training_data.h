@@ -1,8 +1,9 @@
-// The training views of the 3DGS trainer: posed PINHOLE cameras with their photos as 8-bit RGB,
-// split into training and held-out views, plus the scene normalisation the trainer's thresholds
-// are scaled by (Kerbl et al. 2023; the Inria reference code's scene/dataset_readers.py).
+// The training views of the 3DGS and NeRF trainers: posed PINHOLE cameras with their photos as
+// 8-bit RGB (or RGBA), split into training and held-out views, plus the scene normalisation the
+// 3DGS trainer's thresholds are scaled by (Kerbl et al. 2023; the Inria reference code's
+// scene/dataset_readers.py).
 //
-// Inputs (what `facet splat <input>` accepts), recognised in this order:
+// Inputs (what `facet splat <input>` and `facet nerf <input>` accept), recognised in this order:
 //   (a) a facet workspace, the OUT folder of `facet sfm photos/ -o OUT`: OUT/sfm_summary.json and
 //       the model OUT/sparse/0. The photos are in the summary's "image_dir" (absolute).
 //   (b) a COLMAP model folder (cameras, images, points3D as .bin or .txt), or a folder holding
@@ -33,7 +34,7 @@
 #include "geometry/camera.h"
 #include "geometry/rigid3.h"
 
-namespace facet::splatting {
+namespace facet::datasets {
 
 struct TrainingDataOptions {
   // Photo folder for workspaces and COLMAP models; empty: the workspace's recorded folder, then
@@ -50,6 +51,10 @@ struct TrainingDataOptions {
   // sRGB colour in [0, 1] under RGBA transforms.json photos (NeRF-synthetic: white), and the
   // background the trainer renders those scenes over.
   Eigen::Vector3f background = Eigen::Vector3f::Ones();
+  // transforms.json photos are kept as RGBA (4 channels: alpha opaque where the file has none)
+  // instead of composited over `background`, for trainers that composite over a random colour
+  // each step (NeRF, instant-ngp's RGBA training). Ignored for workspaces and COLMAP models.
+  bool keep_alpha = false;
 
   // Throws facet::Error naming the first field out of range.
   void Check() const;
@@ -59,7 +64,9 @@ struct TrainingView {
   std::string name{};         // the image's name in the model (relative to the photo folder)
   geometry::Camera camera{};  // PINHOLE (fx, fy, cx, cy) at `image`'s size
   geometry::Rigid3 cam_from_world{};
-  ImageU8 image{};        // RGB, 8 bits, resized (never float: bounds the memory held)
+  // RGB (RGBA with TrainingDataOptions::keep_alpha), 8 bits, resized (never float: bounds the
+  // memory held).
+  ImageU8 image{};
   bool held_out = false;  // true for the views in TrainingData::test
 };
 
@@ -68,11 +75,13 @@ struct TrainingData {
   std::vector<TrainingView> test{};   // sorted by name; held out (holdout_every)
   // The model as read (all images, original cameras and 3D points), for initialising the
   // Gaussians from its points.
-  datasets::Scene scene{};
+  Scene scene{};
   // What the trainer renders over: TrainingDataOptions::background for transforms.json, black
   // for COLMAP inputs (the Inria default; their photos have no alpha).
   Eigen::Vector3f background = Eigen::Vector3f::Zero();
   bool has_points = false;  // scene.points3d is not empty
+  // With keep_alpha: some photo has a pixel that is not opaque.
+  bool has_alpha = false;
   // Inria's getNerfppNorm over the training views' camera centres: their mean, and 1.1 times the
   // largest distance of a centre from it (world units). The trainer scales its learning rate of
   // the positions and its densification thresholds by `scene_extent`. When all centres coincide
@@ -108,4 +117,4 @@ geometry::Camera ScaleCamera(const geometry::Camera& camera, int width, int heig
 // max_size (each side rounded, at least 1).
 Eigen::Vector2i TrainingImageSize(int width, int height, const TrainingDataOptions& options);
 
-}  // namespace facet::splatting
+}  // namespace facet::datasets

@@ -1,11 +1,12 @@
 // The 3DGS training-data loader on the built-in synthetic scene (10 views at 64x48, written as
 // `facet synth` writes it) arranged into each accepted input layout, and on NeRF-synthetic lego
 // from ../shared/data when present.
-#include "splatting/training_data.h"
+#include "datasets/training_data.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -24,11 +25,10 @@
 #include "datasets/transforms_json.h"
 #include "geometry/undistort.h"
 
-namespace facet::splatting {
+namespace facet::datasets {
 namespace {
 
 namespace fs = std::filesystem;
-using datasets::Scene;
 using geometry::Camera;
 using testing::TempDir;
 
@@ -62,16 +62,16 @@ class TrainingDataTest : public ::testing::Test {
   static void SetUpTestSuite() {
     SetProgressQuiet(true);
     dir_ = new TempDir(TempDir::kPreferMemory);
-    datasets::synthetic::SynthOptions options;
+    synthetic::SynthOptions options;
     options.num_views = kViews;
     options.width = kWidth;
     options.height = kHeight;
     options.supersampling = 1;
     options.mesh_voxel_size = 0.03;
-    scene_ = new Scene(datasets::synthetic::WriteSyntheticDataset(options, Synth()).scene);
+    scene_ = new Scene(synthetic::WriteSyntheticDataset(options, Synth()).scene);
     // A few 3D points, so that the model is one a trainer initialises from.
     for (std::uint64_t i = 1; i <= 3; ++i) {
-      scene_->points3d[datasets::Point3DId(i)].xyz = Eigen::Vector3d(0.1 * i, 0.0, 0.2);
+      scene_->points3d[Point3DId(i)].xyz = Eigen::Vector3d(0.1 * i, 0.0, 0.2);
     }
   }
   static void TearDownTestSuite() {
@@ -92,7 +92,7 @@ class TrainingDataTest : public ::testing::Test {
   // A COLMAP scene as COLMAP and the Inria sets lay it out: root/images + root/sparse/0.
   static void WriteColmapScene(const fs::path& root, const Scene& scene) {
     CopyPhotos(root / "images");
-    datasets::WriteColmapModelBinary(root / "sparse" / "0", scene);
+    WriteColmapModelBinary(root / "sparse" / "0", scene);
   }
 
   TempDir work_{TempDir::kPreferMemory};
@@ -113,7 +113,7 @@ TEST_F(TrainingDataTest, ColmapSceneGivesEveryViewAtItsCameraWithItsPhoto) {
     EXPECT_EQ(data.image_bytes, std::size_t{kViews} * kWidth * kHeight * 3);
     for (const auto* views : {&data.train, &data.test}) {
       for (const TrainingView& view : *views) {
-        const datasets::Image* image = scene_->FindImage(view.name);
+        const Image* image = scene_->FindImage(view.name);
         ASSERT_NE(image, nullptr) << view.name;
         EXPECT_EQ(view.camera.model, geometry::CameraModelId::kPinhole);
         EXPECT_EQ(view.camera.params, ModelCamera().params);
@@ -147,7 +147,7 @@ TEST_F(TrainingDataTest, FindsThePhotosInEachColmapLayout) {
   };
   for (const Layout& layout : {Layout{"a/sparse/0", "a/images"}, Layout{"b/sparse", "b/images"},
                                Layout{"c/model", "c/model/images"}}) {
-    datasets::WriteColmapModelText(work_ / layout.model, *scene_);
+    WriteColmapModelText(work_ / layout.model, *scene_);
     CopyPhotos(work_ / layout.images);
     const TrainingData data = LoadTrainingData(work_ / layout.model);
     EXPECT_EQ(data.train.size() + data.test.size(), std::size_t{kViews}) << layout.model;
@@ -156,7 +156,7 @@ TEST_F(TrainingDataTest, FindsThePhotosInEachColmapLayout) {
 
 TEST_F(TrainingDataTest, WorkspaceUsesTheRecordedPhotoFolderUnlessOneIsGiven) {
   const fs::path out = work_ / "out";
-  datasets::WriteColmapModelBinary(out / "sparse" / "0", *scene_);
+  WriteColmapModelBinary(out / "sparse" / "0", *scene_);
   const nlohmann::json summary = {{"image_dir", fs::absolute(Photos()).string()}};
   WriteFileAtomically(out / "sfm_summary.json", summary.dump(2));
   for (const fs::path& input : {out, out / "sparse" / "0"}) {
@@ -185,7 +185,7 @@ TEST_F(TrainingDataTest, WorkspaceUsesTheRecordedPhotoFolderUnlessOneIsGiven) {
 
 TEST_F(TrainingDataTest, NoPhotoFolderIsAnErrorListingTheFoldersTried) {
   const fs::path model = work_ / "x" / "sparse" / "0";
-  datasets::WriteColmapModelBinary(model, *scene_);
+  WriteColmapModelBinary(model, *scene_);
   const std::string message = ErrorOf([&] { LoadTrainingData(model); });
   for (const fs::path& tried :
        {work_ / "x" / "images", work_ / "x" / "sparse" / "images", model / "images"}) {
@@ -298,8 +298,8 @@ TEST_F(TrainingDataTest, EveryNthViewBySortedNameIsHeldOut) {
   Scene reversed = *scene_;
   reversed.images.clear();
   for (const auto& [id, image] : scene_->images) {
-    datasets::Image copy = image;
-    copy.id = datasets::ImageId(std::uint32_t(kViews + 1) - id.value);
+    Image copy = image;
+    copy.id = ImageId(std::uint32_t(kViews + 1) - id.value);
     reversed.images[copy.id] = copy;
   }
   WriteColmapScene(work_ / "scene", reversed);
@@ -373,7 +373,7 @@ TEST_F(TrainingDataTest, TransformsJsonPhotosAreCompositedOverTheBackground) {
     image.name = "rgba/" + image.name;
     WriteImage(work_ / image.name, rgba);
   }
-  datasets::WriteTransformsJson(work_ / "transforms.json", rgba_scene);
+  WriteTransformsJson(work_ / "transforms.json", rgba_scene);
 
   TrainingDataOptions options;
   options.background = Eigen::Vector3f(0.0f, 0.5f, 1.0f);
@@ -382,7 +382,7 @@ TEST_F(TrainingDataTest, TransformsJsonPhotosAreCompositedOverTheBackground) {
   EXPECT_EQ(data.background, options.background);
   ASSERT_EQ(data.train.size() + data.test.size(), std::size_t{kViews});
   for (const TrainingView& view : data.train) {
-    const datasets::Image* truth = rgba_scene.FindImage(view.name);
+    const Image* truth = rgba_scene.FindImage(view.name);
     ASSERT_NE(truth, nullptr) << view.name;
     EXPECT_LT((view.cam_from_world.translation - truth->cam_from_world->translation).norm(), 1e-9);
     EXPECT_EQ(view.camera.model, geometry::CameraModelId::kPinhole);
@@ -399,7 +399,20 @@ TEST_F(TrainingDataTest, TransformsJsonPhotosAreCompositedOverTheBackground) {
     }
   }
 
-  // `facet synth`'s folder (transforms.json beside images/) is recognised as such.
+  // keep_alpha: the same pixels as stored, alpha included, for trainers that composite them.
+  options.keep_alpha = true;
+  const TrainingData kept = LoadTrainingData(work_ / "transforms.json", options);
+  EXPECT_TRUE(kept.has_alpha);
+  for (const TrainingView& view : kept.train) {
+    ASSERT_EQ(view.image.channels(), 4);
+    const ImageU8 rgba = ReadImage<std::uint8_t>(work_ / view.name);
+    EXPECT_TRUE(std::equal(rgba.data(), rgba.data() + rgba.size(), view.image.data())) << view.name;
+  }
+
+  // `facet synth`'s folder (transforms.json beside images/) is recognised as such; its opaque
+  // photos have no alpha to keep.
+  const TrainingData opaque = LoadTrainingData(Synth(), {.keep_alpha = true});
+  EXPECT_FALSE(opaque.has_alpha);
   const TrainingData synth = LoadTrainingData(Synth());
   EXPECT_EQ(synth.train.size() + synth.test.size(), std::size_t{kViews});
   EXPECT_EQ(synth.background, Eigen::Vector3f::Ones());
@@ -421,15 +434,15 @@ TEST(TrainingDataExif, PhotosAreReadAtWhicheverOrientationTheirCameraHas) {
 
   for (const auto& [width, height] : {std::pair{20, 40}, std::pair{40, 20}}) {
     Scene scene;
-    scene.cameras[datasets::CameraId(1)] =
+    scene.cameras[CameraId(1)] =
         Camera::Create(geometry::CameraModelId::kPinhole, 30.0, width, height);
-    datasets::Image image;
-    image.id = datasets::ImageId(1);
+    Image image;
+    image.id = ImageId(1);
     image.name = "a.jpg";
-    image.camera_id = datasets::CameraId(1);
+    image.camera_id = CameraId(1);
     image.cam_from_world = geometry::Rigid3();
     scene.images[image.id] = image;
-    datasets::WriteColmapModelBinary(dir / "scene" / "sparse" / "0", scene);
+    WriteColmapModelBinary(dir / "scene" / "sparse" / "0", scene);
     const TrainingData data = LoadTrainingData(dir / "scene", {.holdout_every = 0});
     ASSERT_EQ(data.train.size(), 1u);
     const ImageU8& loaded = data.train[0].image;
@@ -492,4 +505,4 @@ TEST(TrainingDataReal, NerfSyntheticLegoHoldsOutEveryEighthFrame) {
 }
 
 }  // namespace
-}  // namespace facet::splatting
+}  // namespace facet::datasets
