@@ -68,16 +68,39 @@ RaySamples MarchRays(std::span<const float> origins, std::span<const float> dire
   auto jitter = [&](std::size_t r) {
     return jitter_seed == 0 ? 0.0f : kernels::UniformFloat(jitter_seed, std::uint32_t(r), 0);
   };
+  // One march per ray: fixed blocks of rays fill their own buffers in parallel, which are then
+  // concatenated in block order, so the result does not depend on the schedule.
+  constexpr std::size_t kBlock = 256;
+  const std::size_t n_blocks = (n_rays + kBlock - 1) / kBlock;
+  struct Block {
+    std::vector<float> t, dt, positions, directions;
+    std::size_t used = 0;
+  };
+  std::vector<Block> blocks(n_blocks);
   RaySamples out;
   out.ray_offsets.assign(n_rays + 1, 0);
-  ParallelFor(
-      std::int64_t(n_rays),
-      [&](std::int64_t r) {
-        const std::size_t i = std::size_t(r);
-        out.ray_offsets[i + 1] =
-            kernels::MarchRay(view, params, &origins[3 * i], &directions[3 * i], jitter(i), {});
-      },
-      64);
+  ParallelFor(std::int64_t(n_blocks), [&](std::int64_t block_index) {
+    Block& block = blocks[std::size_t(block_index)];
+    const std::size_t end = std::min(n_rays, (std::size_t(block_index) + 1) * kBlock);
+    for (std::size_t i = std::size_t(block_index) * kBlock; i < end; ++i) {
+      // Room for a full ray: grow geometrically so that new elements are rarely initialised.
+      if (block.used + params.max_samples > block.t.size()) {
+        const std::size_t size = std::max(2 * block.t.size(), block.used + params.max_samples);
+        block.t.resize(size);
+        block.dt.resize(size);
+        block.positions.resize(3 * size);
+        block.directions.resize(3 * size);
+      }
+      const std::size_t u = block.used;
+      const kernels::SampleOut sink{block.t.data() + u, block.dt.data() + u,
+                                    block.positions.data() + 3 * u, block.directions.data() + 3 * u,
+                                    params.max_samples};
+      const std::uint32_t n =
+          kernels::MarchRay(view, params, &origins[3 * i], &directions[3 * i], jitter(i), sink);
+      out.ray_offsets[i + 1] = n;
+      block.used += n;
+    }
+  });
   std::uint64_t total = 0;
   for (std::size_t r = 0; r < n_rays; ++r) {
     total += out.ray_offsets[r + 1];
@@ -88,23 +111,16 @@ RaySamples MarchRays(std::span<const float> origins, std::span<const float> dire
   out.dt.resize(total);
   out.positions.resize(3 * total);
   out.directions.resize(3 * total);
-  std::atomic<bool> mismatch{false};
-  ParallelFor(
-      std::int64_t(n_rays),
-      [&](std::int64_t r) {
-        const std::size_t i = std::size_t(r);
-        const std::uint32_t begin = out.ray_offsets[i], count = out.ray_offsets[i + 1] - begin;
-        kernels::SampleOut sink{out.t.data() + begin, out.dt.data() + begin,
-                                out.positions.data() + 3 * std::size_t(begin),
-                                out.directions.data() + 3 * std::size_t(begin), count};
-        // The same function and inputs as the counting pass, so the same count; checked anyway.
-        if (kernels::MarchRay(view, params, &origins[3 * i], &directions[3 * i], jitter(i), sink) !=
-            count) {
-          mismatch.store(true, std::memory_order_relaxed);
-        }
-      },
-      64);
-  FACET_CHECK(!mismatch.load(), "MarchRays: the fill pass disagrees with the counting pass");
+  ParallelFor(std::int64_t(n_blocks), [&](std::int64_t block_index) {
+    const Block& block = blocks[std::size_t(block_index)];
+    const std::size_t begin = out.ray_offsets[std::size_t(block_index) * kBlock];
+    std::copy_n(block.t.begin(), block.used, out.t.begin() + std::ptrdiff_t(begin));
+    std::copy_n(block.dt.begin(), block.used, out.dt.begin() + std::ptrdiff_t(begin));
+    std::copy_n(block.positions.begin(), 3 * block.used,
+                out.positions.begin() + std::ptrdiff_t(3 * begin));
+    std::copy_n(block.directions.begin(), 3 * block.used,
+                out.directions.begin() + std::ptrdiff_t(3 * begin));
+  });
   return out;
 }
 

@@ -54,9 +54,10 @@ kernels::MarchParams ResolveMarchParams(const OccupancyGrid& grid,
 // Marches n_rays rays (origins and unit directions, n_rays x 3, scene coordinates) through the
 // grid's outermost cascade box, keeping the samples in occupied cells. jitter_seed != 0 offsets
 // each ray's first interval by a fraction in [0, 1) of a step drawn from (seed, ray index); 0
-// starts every ray at its entry point. Parallel over rays (count, prefix sum, fill); the result
-// does not depend on the thread count. Throws facet::Error for spans that are not n_rays x 3, a
-// non-finite origin, a direction whose length is not 1 (+- 1e-3), or options out of range.
+// starts every ray at its entry point. Parallel over fixed blocks of rays whose samples are
+// concatenated in order; the result does not depend on the thread count. Throws facet::Error for
+// spans that are not n_rays x 3, a non-finite origin, a direction whose length is not 1 (+- 1e-3),
+// or options out of range.
 RaySamples MarchRays(std::span<const float> origins, std::span<const float> directions,
                      std::size_t n_rays, const OccupancyGrid& grid,
                      const RayMarchingOptions& options, std::uint32_t jitter_seed);

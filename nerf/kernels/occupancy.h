@@ -28,11 +28,16 @@ struct GridView {
   const std::uint8_t* occupancy = nullptr;
 };
 
+// max / min of finite floats as selects: glibc's fmaxf / fminf are out-of-line calls on x86-64
+// (they order NaNs), and these run per sample.
+FACET_HOST_DEVICE inline float MaxF(float a, float b) { return a > b ? a : b; }
+FACET_HOST_DEVICE inline float MinF(float a, float b) { return a < b ? a : b; }
+
 // The finest cascade containing x (|x - centre| <= half_extent * 2^c on every axis), or
 // g.cascades when x is outside the outermost cascade.
 FACET_HOST_DEVICE inline int CascadeOf(const GridView& g, const float x[3]) {
   float m = 0.0f;
-  for (int k = 0; k < 3; ++k) m = fmaxf(m, fabsf(x[k] - g.centre[k]) / g.half_extent[k]);
+  for (int k = 0; k < 3; ++k) m = MaxF(m, fabsf(x[k] - g.centre[k]) / g.half_extent[k]);
   int c = 0;
   float scale = 1.0f;
   while (m > scale && c < g.cascades) {
@@ -78,9 +83,9 @@ FACET_HOST_DEVICE inline float DistanceToNextCell(const GridView& g, const float
     const float cell = 2.0f * g.half_extent[k] * float(1u << c) / float(g.resolution);
     const float p = CellCoordinate(g, x, c, k);
     const float boundary = d[k] > 0.0f ? floorf(p) + 1.0f : floorf(p);
-    t = fminf(t, (boundary - p) * cell / d[k]);
+    t = MinF(t, (boundary - p) * cell / d[k]);
   }
-  return fmaxf(t, 0.0f);
+  return MaxF(t, 0.0f);
 }
 
 // A 32-bit integer hash (the "lowbias32" finaliser of C. Wellons), mixing well in every bit.

@@ -40,7 +40,7 @@ struct SampleOut {
 };
 
 FACET_HOST_DEVICE inline float StepSize(const MarchParams& p, float t) {
-  return fminf(fmaxf(t * p.cone_angle, p.min_step), p.max_step);
+  return MinF(MaxF(t * p.cone_angle, p.min_step), p.max_step);
 }
 
 // Slab test of the ray against the box [lo, hi]; false when it misses. Axes with d[k] == 0 keep
@@ -94,7 +94,7 @@ FACET_HOST_DEVICE inline std::uint32_t MarchRay(const GridView& g, const MarchPa
   float k = 0.0f;  // interval index in constant mode
   float s = t_begin + jitter * step0;
   while (s < t_end && n < p.max_samples) {
-    const float dt = fminf(StepSize(p, s), t_end - s);
+    const float dt = MinF(StepSize(p, s), t_end - s);
     const float t = s + 0.5f * dt;
     const float x[3] = {o[0] + t * d[0], o[1] + t * d[1], o[2] + t * d[2]};
     const int c = CascadeOf(g, x);
@@ -123,7 +123,7 @@ FACET_HOST_DEVICE inline std::uint32_t MarchRay(const GridView& g, const MarchPa
     if (constant) {
       // The first k' > k with s_k' + dt / 2 >= target.
       const float first = ceilf((target - t_begin) / step0 - jitter - 0.5f);
-      k = fmaxf(k + 1.0f, first);
+      k = MaxF(k + 1.0f, first);
       s = t_begin + (jitter + k) * step0;
       continue;
     }
