@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nerf/hash_encoding.h"
+#include "nerf/huge_page_allocator.h"
 
 namespace facet::nerf {
 namespace {
@@ -61,7 +62,7 @@ void BM_HashGridBackward(benchmark::State& state) {
   const std::vector<float> positions = RandomVector(3 * n, 2, 0.0f, 1.0f);
   const std::vector<float> d_features =
       RandomVector(n * std::size_t(grid.options().OutputDims()), 3, -1.0f, 1.0f);
-  std::vector<float> d_params(grid.ParamCount(), 0.0f);
+  std::vector<float, HugePageAllocator<float>> d_params(grid.ParamCount(), 0.0f);
   std::vector<float> d_positions(state.range(1) != 0 ? 3 * n : 0);
   for (auto _ : state) {
     grid.Backward(positions, n, d_features, d_params, d_positions);

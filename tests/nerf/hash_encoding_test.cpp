@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "nerf/huge_page_allocator.h"
 
 namespace facet::nerf {
 namespace {
@@ -322,6 +323,16 @@ TEST(NerfHashGrid, DeterministicAcrossThreadCounts) {
     EXPECT_EQ(r.d_params, one.d_params) << threads;
     EXPECT_EQ(r.d_positions, one.d_positions) << threads;
   }
+}
+
+TEST(NerfHashGrid, HugePageAllocatorAlignsLargeBlocks) {
+  std::vector<float, HugePageAllocator<float>> large(3u << 20, 1.0f), small(10, 2.0f);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(large.data()) % (std::uintptr_t{2} << 20), 0u);
+  EXPECT_EQ(large.back(), 1.0f);
+  EXPECT_EQ(small[9], 2.0f);
+  large.resize(5u << 20, 3.0f);  // reallocates: the old contents move over
+  EXPECT_EQ(large[(3u << 20) - 1], 1.0f);
+  EXPECT_EQ(large.back(), 3.0f);
 }
 
 TEST(NerfHashGrid, RejectsBadOptionsAndInputs) {
