@@ -103,6 +103,9 @@ void BackwardImpl(const HashGridLayout& layout, const float* params, const float
               for (std::size_t i = c0; i < c1; ++i) {
                 const kernels::LevelCell& cell = cells[i - c0];
                 const float* d_out = d_features + i * dims + std::size_t(l) * F;
+                bool any = false;  // rows of zeros (samples the loss ignores) scatter nothing
+                for (int f = 0; f < F; ++f) any = any || d_out[f] != 0.0f;
+                if (!any && s == nullptr) continue;
                 for (int k = 0; k < 8; ++k) {
                   float* g = grad + std::size_t(cell.idx[k]) * F;
                   for (int f = 0; f < F; ++f) g[f] += cell.w[k] * d_out[f];
