@@ -1,27 +1,47 @@
 #!/usr/bin/env bash
 # The GPU check, for a machine with an NVIDIA GPU: builds with CUDA for sm_90, runs the CUDA tests
 # (label "gpu") and the benchmarks, and copies logs and results into $OUT when it is set.
-#   scripts/gpu-check.sh [--no-deps]   (--no-deps: the machine cannot reach a package mirror)
+#   scripts/gpu-check.sh [--no-deps]          (--no-deps: the machine cannot reach a package mirror)
+#   scripts/gpu-check.sh --prebuilt BUNDLE    (no build: the programs and libraries packed by
+#                                              scripts/gpu-bundle.sh on a machine with the deps)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out="${OUT:-build/gpu-check}"
 mkdir -p "$out"
 status=0
-
-if [[ "${1:-}" != "--no-deps" ]]; then
+prebuilt=""
+if [[ "${1:-}" == "--prebuilt" ]]; then
+  prebuilt="${2:?--prebuilt needs the bundle made by scripts/gpu-bundle.sh}"
+elif [[ "${1:-}" != "--no-deps" ]]; then
   bash scripts/deps.sh || echo "gpu-check.sh: deps.sh failed; trying with what is installed"
 fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | tee "$out/gpu.txt"
 
-build=build/gpu
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFACET_CUDA=ON \
-  -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_CUDA_COMPILER="${CUDACXX:-/usr/local/cuda/bin/nvcc}" \
-  2>&1 | tee "$out/configure.log" || status=1
-cmake --build "$build" -j "$(nproc)" 2>&1 | tail -n 200 >"$out/build.log" || status=1
-"$build/bin/facet" --version 2>&1 | tee "$out/version.txt"
-
-ctest --test-dir "$build" -L gpu --output-on-failure 2>&1 | tee "$out/ctest-gpu.log"
-[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+if [[ -n "$prebuilt" ]]; then
+  root=/tmp/facet-gpu
+  rm -rf "$root" && mkdir -p "$root"
+  python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" \
+    "$prebuilt" "$root" || exit 1
+  export LD_LIBRARY_PATH="$root/lib/x86_64-linux-gnu:$root/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+  build="$(dirname "$(dirname "$(find "$root" -path '*/bin/facet' | head -n 1)")")"
+  "$build/bin/facet" --version 2>&1 | tee "$out/version.txt"
+  # No CTest files travel: run each CUDA test binary itself.
+  for test in $(find "$build/tests" -name '*_cuda_test' -type f | sort); do
+    name="$(basename "$test")"
+    "$test" --gtest_output="json:$out/$name.json" >"$out/$name.log" 2>&1 || status=1
+    grep -E "^\[  (PASSED|FAILED|SKIPPED) |tests? ran" "$out/$name.log" | sed "s/^/$name: /"
+  done
+fi
+if [[ -z "$prebuilt" ]]; then
+  build=build/gpu
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFACET_CUDA=ON \
+    -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_CUDA_COMPILER="${CUDACXX:-/usr/local/cuda/bin/nvcc}" \
+    2>&1 | tee "$out/configure.log" || status=1
+  cmake --build "$build" -j "$(nproc)" 2>&1 | tail -n 200 >"$out/build.log" || status=1
+  "$build/bin/facet" --version 2>&1 | tee "$out/version.txt"
+  ctest --test-dir "$build" -L gpu --output-on-failure 2>&1 | tee "$out/ctest-gpu.log"
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+fi
 
 for bench in "$build"/bench/*_bench; do
   [[ -x "$bench" ]] || continue
@@ -29,6 +49,29 @@ for bench in "$build"/bench/*_bench; do
   "$bench" --benchmark_min_time=0.2 --benchmark_out="$out/$name.json" \
     --benchmark_out_format=json 2>&1 | tee "$out/$name.txt" || status=1
 done
+# Without shared data: the built-in synthetic scene trained on the GPU (beside a short CPU run for
+# the speed ratio), and a synthetic RGB-D sequence meshed with the CUDA TSDF and marching cubes
+# beside the CPU (the triangle counts must agree).
+synth=/tmp/facet-synth
+rm -rf "$synth"
+"$build/bin/facet" synth -o "$synth/scene" --views 40 --quiet >"$out/synth.log" 2>&1 || status=1
+for device in cuda cpu; do
+  iters=7000
+  [[ "$device" == cpu ]] && iters=300
+  /usr/bin/time -v "$build/bin/facet" --device "$device" splat "$synth/scene" \
+    -o "$synth/splats_$device/splats.ply" --iters "$iters" --eval >"$out/synth_splat_$device.log" 2>&1 ||
+    status=1
+  tail -n 5 "$out/synth_splat_$device.log"
+  cp "$synth/splats_$device/splats_summary.json" "$out/synth_splat_$device.json" 2>/dev/null
+done
+"$build/bin/facet" synth -o "$synth/rgbd" --rgbd --views 120 --size 320x240 --supersampling 1 \
+  --quiet >>"$out/synth.log" 2>&1 || status=1
+for device in cpu cuda; do
+  "$build/bin/facet" --device "$device" mesh "$synth/rgbd" -o "$synth/rgbd_$device.ply" \
+    --summary "$out/synth_mesh_$device.json" >"$out/synth_mesh_$device.log" 2>&1 || status=1
+done
+grep -h -E '"(triangles|watertight|seconds)"' "$out"/synth_mesh_*.json
+rm -rf "$synth"
 # The CUDA trainer end to end on NeRF-synthetic lego at 800x800 when the shared data is there
 # (target: held-out PSNR >= 35 dB in under 3 minutes on an H200, peak GPU memory reported).
 lego=../shared/data/nerf-synthetic-lego/transforms_train.json

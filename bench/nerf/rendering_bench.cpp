@@ -91,5 +91,3 @@ BENCHMARK(BM_RenderRays)
     ->UseRealTime();
 
 }  // namespace
-
-BENCHMARK_MAIN();
