@@ -60,15 +60,17 @@ class Mlp {
     mutable std::vector<float> partials;
   };
 
-  // input: n x input_dims; output: n x output_dims (overwritten). `ctx` may be null (inference);
-  // otherwise it is filled for Backward. Throws facet::Error for sizes that do not match.
+  // input: n x input_dims; output: n x output_dims (overwritten; must not overlap input). `ctx`
+  // may be null (inference); otherwise it is filled for Backward. Multi-threaded; concurrent
+  // calls are safe with distinct contexts. Throws facet::Error for sizes that do not match.
   void Forward(std::span<const float> input, std::size_t n, std::span<float> output,
                Context* ctx) const;
 
   // Gradients of a loss given d_output = dL/d(output) (n x output_dims for the n of ctx):
   // d_params (ParamCount()) is accumulated (+=), d_input (n x input_dims) is overwritten when
   // not empty. `ctx` comes from the last Forward of this network with a Context, whose input
-  // must still be alive. Throws facet::Error for sizes that do not match.
+  // must still be alive. Not concurrently on one Context (it holds Backward's scratch). Throws
+  // facet::Error for sizes that do not match.
   void Backward(const Context& ctx, std::span<const float> d_output, std::span<float> d_params,
                 std::span<float> d_input = {}) const;
 

@@ -1,6 +1,10 @@
 // The body of nerf/detail/mlp_block.h's kernels, included by mlp_block_generic.cpp and
 // mlp_block_avx2.cpp with FACET_MLP_BLOCK_NAMESPACE naming the namespace of their copy. Include
 // nothing before it in those files: the AVX2 one renames Eigen's namespace with a macro.
+// One block is one task of Mlp's oneTBB loops: Eigen must not start threads of its own.
+#ifndef EIGEN_DONT_PARALLELIZE
+#define EIGEN_DONT_PARALLELIZE
+#endif
 #include <Eigen/Core>
 
 #include <cstddef>
