@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <random>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/backend.h"
@@ -114,7 +115,12 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         MlpOptions{.input_dims = 32, .output_dims = 16, .hidden_dims = 64, .hidden_layers = 1},
         MlpOptions{.input_dims = 32, .output_dims = 3, .hidden_dims = 64, .hidden_layers = 2},
-        MlpOptions{.input_dims = 5, .output_dims = 2, .hidden_dims = 7, .hidden_layers = 0}));
+        MlpOptions{.input_dims = 5, .output_dims = 2, .hidden_dims = 7, .hidden_layers = 0}),
+    [](const ::testing::TestParamInfo<MlpOptions>& param_info) {
+      const MlpOptions& o = param_info.param;
+      return "In" + std::to_string(o.input_dims) + "Out" + std::to_string(o.output_dims) +
+             "Hidden" + std::to_string(o.hidden_dims) + "x" + std::to_string(o.hidden_layers);
+    });
 
 TEST(NerfAdamCuda, MatchesTheCpuStepDenseAndSparse) {
   SKIP_WITHOUT_DEVICE();
