@@ -3,16 +3,18 @@
 // samples as the columns of column-major dims x rows matrices (the row-major n x dims arrays of
 // the API). Internal to facet::nerf.
 //
-// The same source (mlp_block_impl.h) is compiled twice: for the baseline x86-64 (or any other)
-// target, and, on x86-64, with AVX2 and FMA (mlp_block_avx2.cpp), which runs these products about
-// twice as fast; Mlp picks the AVX2 kernels at run time when the CPU has both. The AVX2
-// translation unit renames Eigen's namespace so that the two builds of Eigen's templates never
-// meet at link time. Results of the two differ by float rounding (fused multiply-adds), so a
-// network's outputs depend on the CPU's instruction set, never on the thread count.
+// The same source (mlp_block_impl.h) is compiled up to three times: for the baseline target,
+// and, on x86-64, with AVX2 + FMA (mlp_block_avx2.cpp) and with AVX-512 (mlp_block_avx512.cpp),
+// which run these products about 1.8 and 2.5 times as fast as SSE2; Mlp picks the widest the CPU
+// runs, at run time. Those translation units rename Eigen's namespace so that the differently
+// compiled copies of Eigen's templates never meet at link time. Their results differ by float
+// rounding (fused multiply-adds, vector widths), so a network's outputs depend on the CPU's
+// instruction set, never on the thread count.
 #pragma once
 
 #include <cstddef>
 #include <span>
+#include <vector>
 
 namespace facet::nerf {
 struct MlpOptions;
@@ -34,9 +36,9 @@ struct MlpBlockKernels {
 };
 
 const MlpBlockKernels& GenericMlpBlockKernels();
-// Null when this build has no AVX2 kernels (not x86-64).
-const MlpBlockKernels* Avx2MlpBlockKernels();
-// The AVX2 kernels when built and the CPU has AVX2 and FMA, else the generic ones.
+// The kernels built into this binary that this CPU runs, from the baseline to the widest.
+std::vector<const MlpBlockKernels*> RunnableMlpBlockKernels();
+// The widest runnable kernels (the last of RunnableMlpBlockKernels), chosen once per process.
 const MlpBlockKernels& SelectMlpBlockKernels();
 
 }  // namespace facet::nerf::detail

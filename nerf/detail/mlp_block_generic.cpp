@@ -5,28 +5,34 @@
 
 namespace facet::nerf::detail {
 
-#if defined(FACET_NERF_AVX2)
+#if defined(FACET_NERF_X86_KERNELS)
 namespace avx2 {
+extern const MlpBlockKernels kKernels;
+}
+namespace avx512 {
 extern const MlpBlockKernels kKernels;
 }
 #endif
 
 const MlpBlockKernels& GenericMlpBlockKernels() { return generic::kKernels; }
 
-const MlpBlockKernels* Avx2MlpBlockKernels() {
-#if defined(FACET_NERF_AVX2)
-  return &avx2::kKernels;
-#else
-  return nullptr;
+std::vector<const MlpBlockKernels*> RunnableMlpBlockKernels() {
+  std::vector<const MlpBlockKernels*> kernels = {&generic::kKernels};
+#if defined(FACET_NERF_X86_KERNELS)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    kernels.push_back(&avx2::kKernels);
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
+      kernels.push_back(&avx512::kKernels);
+    }
+  }
 #endif
+  return kernels;
 }
 
 const MlpBlockKernels& SelectMlpBlockKernels() {
-#if defined(FACET_NERF_AVX2)
-  static const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (has_avx2) return avx2::kKernels;
-#endif
-  return generic::kKernels;
+  static const MlpBlockKernels* const selected = RunnableMlpBlockKernels().back();
+  return *selected;
 }
 
 }  // namespace facet::nerf::detail

@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -203,15 +204,15 @@ TEST(NerfMlp, LearnsATeacherNetworkWithAdam) {
   EXPECT_LT(loss, 1e-3 * first_loss) << "from " << first_loss << " to " << loss;
 }
 
-// The AVX2 + FMA build of the block kernels against the baseline build on one block of the
-// colour network: the same sums, rounded differently (fused multiply-adds), so agreement to a few
-// float ulps of the magnitudes summed.
-TEST(NerfMlp, Avx2KernelsMatchTheGenericOnes) {
-  const detail::MlpBlockKernels* avx2 = detail::Avx2MlpBlockKernels();
-  if (avx2 == nullptr || &detail::SelectMlpBlockKernels() != avx2) {
-    GTEST_SKIP() << "no AVX2 + FMA kernels on this build or CPU";
-  }
-  const detail::MlpBlockKernels& generic = detail::GenericMlpBlockKernels();
+// Every vector build of the block kernels this CPU runs (AVX2 + FMA, AVX-512) against the
+// baseline build on one block of the colour network: the same sums, rounded differently (fused
+// multiply-adds, other vector widths), so agreement to a few float ulps of the magnitudes summed.
+TEST(NerfMlp, VectorKernelsMatchTheGenericOnes) {
+  const std::vector<const detail::MlpBlockKernels*> runnable = detail::RunnableMlpBlockKernels();
+  ASSERT_FALSE(runnable.empty());
+  EXPECT_EQ(runnable.front(), &detail::GenericMlpBlockKernels());
+  EXPECT_EQ(runnable.back(), &detail::SelectMlpBlockKernels());
+  if (runnable.size() == 1) GTEST_SKIP() << "no vector kernels on this build or CPU";
   const MlpOptions o{.input_dims = 32, .output_dims = 3, .hidden_dims = 64, .hidden_layers = 2};
   const Mlp mlp(o, 9);
   const std::ptrdiff_t rows = 200;
@@ -233,9 +234,8 @@ TEST(NerfMlp, Avx2KernelsMatchTheGenericOnes) {
                      r.d_params.data(), r.d_input.data(), scratch.data());
     return r;
   };
-  const Result a = run(*avx2), b = run(generic);
   const auto expect_close = [](const std::vector<float>& x, const std::vector<float>& y,
-                               const char* what) {
+                               const std::string& what) {
     float scale = 0.0f, worst = 0.0f;
     for (std::size_t i = 0; i < x.size(); ++i) {
       scale = std::max(scale, std::abs(y[i]));
@@ -243,10 +243,15 @@ TEST(NerfMlp, Avx2KernelsMatchTheGenericOnes) {
     }
     EXPECT_LE(worst, 1e-5f * scale) << what;
   };
-  expect_close(a.h1, b.h1, "hidden activations");
-  expect_close(a.output, b.output, "output");
-  expect_close(a.d_params, b.d_params, "weight gradients");
-  expect_close(a.d_input, b.d_input, "input gradients");
+  const Result reference = run(*runnable.front());
+  for (std::size_t k = 1; k < runnable.size(); ++k) {
+    const Result r = run(*runnable[k]);
+    const std::string name = runnable[k]->name;
+    expect_close(r.h1, reference.h1, name + " hidden activations");
+    expect_close(r.output, reference.output, name + " output");
+    expect_close(r.d_params, reference.d_params, name + " weight gradients");
+    expect_close(r.d_input, reference.d_input, name + " input gradients");
+  }
 }
 
 TEST(NerfMlp, RejectsBadOptionsAndSizes) {
