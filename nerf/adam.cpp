@@ -20,6 +20,18 @@ void AdamOptions::Check() const {
   FACET_CHECK(std::isfinite(l2) && l2 >= 0.0f, "Adam l2 must be >= 0 (got {})", l2);
 }
 
+kernels::AdamStep MakeAdamStep(const AdamOptions& options, std::int64_t step, float lr_scale) {
+  kernels::AdamStep s;
+  s.learning_rate = options.learning_rate * lr_scale;
+  s.beta1 = options.beta1;
+  s.beta2 = options.beta2;
+  s.epsilon = options.epsilon;
+  s.l2 = options.l2;
+  s.correction1 = 1.0f - std::pow(options.beta1, float(step));
+  s.correction2 = 1.0f - std::pow(options.beta2, float(step));
+  return s;
+}
+
 Adam::Adam(std::size_t size, const AdamOptions& options)
     : options_(options), m_(size, 0.0f), v_(size, 0.0f) {
   options_.Check();
@@ -32,14 +44,7 @@ void Adam::Step(std::span<float> params, std::span<const float> grads, float lr_
   FACET_CHECK(std::isfinite(lr_scale) && lr_scale >= 0.0f,
               "Adam: the learning-rate scale must be >= 0 (got {})", lr_scale);
   ++step_;
-  kernels::AdamStep s;
-  s.learning_rate = options_.learning_rate * lr_scale;
-  s.beta1 = options_.beta1;
-  s.beta2 = options_.beta2;
-  s.epsilon = options_.epsilon;
-  s.l2 = options_.l2;
-  s.correction1 = 1.0f - std::pow(options_.beta1, float(step_));
-  s.correction2 = 1.0f - std::pow(options_.beta2, float(step_));
+  const kernels::AdamStep s = MakeAdamStep(options_, step_, lr_scale);
   const bool sparse = options_.sparse;
   // Each parameter is independent: any partition gives the same result.
   oneapi::tbb::parallel_for(oneapi::tbb::blocked_range<std::size_t>(0, params.size(), 4096),

@@ -24,6 +24,11 @@ struct AdamOptions {
   void Check() const;
 };
 
+// The per-step constants of AdamUpdate for step t = `step` (>= 1) and learning rate
+// options.learning_rate * lr_scale: bias corrections 1 - beta^t in float, as both the CPU and the
+// CUDA step (cuda/adam_cuda.h) use them.
+kernels::AdamStep MakeAdamStep(const AdamOptions& options, std::int64_t step, float lr_scale);
+
 class Adam {
  public:
   Adam(std::size_t size, const AdamOptions& options);
