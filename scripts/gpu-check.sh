@@ -98,5 +98,10 @@ if [[ -d "$room" ]]; then
   rm -f "$out"/room_*.ply
   jq -c '{triangles, watertight, seconds}' "$out"/room_cpu.json "$out"/room_cuda.json || status=1
 fi
+if [[ -n "${OUT:-}" ]]; then
+  # The device tool returns at most 8 files: everything in one archive.
+  tar -czf /tmp/gpu-check.tar.gz -C "$out" . && find "$out" -mindepth 1 -delete &&
+    mv /tmp/gpu-check.tar.gz "$out/"
+fi
 echo "gpu-check.sh: results in $out (status $status)"
 exit "$status"
