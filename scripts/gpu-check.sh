@@ -22,7 +22,7 @@ if [[ -n "$prebuilt" ]]; then
   rm -rf "$root" && mkdir -p "$root"
   python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" \
     "$prebuilt" "$root" || exit 1
-  export LD_LIBRARY_PATH="$root/lib/x86_64-linux-gnu:$root/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+  export LD_LIBRARY_PATH="$root/.gpu/stubs:$root/lib/x86_64-linux-gnu:$root/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
   build="$(dirname "$(dirname "$(find "$root" -path '*/bin/facet' | head -n 1)")")"
   "$build/bin/facet" --version 2>&1 | tee "$out/version.txt"
   # No CTest files travel: run each CUDA test binary itself.
@@ -74,7 +74,7 @@ grep -h -E '"(triangles|watertight|seconds)"' "$out"/synth_mesh_*.json
 rm -rf "$synth"
 # The CUDA trainer end to end on NeRF-synthetic lego at 800x800 when the shared data is there
 # (target: held-out PSNR >= 35 dB in under 3 minutes on an H200, peak GPU memory reported).
-lego=../shared/data/nerf-synthetic-lego/transforms_train.json
+lego="${FACET_LEGO:-../shared/data/nerf-synthetic-lego/transforms_train.json}"
 if [[ -f "$lego" ]]; then
   rm -rf "$out/lego800"
   /usr/bin/time -v "$build/bin/facet" --device cuda splat "$lego" -o "$out/lego800/splats.ply" \

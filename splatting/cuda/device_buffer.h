@@ -10,6 +10,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -31,7 +32,15 @@ inline void RequireCuda(bool ok, const std::string& message,
     facet::detail::ThrowError(message, where);
 }
 
+// Bytes held by all DeviceBuffers of the process (their capacities): the device memory facet's
+// CUDA splatting has asked for, independent of what cudaMemGetInfo reports (on virtualised GPUs
+// and for small allocations served from the context's reserve, it may not move at all).
+inline std::atomic<std::int64_t> device_buffer_bytes{0};
+
 }  // namespace detail
+
+// The bytes all DeviceBuffers hold now.
+inline std::int64_t DeviceBufferBytes() { return detail::device_buffer_bytes.load(); }
 
 template <typename T>
 class DeviceBuffer {
@@ -39,7 +48,7 @@ class DeviceBuffer {
   DeviceBuffer() = default;
   explicit DeviceBuffer(std::int64_t size) { Resize(size); }
   explicit DeviceBuffer(std::span<const T> host) { Upload(host); }
-  ~DeviceBuffer() { cudaFree(data_); }
+  ~DeviceBuffer() { Free(); }
 
   DeviceBuffer(DeviceBuffer&& other) noexcept
       : data_(std::exchange(other.data_, nullptr)),
@@ -47,7 +56,7 @@ class DeviceBuffer {
         capacity_(std::exchange(other.capacity_, 0)) {}
   DeviceBuffer& operator=(DeviceBuffer&& other) noexcept {
     if (this != &other) {
-      cudaFree(data_);
+      Free();
       data_ = std::exchange(other.data_, nullptr);
       size_ = std::exchange(other.size_, 0);
       capacity_ = std::exchange(other.capacity_, 0);
@@ -62,13 +71,11 @@ class DeviceBuffer {
   void Resize(std::int64_t size) {
     detail::RequireCuda(size >= 0, "DeviceBuffer: negative size " + std::to_string(size));
     if (size > capacity_) {
-      cudaFree(data_);
-      data_ = nullptr;
-      capacity_ = 0;
-      size_ = 0;
+      Free();
       FACET_CUDA_CHECK(
           cudaMalloc(reinterpret_cast<void**>(&data_), sizeof(T) * static_cast<std::size_t>(size)));
       capacity_ = size;
+      detail::device_buffer_bytes += std::int64_t(sizeof(T)) * capacity_;
     }
     size_ = size;
   }
@@ -110,6 +117,14 @@ class DeviceBuffer {
   bool empty() const { return size_ == 0; }
 
  private:
+  void Free() {
+    cudaFree(data_);
+    detail::device_buffer_bytes -= std::int64_t(sizeof(T)) * capacity_;
+    data_ = nullptr;
+    size_ = 0;
+    capacity_ = 0;
+  }
+
   T* data_ = nullptr;
   std::int64_t size_ = 0;
   std::int64_t capacity_ = 0;

@@ -77,16 +77,23 @@ struct CudaTrainState::Impl {
   int max_sh_degree = 0;
   int stride = 0;
   std::int64_t adam_step = 0;
-  std::int64_t baseline_bytes = 0;
+  std::int64_t baseline_bytes = 0;         // cudaMemGetInfo's bytes in use at construction
+  std::int64_t baseline_buffer_bytes = 0;  // DeviceBuffers' bytes at construction
   std::int64_t peak_bytes = 0;
 
-  void RecordMemory() { peak_bytes = std::max(peak_bytes, DeviceBytesInUse() - baseline_bytes); }
+  // The larger of the two growths: the driver's count includes allocations outside
+  // DeviceBuffer (CUB's temporaries), the buffers' own count moves where the driver's does not.
+  void RecordMemory() {
+    peak_bytes = std::max({peak_bytes, DeviceBytesInUse() - baseline_bytes,
+                           DeviceBufferBytes() - baseline_buffer_bytes});
+  }
 };
 
 CudaTrainState::CudaTrainState(const AdamOptions& adam_options) : impl_(std::make_unique<Impl>()) {
   adam_options.Check();
   impl_->adam_options = adam_options;
   impl_->baseline_bytes = DeviceBytesInUse();
+  impl_->baseline_buffer_bytes = DeviceBufferBytes();
 }
 
 CudaTrainState::~CudaTrainState() = default;
