@@ -13,6 +13,7 @@ Subcommand RegisterSplat(CLI::App& app);
 Subcommand RegisterMesh(CLI::App& app);
 Subcommand RegisterIcp(CLI::App& app);
 Subcommand RegisterSlam(CLI::App& app);
+Subcommand RegisterNerf(CLI::App& app);
 
 std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
   return {
@@ -24,6 +25,7 @@ std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
       RegisterMesh(app),
       RegisterIcp(app),
       RegisterSlam(app),
+      RegisterNerf(app),
       RegisterEval(app),
   };
 }

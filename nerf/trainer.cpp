@@ -1,0 +1,313 @@
+#include "nerf/trainer.h"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace facet::nerf {
+
+void NerfTrainOptions::Check() const {
+  FACET_CHECK(rays_per_batch >= 1, "NeRF rays_per_batch must be >= 1 (got {})", rays_per_batch);
+  FACET_CHECK(std::isfinite(learning_rate) && learning_rate > 0.0f,
+              "NeRF learning_rate must be > 0 (got {})", learning_rate);
+  FACET_CHECK(std::isfinite(network_l2) && network_l2 >= 0.0f,
+              "NeRF network_l2 must be >= 0 (got {})", network_l2);
+  FACET_CHECK(planned_steps >= 0, "NeRF planned_steps must be >= 0 (got {})", planned_steps);
+  FACET_CHECK(learning_rate_decay > 0.0f && learning_rate_decay <= 1.0f,
+              "NeRF learning_rate_decay must be in (0, 1] (got {})", learning_rate_decay);
+  FACET_CHECK(occupancy_update_every >= 1, "NeRF occupancy_update_every must be >= 1 (got {})",
+              occupancy_update_every);
+  FACET_CHECK(loss != ColourLossKind::kHuber || (std::isfinite(huber_delta) && huber_delta > 0),
+              "NeRF huber_delta must be > 0 (got {})", huber_delta);
+  occupancy.Check();
+  marching.Check();
+  rendering.Check();
+}
+
+namespace {
+
+using datasets::TrainingView;
+
+Eigen::Vector3f CameraCenterF(const geometry::Rigid3& cam_from_world) {
+  return geometry::CameraCenter(cam_from_world).cast<float>();
+}
+
+// The unit world direction through image point (x, y) (pixels, facet's convention) of a PINHOLE
+// camera.
+Eigen::Vector3f PixelDirection(const geometry::Camera& camera,
+                               const Eigen::Matrix3f& world_from_cam, float x, float y) {
+  const float fx = float(camera.params[0]), fy = float(camera.params[1]);
+  const float cx = float(camera.params[2]), cy = float(camera.params[3]);
+  return (world_from_cam * Eigen::Vector3f((x - cx) / fx, (y - cy) / fy, 1.0f)).normalized();
+}
+
+// A photo's colour at a pixel in [0, 1] over `background` (RGBA photos are composited).
+Eigen::Vector3f PhotoColour(const ImageU8& image, int x, int y, const float* background) {
+  const std::uint8_t* p = &image(x, y, 0);
+  Eigen::Vector3f c(p[0], p[1], p[2]);
+  c /= 255.0f;
+  if (image.channels() == 4) {
+    const float a = p[3] / 255.0f;
+    for (int k = 0; k < 3; ++k) c[k] = a * c[k] + (1.0f - a) * background[k];
+  }
+  return c;
+}
+
+geometry::Camera CheckedPinhole(const geometry::Camera& camera) {
+  FACET_CHECK(camera.model == geometry::CameraModelId::kPinhole,
+              "NeRF renders PINHOLE cameras (got {}); undistort first", camera.ModelName());
+  return camera;
+}
+
+}  // namespace
+
+void SceneBox(const datasets::TrainingData& data, Eigen::Vector3f* aabb_min,
+              Eigen::Vector3f* aabb_max) {
+  FACET_CHECK(!data.train.empty(), "NeRF needs at least one training view");
+  if (data.has_points && data.scene.points3d.size() >= 10) {
+    std::vector<float> axis[3];
+    for (const auto& [id, point] : data.scene.points3d) {
+      for (int a = 0; a < 3; ++a) axis[a].push_back(float(point.xyz[a]));
+    }
+    for (int a = 0; a < 3; ++a) {
+      std::sort(axis[a].begin(), axis[a].end());
+      const float lo = axis[a][axis[a].size() / 100];
+      const float hi = axis[a][axis[a].size() - 1 - axis[a].size() / 100];
+      const float pad = 0.05f * (hi - lo) + 1e-6f;
+      (*aabb_min)[a] = lo - pad;
+      (*aabb_max)[a] = hi + pad;
+    }
+    return;
+  }
+  // The point nearest to every optical axis: sum (I - d d^T) p = sum (I - d d^T) c.
+  Eigen::Matrix3d a = Eigen::Matrix3d::Zero();
+  Eigen::Vector3d b = Eigen::Vector3d::Zero();
+  for (const TrainingView& view : data.train) {
+    const Eigen::Vector3d c = geometry::CameraCenter(view.cam_from_world);
+    const Eigen::Vector3d d = view.cam_from_world.rotation.inverse() * Eigen::Vector3d::UnitZ();
+    const Eigen::Matrix3d m = Eigen::Matrix3d::Identity() - d * d.transpose();
+    a += m;
+    b += m * c;
+  }
+  Eigen::Vector3d centre = Eigen::Vector3d::Zero();
+  for (const TrainingView& view : data.train) centre += geometry::CameraCenter(view.cam_from_world);
+  centre /= double(data.train.size());
+  // Cameras that do not converge (parallel axes) keep the cameras' centroid.
+  const Eigen::FullPivLU<Eigen::Matrix3d> lu(a);
+  if (lu.rank() == 3) centre = lu.solve(b);
+  double distance = 0.0;
+  for (const TrainingView& view : data.train) {
+    distance += (geometry::CameraCenter(view.cam_from_world) - centre).norm();
+  }
+  distance /= double(data.train.size());
+  const float half = float(std::max(0.375 * distance, 1e-3));
+  *aabb_min = centre.cast<float>() - Eigen::Vector3f::Constant(half);
+  *aabb_max = centre.cast<float>() + Eigen::Vector3f::Constant(half);
+}
+
+NerfTrainer::NerfTrainer(const datasets::TrainingData& data, const Eigen::Vector3f& aabb_min,
+                         const Eigen::Vector3f& aabb_max, const NerfFieldOptions& field,
+                         const NerfTrainOptions& options)
+    : data_(data),
+      options_(options),
+      field_(field, aabb_min, aabb_max, options.seed),
+      occupancy_(aabb_min, aabb_max, options.occupancy),
+      grid_adam_(field_.grid().ParamCount(), {.learning_rate = options.learning_rate}),
+      density_adam_(field_.density_net().ParamCount(),
+                    {.learning_rate = options.learning_rate, .l2 = options.network_l2}),
+      color_adam_(field_.color_net().ParamCount(),
+                  {.learning_rate = options.learning_rate, .l2 = options.network_l2}),
+      rng_(options.seed) {
+  options_.Check();
+  FACET_CHECK(!data.train.empty(), "NeRF needs at least one training view");
+  for (const TrainingView& view : data.train) CheckedPinhole(view.camera);
+}
+
+float NerfTrainer::LearningRateScale() const {
+  if (options_.planned_steps <= 0) return 1.0f;
+  float scale = 1.0f;
+  for (const double milestone : {0.5, 0.75, 0.9}) {
+    if (double(step_) >= milestone * options_.planned_steps) scale *= options_.learning_rate_decay;
+  }
+  return scale;
+}
+
+void NerfTrainer::SetStep(std::int64_t step) {
+  FACET_CHECK(step >= 0, "NeRF step must be >= 0 (got {})", step);
+  step_ = step;
+}
+
+std::string NerfTrainer::RngState() const {
+  std::ostringstream out;
+  out << rng_;
+  return out.str();
+}
+
+void NerfTrainer::SetRngState(const std::string& state) {
+  std::istringstream in(state);
+  std::mt19937 rng;
+  in >> rng;
+  FACET_CHECK(!in.fail(), "NeRF: the saved random generator state is malformed");
+  rng_ = rng;
+}
+
+void NerfTrainer::MakeBatch() {
+  const std::size_t n = std::size_t(options_.rays_per_batch);
+  origins_.resize(3 * n);
+  directions_.resize(3 * n);
+  targets_.resize(3 * n);
+  backgrounds_.resize(3 * n);
+  std::uniform_int_distribution<std::size_t> pick_view(0, data_.train.size() - 1);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  for (std::size_t r = 0; r < n; ++r) {
+    const TrainingView& view = data_.train[pick_view(rng_)];
+    const float x = unit(rng_) * float(view.image.width());
+    const float y = unit(rng_) * float(view.image.height());
+    const int px = std::min(int(x), view.image.width() - 1);
+    const int py = std::min(int(y), view.image.height() - 1);
+    float* background = &backgrounds_[3 * r];
+    for (int k = 0; k < 3; ++k) {
+      // Random backgrounds make RGBA scenes learn transparency instead of a fixed colour.
+      background[k] = data_.has_alpha ? unit(rng_) : data_.background[k];
+    }
+    const Eigen::Vector3f target = PhotoColour(view.image, px, py, background);
+    const Eigen::Matrix3f world_from_cam =
+        view.cam_from_world.rotation.inverse().toRotationMatrix().cast<float>();
+    const Eigen::Vector3f origin = CameraCenterF(view.cam_from_world);
+    const Eigen::Vector3f direction = PixelDirection(view.camera, world_from_cam, x, y);
+    for (int k = 0; k < 3; ++k) {
+      origins_[3 * r + k] = origin[k];
+      directions_[3 * r + k] = direction[k];
+      targets_[3 * r + k] = target[k];
+    }
+  }
+}
+
+void NerfTrainer::UpdateOccupancy() {
+  const NerfField& field = field_;
+  // The grid holds optical thickness over the smallest step, sigma * min_step, as instant-ngp's
+  // (its threshold 0.01 means "1% opacity within one step"): raw sigma against 0.01 would keep
+  // nearly empty space.
+  const float min_step = ResolveMarchParams(occupancy_, options_.marching).min_step;
+  occupancy_.Update(
+      [&field, min_step](std::span<const float> positions, std::size_t n,
+                         std::span<float> density) {
+        field.Density(positions, n, density);
+        for (float& d : density) d *= min_step;
+      },
+      int(std::min<std::int64_t>(step_, 1 << 30)), options_.seed + std::uint32_t(step_));
+}
+
+NerfStepStats NerfTrainer::Step() {
+  if (step_ % options_.occupancy_update_every == 0) UpdateOccupancy();
+  MakeBatch();
+  const std::size_t n_rays = std::size_t(options_.rays_per_batch);
+  const RaySamples samples = MarchRays(origins_, directions_, n_rays, occupancy_, options_.marching,
+                                       options_.seed * 7919u + std::uint32_t(step_) + 1u);
+  const std::size_t n = samples.size();
+  sigma_.resize(n);
+  rgb_.resize(3 * n);
+  field_.Forward(samples.positions, samples.directions, n, sigma_, rgb_);
+
+  const CompositeSamples composite{samples.ray_offsets, samples.t, samples.dt, sigma_, rgb_};
+  colour_.resize(3 * n_rays);
+  opacity_.resize(n_rays);
+  depth_.resize(n_rays);
+  samples_used_.resize(n_rays);
+  RenderRays(composite, backgrounds_, options_.rendering,
+             {colour_, opacity_, depth_, samples_used_});
+  d_colour_.resize(3 * n_rays);
+  NerfStepStats stats;
+  stats.loss = ColourLoss(colour_, targets_, options_.loss, options_.huber_delta, d_colour_);
+  double squared = 0.0;
+  for (std::size_t i = 0; i < 3 * n_rays; ++i) {
+    squared += double(colour_[i] - targets_[i]) * double(colour_[i] - targets_[i]);
+  }
+  stats.psnr = -10.0 * std::log10(std::max(squared / double(3 * n_rays), 1e-12));
+
+  d_sigma_.resize(n);
+  d_rgb_.resize(3 * n);
+  RenderRaysBackward(composite, backgrounds_, samples_used_, d_colour_, {}, {}, d_sigma_, d_rgb_);
+  field_.Backward(d_sigma_, d_rgb_);
+  const float lr_scale = LearningRateScale();
+  grid_adam_.Step(field_.grid().params(), field_.grid_gradient(), lr_scale);
+  density_adam_.Step(field_.density_net().params(), field_.density_gradient(), lr_scale);
+  color_adam_.Step(field_.color_net().params(), field_.color_gradient(), lr_scale);
+  field_.ZeroGradients();
+
+  ++step_;
+  stats.step = step_;
+  stats.samples = n;
+  stats.occupied = occupancy_.OccupiedFraction();
+  return stats;
+}
+
+ImageF32 NerfTrainer::Render(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
+                             const Eigen::Vector3f& background) const {
+  CheckedPinhole(camera);
+  const int width = camera.width, height = camera.height;
+  ImageF32 image(width, height, 3);
+  const Eigen::Matrix3f world_from_cam =
+      cam_from_world.rotation.inverse().toRotationMatrix().cast<float>();
+  const Eigen::Vector3f origin = CameraCenterF(cam_from_world);
+  const std::size_t pixels = std::size_t(width) * height;
+  constexpr std::size_t kChunk = 1 << 14;
+  std::vector<float> origins, directions, sigma, rgb, colour, opacity, depth;
+  std::vector<std::uint32_t> used;
+  const float bg[3] = {background.x(), background.y(), background.z()};
+  for (std::size_t begin = 0; begin < pixels; begin += kChunk) {
+    const std::size_t count = std::min(kChunk, pixels - begin);
+    origins.resize(3 * count);
+    directions.resize(3 * count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t p = begin + i;
+      const Eigen::Vector3f d =
+          PixelDirection(camera, world_from_cam, float(p % width) + 0.5f, float(p / width) + 0.5f);
+      for (int k = 0; k < 3; ++k) {
+        origins[3 * i + k] = origin[k];
+        directions[3 * i + k] = d[k];
+      }
+    }
+    const RaySamples samples =
+        MarchRays(origins, directions, count, occupancy_, options_.marching, 0);
+    sigma.resize(samples.size());
+    rgb.resize(3 * samples.size());
+    field_.Radiance(samples.positions, samples.directions, samples.size(), sigma, rgb);
+    colour.resize(3 * count);
+    opacity.resize(count);
+    depth.resize(count);
+    used.resize(count);
+    RenderRays({samples.ray_offsets, samples.t, samples.dt, sigma, rgb}, bg, options_.rendering,
+               {colour, opacity, depth, used});
+    std::copy(colour.begin(), colour.end(), image.data() + 3 * begin);
+  }
+  return image;
+}
+
+double NerfTrainer::EvaluatePsnr(const std::vector<datasets::TrainingView>& views) const {
+  FACET_CHECK(!views.empty(), "NeRF evaluation needs at least one view");
+  double total = 0.0;
+  const float bg[3] = {data_.background.x(), data_.background.y(), data_.background.z()};
+  for (const TrainingView& view : views) {
+    const ImageF32 render = Render(view.camera, view.cam_from_world, data_.background);
+    double squared = 0.0;
+    for (int y = 0; y < render.height(); ++y) {
+      for (int x = 0; x < render.width(); ++x) {
+        const Eigen::Vector3f truth = PhotoColour(view.image, x, y, bg);
+        for (int k = 0; k < 3; ++k) {
+          const double e = double(render(x, y, k)) - double(truth[k]);
+          squared += e * e;
+        }
+      }
+    }
+    const double mse = squared / (3.0 * render.width() * render.height());
+    total += -10.0 * std::log10(std::max(mse, 1e-12));
+  }
+  return total / double(views.size());
+}
+
+}  // namespace facet::nerf
