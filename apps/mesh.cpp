@@ -252,9 +252,9 @@ void RunMesh(const MeshArgs& args, const GlobalOptions& global) {
   const std::string method = ResolveMethod(args.method, input.kind);
   spdlog::info("mesh: {} '{}' -> {}", ToString(input.kind), args.input.string(), method);
 
-  // The CUDA TSDF integration has not yet run on a device (issue 6): --device auto fuses on the
-  // CPU, the verified path; only an explicit --device cuda selects it.
-  const Backend backend = global.device == "auto" ? Backend::kCpu : global.backend;
+  // --device auto: the CUDA TSDF integration and marching cubes when a device is present (they
+  // passed their GPU tests and give the CPU's triangles).
+  const Backend backend = global.backend;
   geometry::TriangleMesh mesh;
   if (method == "tsdf") {
     mesh = input.kind == MeshInputKind::kSplats ? MeshSplats(input, args, backend)

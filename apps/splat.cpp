@@ -63,13 +63,12 @@ nlohmann::json EvaluateAndWrite(const splatting::Trainer& trainer,
 
 void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
   args.train.backend = global.backend;
-  // The CUDA trainer has not yet been run on a device (issue 5): until it has, --device auto
-  // trains on the CPU, the verified path, and only an explicit --device cuda selects it. It runs
-  // the default strategy only; an explicit --device cuda with MCMC is refused by Check below.
-  if (args.train.backend == Backend::kCuda && global.device == "auto") {
-    spdlog::info(
-        "splat: training on the CPU (--device cuda selects the CUDA trainer, which has not yet "
-        "been validated on a GPU)");
+  // --device auto trains on the GPU when there is one (the CUDA trainer passed its GPU tests on an
+  // H200), but the CUDA trainer runs the default strategy only: MCMC stays on the CPU unless
+  // --device cuda asks for it explicitly (then Check below refuses it).
+  if (args.train.backend == Backend::kCuda && global.device == "auto" &&
+      args.train.strategy != "default") {
+    spdlog::info("splat: training on the CPU (the CUDA trainer runs the default strategy only)");
     args.train.backend = Backend::kCpu;
   }
   if (args.max_gaussians > 0) {
