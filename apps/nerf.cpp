@@ -121,10 +121,10 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
     const Timer step_timer;
     const nerf::NerfStepStats stats = trainer.Step();
     training_s += step_timer.ElapsedSeconds();
-    rays_done += std::size_t(args.rays);
+    rays_done += stats.rays;
     bar.SetStatus(fmt::format("loss {:.4f}, PSNR {:.1f} dB, {:.0f}k rays/s, {:.0f} samples/ray",
                               stats.loss, stats.psnr, rays_done / training_s / 1e3,
-                              double(stats.samples) / args.rays));
+                              double(stats.samples) / double(stats.rays)));
     bar.Add();
     if (args.eval_every > 0 && !data.test.empty() && stats.step % args.eval_every == 0) {
       const double psnr = trainer.EvaluatePsnr(data.test);

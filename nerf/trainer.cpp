@@ -19,6 +19,8 @@ void NerfTrainOptions::Check() const {
   FACET_CHECK(planned_steps >= 0, "NeRF planned_steps must be >= 0 (got {})", planned_steps);
   FACET_CHECK(learning_rate_decay > 0.0f && learning_rate_decay <= 1.0f,
               "NeRF learning_rate_decay must be in (0, 1] (got {})", learning_rate_decay);
+  FACET_CHECK(max_samples_per_batch >= 0, "NeRF max_samples_per_batch must be >= 0 (got {})",
+              max_samples_per_batch);
   FACET_CHECK(occupancy_update_every >= 1, "NeRF occupancy_update_every must be >= 1 (got {})",
               occupancy_update_every);
   FACET_CHECK(loss != ColourLossKind::kHuber || (std::isfinite(huber_delta) && huber_delta > 0),
@@ -208,30 +210,48 @@ NerfStepStats NerfTrainer::Step() {
   const std::size_t n_rays = std::size_t(options_.rays_per_batch);
   const RaySamples samples = MarchRays(origins_, directions_, n_rays, occupancy_, options_.marching,
                                        options_.seed * 7919u + std::uint32_t(step_) + 1u);
-  const std::size_t n = samples.size();
+  // The rays kept: the longest prefix whose samples fit the budget (at least one ray), so that a
+  // batch's memory stays bounded while the grid still marks everything occupied.
+  std::size_t rays = n_rays;
+  if (options_.max_samples_per_batch > 0) {
+    const auto& offsets = samples.ray_offsets;
+    rays = std::size_t(std::upper_bound(offsets.begin() + 1, offsets.end(),
+                                        std::uint32_t(options_.max_samples_per_batch)) -
+                       (offsets.begin() + 1));
+    rays = std::max<std::size_t>(rays, 1);
+  }
+  const std::size_t n = samples.ray_offsets[rays];
+  const std::span<const float> positions(samples.positions.data(), 3 * n);
+  const std::span<const float> directions(samples.directions.data(), 3 * n);
   sigma_.resize(n);
   rgb_.resize(3 * n);
-  field_.Forward(samples.positions, samples.directions, n, sigma_, rgb_);
+  field_.Forward(positions, directions, n, sigma_, rgb_);
 
-  const CompositeSamples composite{samples.ray_offsets, samples.t, samples.dt, sigma_, rgb_};
-  colour_.resize(3 * n_rays);
-  opacity_.resize(n_rays);
-  depth_.resize(n_rays);
-  samples_used_.resize(n_rays);
-  RenderRays(composite, backgrounds_, options_.rendering,
+  const CompositeSamples composite{
+      std::span<const std::uint32_t>(samples.ray_offsets.data(), rays + 1),
+      std::span<const float>(samples.t.data(), n), std::span<const float>(samples.dt.data(), n),
+      sigma_, rgb_};
+  const std::span<const float> backgrounds(backgrounds_.data(), 3 * rays);
+  const std::span<const float> targets(targets_.data(), 3 * rays);
+  colour_.resize(3 * rays);
+  opacity_.resize(rays);
+  depth_.resize(rays);
+  samples_used_.resize(rays);
+  RenderRays(composite, backgrounds, options_.rendering,
              {colour_, opacity_, depth_, samples_used_});
-  d_colour_.resize(3 * n_rays);
+  d_colour_.resize(3 * rays);
   NerfStepStats stats;
-  stats.loss = ColourLoss(colour_, targets_, options_.loss, options_.huber_delta, d_colour_);
+  stats.rays = rays;
+  stats.loss = ColourLoss(colour_, targets, options_.loss, options_.huber_delta, d_colour_);
   double squared = 0.0;
-  for (std::size_t i = 0; i < 3 * n_rays; ++i) {
-    squared += double(colour_[i] - targets_[i]) * double(colour_[i] - targets_[i]);
+  for (std::size_t i = 0; i < 3 * rays; ++i) {
+    squared += double(colour_[i] - targets[i]) * double(colour_[i] - targets[i]);
   }
-  stats.psnr = -10.0 * std::log10(std::max(squared / double(3 * n_rays), 1e-12));
+  stats.psnr = -10.0 * std::log10(std::max(squared / double(3 * rays), 1e-12));
 
   d_sigma_.resize(n);
   d_rgb_.resize(3 * n);
-  RenderRaysBackward(composite, backgrounds_, samples_used_, d_colour_, {}, {}, d_sigma_, d_rgb_);
+  RenderRaysBackward(composite, backgrounds, samples_used_, d_colour_, {}, {}, d_sigma_, d_rgb_);
   field_.Backward(d_sigma_, d_rgb_);
   const float lr_scale = LearningRateScale();
   grid_adam_.Step(field_.grid().params(), field_.grid_gradient(), lr_scale);
@@ -255,7 +275,7 @@ ImageF32 NerfTrainer::Render(const geometry::Camera& camera, const geometry::Rig
       cam_from_world.rotation.inverse().toRotationMatrix().cast<float>();
   const Eigen::Vector3f origin = CameraCenterF(cam_from_world);
   const std::size_t pixels = std::size_t(width) * height;
-  constexpr std::size_t kChunk = 1 << 14;
+  constexpr std::size_t kChunk = 1 << 12;  // rays per march: bounds the samples held at once
   std::vector<float> origins, directions, sigma, rgb, colour, opacity, depth;
   std::vector<std::uint32_t> used;
   const float bg[3] = {background.x(), background.y(), background.z()};

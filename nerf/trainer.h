@@ -30,6 +30,10 @@ namespace facet::nerf {
 
 struct NerfTrainOptions {
   int rays_per_batch = 4096;  // >= 1
+  // A step keeps only as many of its rays as fit this many samples (the first ray always), which
+  // bounds a step's memory while the occupancy grid still marks empty space occupied (instant-ngp
+  // fixes the samples per batch instead of the rays); >= 0, 0 = no limit.
+  int max_samples_per_batch = 1 << 18;
   // Adam on all parameters; the networks also get l2 (weight decay) 1e-6.
   float learning_rate = 1e-2f;  // > 0
   float network_l2 = 1e-6f;     // >= 0
@@ -53,6 +57,7 @@ struct NerfStepStats {
   std::int64_t step = 0;    // steps done, this one included
   double loss = 0.0;        // the batch's mean colour loss
   double psnr = 0.0;        // of the batch's mean squared error, dB
+  std::size_t rays = 0;     // rays trained on this step (at most rays_per_batch)
   std::size_t samples = 0;  // samples evaluated this step
   double occupied = 0.0;    // fraction of occupied grid cells
 };

@@ -37,6 +37,23 @@ TEST(NerfTrainer, LearnsASphereFromRgbaPhotos) {
   EXPECT_LT(stats.occupied, 0.6);
 }
 
+// Before the first grid refresh everything is occupied and rays march the whole box: the sample
+// budget keeps the batch bounded by dropping rays, never samples of a kept ray.
+TEST(NerfTrainer, SampleBudgetBoundsTheBatch) {
+  const datasets::TrainingData data = SphereData();
+  Eigen::Vector3f aabb_min, aabb_max;
+  SceneBox(data, &aabb_min, &aabb_max);
+  NerfTrainOptions options = SmallTraining();
+  options.max_samples_per_batch = 5000;
+  NerfTrainer trainer(data, aabb_min, aabb_max, SmallField(), options);
+  const NerfStepStats stats = trainer.Step();
+  EXPECT_LE(stats.samples, 5000u);
+  EXPECT_GE(stats.rays, 1u);
+  EXPECT_LT(stats.rays, std::size_t(options.rays_per_batch));
+  // Each kept ray crosses most of the 1.5-unit box at 0.01 steps: far more than 5000 / 1024.
+  EXPECT_GT(double(stats.samples) / double(stats.rays), 50.0);
+}
+
 TEST(NerfTrainer, SameSeedSameModel) {
   const datasets::TrainingData data = SphereData();
   Eigen::Vector3f aabb_min, aabb_max;
