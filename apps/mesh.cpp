@@ -32,6 +32,8 @@
 #include "geometry/normals.h"
 #include "geometry/poisson.h"
 #include "geometry/tsdf_volume.h"
+#include "nerf/nerf_mesh.h"
+#include "nerf/snapshot.h"
 
 namespace facet::apps {
 namespace {
@@ -58,6 +60,7 @@ struct MeshArgs {
   int views = 200;
   int orbit_views = 96;
   int render_size = 800;
+  bool render_size_given = false;
   fs::path model;
   fs::path images;
   std::vector<double> crop;
@@ -78,18 +81,20 @@ std::optional<geometry::Bounds3> CropBox(const std::vector<double>& crop) {
 std::string ResolveMethod(const std::string& method, MeshInputKind kind) {
   const bool rgbd = kind == MeshInputKind::kRgbdTum || kind == MeshInputKind::kRgbdRedwood;
   if (method == "auto") {
-    if (rgbd || kind == MeshInputKind::kSplats) return "tsdf";
+    if (rgbd || kind == MeshInputKind::kSplats || kind == MeshInputKind::kNerf) return "tsdf";
     return kind == MeshInputKind::kMesh ? "sdf" : "poisson";
   }
   const bool ok =
-      (method == "tsdf" && (rgbd || kind == MeshInputKind::kSplats)) ||
+      (method == "tsdf" &&
+       (rgbd || kind == MeshInputKind::kSplats || kind == MeshInputKind::kNerf)) ||
       (method == "poisson" && (kind == MeshInputKind::kPoints || kind == MeshInputKind::kMesh)) ||
       (method == "sdf" && kind == MeshInputKind::kMesh);
   if (!ok) {
-    throw UsageError(fmt::format(
-        "--method {} does not apply to a {} (tsdf: RGB-D folders and splats; poisson: points "
-        "and meshes; sdf: meshes)",
-        method, ToString(kind)));
+    throw UsageError(
+        fmt::format("--method {} does not apply to a {} (tsdf: RGB-D folders, splats and NeRFs; "
+                    "poisson: points "
+                    "and meshes; sdf: meshes)",
+                    method, ToString(kind)));
   }
   return method;
 }
@@ -146,6 +151,35 @@ geometry::TriangleMesh MeshSplats(const MeshInput& input, const MeshArgs& args, 
   extraction.unknown = args.open ? geometry::SurfaceExtractionOptions::Unknown::kOpen
                                  : geometry::SurfaceExtractionOptions::Unknown::kClose;
   extraction.backend = backend;
+  extraction.colors = !args.no_colors;
+  return volume.ExtractMesh(extraction);
+}
+
+// A NeRF snapshot: depth and colour rendered from an orbit of views around its scene box (the
+// snapshot holds no cameras), fused by TSDF (nerf/nerf_mesh.h).
+geometry::TriangleMesh MeshNerfSnapshot(const MeshInput& input, const MeshArgs& args) {
+  const nerf::NerfSnapshot snapshot = nerf::ReadNerfSnapshot(input.file);
+  const nerf::NerfField field = nerf::FieldOf(snapshot);
+  nerf::OccupancyGrid grid(snapshot.aabb_min, snapshot.aabb_max, snapshot.occupancy_options);
+  grid.SetValues(snapshot.occupancy);
+  // NeRF renders cost a ray march per pixel on the CPU: smaller views than for splats.
+  const int size = args.render_size_given ? args.render_size : 256;
+  std::vector<nerf::NerfMeshView> views;
+  for (const splatting::SplatFusionView& view : splatting::OrbitViews(
+           geometry::Bounds3{snapshot.aabb_min.cast<double>(), snapshot.aabb_max.cast<double>()},
+           args.orbit_views, size)) {
+    views.push_back({view.camera, view.cam_from_world});
+  }
+  spdlog::info("mesh: NeRF of {} steps, rendered from {} orbit views at {}x{}", snapshot.step,
+               views.size(), size, size);
+  nerf::NerfMeshOptions options;
+  options.voxel_size = args.voxel;
+  if (args.resolution > 0) options.resolution = args.resolution;
+  options.truncation = args.truncation;
+  geometry::TsdfVolume volume = nerf::FuseNerf(field, grid, views, options);
+  geometry::SurfaceExtractionOptions extraction;
+  extraction.unknown = args.open ? geometry::SurfaceExtractionOptions::Unknown::kOpen
+                                 : geometry::SurfaceExtractionOptions::Unknown::kClose;
   extraction.colors = !args.no_colors;
   return volume.ExtractMesh(extraction);
 }
@@ -258,6 +292,7 @@ void RunMesh(const MeshArgs& args, const GlobalOptions& global) {
   geometry::TriangleMesh mesh;
   if (method == "tsdf") {
     mesh = input.kind == MeshInputKind::kSplats ? MeshSplats(input, args, backend)
+           : input.kind == MeshInputKind::kNerf ? MeshNerfSnapshot(input, args)
                                                 : MeshRgbd(input, args, backend);
   } else if (method == "poisson") {
     mesh = MeshPoints(input, args);
@@ -352,6 +387,8 @@ Subcommand RegisterMesh(CLI::App& app) {
       "estimated when missing)\n"
       "  mesh .ply/.glb -> sdf (re-meshed through its signed distance field: holes closed, "
       "self-intersections merged)\n"
+      "  NeRF snapshot .bin (facet nerf) -> tsdf over depth rendered from --orbit-views around "
+      "its scene box\n"
       "The result is closed, manifold and consistently oriented unless --open is given: facet "
       "checks it and fails rather than write a broken mesh. Output .glb (passes the Khronos "
       "glTF validator), .ply or .obj, with vertex colours and normals.\n"
@@ -401,8 +438,10 @@ Subcommand RegisterMesh(CLI::App& app) {
   sub->add_option("--orbit-views", args->orbit_views,
                   "Splats without cameras: views on a sphere around them")
       ->capture_default_str();
-  sub->add_option("--render-size", args->render_size, "Splats: longest side of the renders (px)")
-      ->capture_default_str();
+  CLI::Option* render_size =
+      sub->add_option("--render-size", args->render_size,
+                      "Splats and NeRFs: longest side of the renders (px; NeRF default 256)")
+          ->capture_default_str();
   sub->add_option("--model", args->model,
                   "Splats: the workspace or COLMAP model whose cameras to render from (default: "
                   "the one beside the splats)");
@@ -413,7 +452,10 @@ Subcommand RegisterMesh(CLI::App& app) {
                   "tsdf: fuse only inside this box (MINX MINY MINZ MAXX MAXY MAXZ, scene units)")
       ->expected(6);
   sub->add_option("--summary", args->summary, "Write a JSON summary here");
-  return {sub, [args](const GlobalOptions& global) { RunMesh(*args, global); }};
+  return {sub, [args, render_size](const GlobalOptions& global) {
+            args->render_size_given = render_size->count() > 0;
+            RunMesh(*args, global);
+          }};
 }
 
 }  // namespace facet::apps

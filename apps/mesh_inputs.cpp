@@ -26,6 +26,8 @@ std::string_view ToString(MeshInputKind kind) {
       return "point cloud";
     case MeshInputKind::kMesh:
       return "mesh";
+    case MeshInputKind::kNerf:
+      return "NeRF snapshot";
   }
   return "?";
 }
@@ -103,9 +105,12 @@ MeshInput ClassifyMeshInput(const fs::path& path) {
     } else {
       input.kind = MeshInputKind::kPoints;
     }
+  } else if (ext == ".bin") {
+    input.kind = MeshInputKind::kNerf;
   } else {
     FACET_THROW(
-        "mesh: cannot read '{}': give a .ply (points, mesh or 3DGS splats), .pcd or .glb file, "
+        "mesh: cannot read '{}': give a .ply (points, mesh or 3DGS splats), .pcd, .glb or NeRF "
+        ".bin file, "
         "a facet workspace, a COLMAP model or an RGB-D folder",
         path.string());
   }
@@ -122,7 +127,8 @@ datasets::RgbdSequence ReadRgbdInput(const MeshInput& input, const RgbdInputOpti
     sequence = datasets::ReadTumSequence(input.path, tum);
     if (options.depth_scale > 0.0) sequence.depth_scale = options.depth_scale;
   } else {
-    FACET_CHECK(input.kind == MeshInputKind::kRgbdRedwood, "'{}' is not an RGB-D folder", input.path.string());
+    FACET_CHECK(input.kind == MeshInputKind::kRgbdRedwood, "'{}' is not an RGB-D folder",
+                input.path.string());
     if (!camera && fs::exists(input.path / "cameras.txt")) {
       camera = datasets::ReadSequenceCameraFile(input.path / "cameras.txt");
     }

@@ -20,6 +20,7 @@ enum class MeshInputKind {
   kSplats,       // 3DGS .ply, or a facet workspace holding splats.ply
   kPoints,       // point cloud .ply / .pcd, or a workspace / COLMAP model without splats
   kMesh,         // mesh .ply (with faces) or .glb
+  kNerf,         // facet NeRF snapshot (nerf.bin, nerf/snapshot.h)
 };
 
 std::string_view ToString(MeshInputKind kind);

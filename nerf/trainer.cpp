@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "nerf/render.h"
 
 namespace facet::nerf {
 
@@ -36,15 +37,6 @@ using datasets::TrainingView;
 
 Eigen::Vector3f CameraCenterF(const geometry::Rigid3& cam_from_world) {
   return geometry::CameraCenter(cam_from_world).cast<float>();
-}
-
-// The unit world direction through image point (x, y) (pixels, facet's convention) of a PINHOLE
-// camera.
-Eigen::Vector3f PixelDirection(const geometry::Camera& camera,
-                               const Eigen::Matrix3f& world_from_cam, float x, float y) {
-  const float fx = float(camera.params[0]), fy = float(camera.params[1]);
-  const float cx = float(camera.params[2]), cy = float(camera.params[3]);
-  return (world_from_cam * Eigen::Vector3f((x - cx) / fx, (y - cy) / fy, 1.0f)).normalized();
 }
 
 // A photo's colour at a pixel in [0, 1] over `background` (RGBA photos are composited).
@@ -180,7 +172,7 @@ void NerfTrainer::MakeBatch() {
     const Eigen::Matrix3f world_from_cam =
         view.cam_from_world.rotation.inverse().toRotationMatrix().cast<float>();
     const Eigen::Vector3f origin = CameraCenterF(view.cam_from_world);
-    const Eigen::Vector3f direction = PixelDirection(view.camera, world_from_cam, x, y);
+    const Eigen::Vector3f direction = PixelRayDirection(view.camera, world_from_cam, x, y);
     for (int k = 0; k < 3; ++k) {
       origins_[3 * r + k] = origin[k];
       directions_[3 * r + k] = direction[k];
@@ -268,44 +260,9 @@ NerfStepStats NerfTrainer::Step() {
 
 ImageF32 NerfTrainer::Render(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
                              const Eigen::Vector3f& background) const {
-  CheckedPinhole(camera);
-  const int width = camera.width, height = camera.height;
-  ImageF32 image(width, height, 3);
-  const Eigen::Matrix3f world_from_cam =
-      cam_from_world.rotation.inverse().toRotationMatrix().cast<float>();
-  const Eigen::Vector3f origin = CameraCenterF(cam_from_world);
-  const std::size_t pixels = std::size_t(width) * height;
-  constexpr std::size_t kChunk = 1 << 12;  // rays per march: bounds the samples held at once
-  std::vector<float> origins, directions, sigma, rgb, colour, opacity, depth;
-  std::vector<std::uint32_t> used;
-  const float bg[3] = {background.x(), background.y(), background.z()};
-  for (std::size_t begin = 0; begin < pixels; begin += kChunk) {
-    const std::size_t count = std::min(kChunk, pixels - begin);
-    origins.resize(3 * count);
-    directions.resize(3 * count);
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::size_t p = begin + i;
-      const Eigen::Vector3f d =
-          PixelDirection(camera, world_from_cam, float(p % width) + 0.5f, float(p / width) + 0.5f);
-      for (int k = 0; k < 3; ++k) {
-        origins[3 * i + k] = origin[k];
-        directions[3 * i + k] = d[k];
-      }
-    }
-    const RaySamples samples =
-        MarchRays(origins, directions, count, occupancy_, options_.marching, 0);
-    sigma.resize(samples.size());
-    rgb.resize(3 * samples.size());
-    field_.Radiance(samples.positions, samples.directions, samples.size(), sigma, rgb);
-    colour.resize(3 * count);
-    opacity.resize(count);
-    depth.resize(count);
-    used.resize(count);
-    RenderRays({samples.ray_offsets, samples.t, samples.dt, sigma, rgb}, bg, options_.rendering,
-               {colour, opacity, depth, used});
-    std::copy(colour.begin(), colour.end(), image.data() + 3 * begin);
-  }
-  return image;
+  return RenderNerf(field_, occupancy_, camera, cam_from_world, background, options_.marching,
+                    options_.rendering)
+      .colour;
 }
 
 double NerfTrainer::EvaluatePsnr(const std::vector<datasets::TrainingView>& views) const {

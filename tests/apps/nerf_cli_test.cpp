@@ -13,6 +13,8 @@
 #include "core/file_io.h"
 #include "datasets/synthetic/dataset_writer.h"
 #include "nerf/snapshot.h"
+#include "nerf/sphere_scene.h"
+#include "nerf/trainer.h"
 
 namespace facet {
 namespace {
@@ -70,6 +72,29 @@ TEST(NerfCli, TrainsASnapshotAndResumes) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_EQ(nerf::ReadNerfSnapshot(dir / "b.bin").step, 30);
   EXPECT_FALSE(fs::exists(dir / "b.bin.ckpt"));
+}
+
+// `facet mesh` on a snapshot: depth rendered from an orbit around its scene box, fused by TSDF.
+TEST(NerfCli, MeshOfASnapshotIsWatertight) {
+  TempDir dir;
+  const datasets::TrainingData data = nerf::test::SphereData();
+  Eigen::Vector3f aabb_min, aabb_max;
+  nerf::SceneBox(data, &aabb_min, &aabb_max);
+  nerf::NerfTrainer trainer(data, aabb_min, aabb_max, nerf::test::SmallField(),
+                            nerf::test::SmallTraining());
+  for (int step = 0; step < 300; ++step) trainer.Step();
+  nerf::WriteNerfSnapshot(dir / "sphere.bin", nerf::SnapshotOf(trainer, data.background, false));
+  const CommandResult result = testing::RunCommand(fmt::format(
+      "'{}' mesh '{}' -o '{}' --orbit-views 24 --render-size 64 --resolution 64 --summary '{}' "
+      "--quiet",
+      FACET_BINARY, (dir / "sphere.bin").string(), (dir / "sphere.glb").string(),
+      (dir / "s.json").string()));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const nlohmann::json summary = ReadJson(dir / "s.json");
+  EXPECT_EQ(summary["input_kind"], "NeRF snapshot");
+  EXPECT_TRUE(summary["watertight"].get<bool>());
+  EXPECT_EQ(summary["components"].get<int>(), 1);
+  EXPECT_TRUE(fs::exists(dir / "sphere.glb"));
 }
 
 TEST(NerfCli, BadInputFailsWithOneLine) {

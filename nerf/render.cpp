@@ -1,0 +1,70 @@
+#include "nerf/render.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/error.h"
+
+namespace facet::nerf {
+
+Eigen::Vector3f PixelRayDirection(const geometry::Camera& camera,
+                                  const Eigen::Matrix3f& world_from_cam, float x, float y) {
+  const float fx = float(camera.params[0]), fy = float(camera.params[1]);
+  const float cx = float(camera.params[2]), cy = float(camera.params[3]);
+  return (world_from_cam * Eigen::Vector3f((x - cx) / fx, (y - cy) / fy, 1.0f)).normalized();
+}
+
+NerfImages RenderNerf(const NerfField& field, const OccupancyGrid& grid,
+                      const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
+                      const Eigen::Vector3f& background, const RayMarchingOptions& marching,
+                      const VolumeRenderingOptions& rendering) {
+  FACET_CHECK(camera.model == geometry::CameraModelId::kPinhole,
+              "NeRF renders PINHOLE cameras (got {}); undistort first", camera.ModelName());
+  camera.Check();
+  const int width = camera.width, height = camera.height;
+  NerfImages out{ImageF32(width, height, 3), ImageF32(width, height, 1),
+                 ImageF32(width, height, 1)};
+  const Eigen::Matrix3f world_from_cam =
+      cam_from_world.rotation.inverse().toRotationMatrix().cast<float>();
+  const Eigen::Vector3f origin = geometry::CameraCenter(cam_from_world).cast<float>();
+  const Eigen::Vector3f axis = world_from_cam.col(2);  // the camera's z axis in the world
+  const std::size_t pixels = std::size_t(width) * height;
+  constexpr std::size_t kChunk = 1 << 12;  // rays per march: bounds the samples held at once
+  std::vector<float> origins, directions, sigma, rgb, colour, opacity, depth;
+  std::vector<std::uint32_t> used;
+  const float bg[3] = {background.x(), background.y(), background.z()};
+  for (std::size_t begin = 0; begin < pixels; begin += kChunk) {
+    const std::size_t count = std::min(kChunk, pixels - begin);
+    origins.resize(3 * count);
+    directions.resize(3 * count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t p = begin + i;
+      const Eigen::Vector3f d = PixelRayDirection(camera, world_from_cam, float(p % width) + 0.5f,
+                                                  float(p / width) + 0.5f);
+      for (int k = 0; k < 3; ++k) {
+        origins[3 * i + k] = origin[k];
+        directions[3 * i + k] = d[k];
+      }
+    }
+    const RaySamples samples = MarchRays(origins, directions, count, grid, marching, 0);
+    sigma.resize(samples.size());
+    rgb.resize(3 * samples.size());
+    field.Radiance(samples.positions, samples.directions, samples.size(), sigma, rgb);
+    colour.resize(3 * count);
+    opacity.resize(count);
+    depth.resize(count);
+    used.resize(count);
+    RenderRays({samples.ray_offsets, samples.t, samples.dt, sigma, rgb}, bg, rendering,
+               {colour, opacity, depth, used});
+    std::copy(colour.begin(), colour.end(), out.colour.data() + 3 * begin);
+    for (std::size_t i = 0; i < count; ++i) {
+      out.opacity.data()[begin + i] = opacity[i];
+      const Eigen::Vector3f d(directions[3 * i], directions[3 * i + 1], directions[3 * i + 2]);
+      // Expected distance along the unit ray, then its component along the optical axis.
+      out.depth.data()[begin + i] = opacity[i] > 0.0f ? depth[i] / opacity[i] * d.dot(axis) : 0.0f;
+    }
+  }
+  return out;
+}
+
+}  // namespace facet::nerf
