@@ -9,7 +9,10 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <numbers>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "apps/command.h"
 #include "apps/usage_error.h"
@@ -20,6 +23,7 @@
 #include "core/progress.h"
 #include "core/timer.h"
 #include "datasets/training_data.h"
+#include "nerf/render.h"
 #include "nerf/snapshot.h"
 #include "nerf/trainer.h"
 
@@ -41,6 +45,8 @@ struct NerfArgs {
   int checkpoint_every = 500;
   bool resume = false;
   bool keep_checkpoint = false;
+  int path_frames = 0;
+  int render_size = 400;
   std::uint32_t seed = 0;
 };
 
@@ -78,7 +84,77 @@ void WriteRenders(const nerf::NerfTrainer& trainer, const datasets::TrainingData
   }
 }
 
+// `frames` cameras on a circle around the box at 30 degrees of elevation (world z up, as the
+// Blender sets), looking at its centre with a 60 degree field of view from 2.2 half-diagonals.
+std::vector<std::pair<geometry::Camera, geometry::Rigid3>> CirclePath(const Eigen::Vector3f& lo,
+                                                                      const Eigen::Vector3f& hi,
+                                                                      int frames, int size) {
+  const Eigen::Vector3d center = (0.5f * (lo + hi)).cast<double>();
+  const double radius = 2.2 * 0.5 * double((hi - lo).norm());
+  const double focal = 0.5 * size / std::tan(std::numbers::pi / 6.0);
+  const geometry::Camera camera =
+      geometry::Camera::Create(geometry::CameraModelId::kPinhole, focal, size, size);
+  std::vector<std::pair<geometry::Camera, geometry::Rigid3>> path;
+  const double elevation = std::numbers::pi / 6.0;
+  for (int i = 0; i < frames; ++i) {
+    const double azimuth = 2.0 * std::numbers::pi * i / frames;
+    const Eigen::Vector3d eye =
+        center + radius * Eigen::Vector3d(std::cos(azimuth) * std::cos(elevation),
+                                          std::sin(azimuth) * std::cos(elevation),
+                                          std::sin(elevation));
+    const Eigen::Vector3d forward = (center - eye).normalized();
+    const Eigen::Vector3d right = forward.cross(Eigen::Vector3d::UnitZ()).normalized();
+    const Eigen::Vector3d down = forward.cross(right);
+    Eigen::Matrix3d cam_from_world;
+    cam_from_world.row(0) = right;
+    cam_from_world.row(1) = down;
+    cam_from_world.row(2) = forward;
+    const Eigen::Quaterniond q(cam_from_world);
+    path.emplace_back(camera, geometry::Rigid3(q, -(cam_from_world * eye)));
+  }
+  return path;
+}
+
+// Renders the circle path of a field to FOLDER/frame_NNN.png (over `background`).
+void WritePath(const nerf::NerfField& field, const nerf::OccupancyGrid& grid,
+               const Eigen::Vector3f& background, const NerfArgs& args, const fs::path& folder) {
+  fs::create_directories(folder);
+  ProgressBar bar(args.path_frames, {.label = "render", .unit = "frames"});
+  int index = 0;
+  for (const auto& [camera, cam_from_world] :
+       CirclePath(field.aabb_min(), field.aabb_max(), args.path_frames, args.render_size)) {
+    const nerf::NerfImages images =
+        nerf::RenderNerf(field, grid, camera, cam_from_world, background);
+    WriteImage(folder / fmt::format("frame_{:03d}.png", index++), ToU8(images.colour));
+    bar.Add();
+  }
+  bar.Finish();
+  spdlog::info("nerf: wrote {} frames of a circle around the scene to {}", args.path_frames,
+               folder.string());
+}
+
+// Rendering only: the input is a snapshot.
+void RenderSnapshot(const NerfArgs& args) {
+  if (args.path_frames < 1 || args.renders.empty()) {
+    throw UsageError(
+        "a NeRF snapshot as INPUT renders only: give --path-frames N and --renders DIR");
+  }
+  const nerf::NerfSnapshot snapshot = nerf::ReadNerfSnapshot(args.input);
+  const nerf::NerfField field = nerf::FieldOf(snapshot);
+  nerf::OccupancyGrid grid(snapshot.aabb_min, snapshot.aabb_max, snapshot.occupancy_options);
+  grid.SetValues(snapshot.occupancy);
+  WritePath(field, grid, snapshot.background, args, args.renders);
+}
+
 void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
+  if (args.path_frames < 0 || args.render_size < 16) {
+    throw UsageError("--path-frames must be >= 0 and --render-size >= 16");
+  }
+  if (LowercaseExtension(args.input) == ".bin") {
+    RenderSnapshot(args);
+    return;
+  }
+  if (args.output.empty()) throw UsageError("training needs -o OUTPUT (the snapshot to write)");
   if (args.steps < 1 || args.rays < 1 || args.max_size < 0 || args.eval_every < 0 ||
       args.checkpoint_every < 0) {
     throw UsageError(
@@ -154,6 +230,9 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
         psnr, data.test.size(), trainer.step(), training_s, args.output.string());
     if (!args.renders.empty()) WriteRenders(trainer, data, args.renders);
   }
+  if (args.path_frames > 0 && !args.renders.empty()) {
+    WritePath(trainer.field(), trainer.occupancy(), data.background, args, args.renders / "path");
+  }
   if (!args.summary.empty()) {
     const nlohmann::json summary = {{"input", args.input.string()},
                                     {"output", args.output.string()},
@@ -180,9 +259,12 @@ Subcommand RegisterNerf(CLI::App& app) {
       "training ends (--resume continues from it).\n"
       "Examples:\n"
       "  facet nerf nerf-synthetic-lego/transforms_train_200.json -o lego.bin --steps 3000\n"
-      "  facet nerf out/ -o out/nerf.bin --eval-every 500 --summary nerf.json");
-  sub->add_option("input", args->input, "transforms.json, COLMAP model or workspace")->required();
-  sub->add_option("-o,--output", args->output, "Snapshot to write (nerf.bin)")->required();
+      "  facet nerf out/ -o out/nerf.bin --eval-every 500 --summary nerf.json\n"
+      "  facet nerf lego.bin --path-frames 120 --renders frames/   (render a snapshot)");
+  sub->add_option("input", args->input,
+                  "transforms.json, COLMAP model or workspace; or a snapshot (.bin) to render")
+      ->required();
+  sub->add_option("-o,--output", args->output, "Snapshot to write (nerf.bin; required to train)");
   sub->add_option("--steps", args->steps, "Training steps")->capture_default_str();
   sub->add_option("--rays", args->rays, "Rays per step")->capture_default_str();
   sub->add_option("--max-size", args->max_size, "Longest side of the photos (px, 0 = as is)")
@@ -198,6 +280,11 @@ Subcommand RegisterNerf(CLI::App& app) {
                 "Keep OUTPUT.ckpt of the finished run (continue it later with more --steps and "
                 "--resume)");
   sub->add_option("--renders", args->renders, "Write held-out renders beside their photos here");
+  sub->add_option("--path-frames", args->path_frames,
+                  "Also render a circle of N views around the scene (into RENDERS/path, or RENDERS "
+                  "for a snapshot INPUT)");
+  sub->add_option("--render-size", args->render_size, "Size of the path's square frames (px)")
+      ->capture_default_str();
   sub->add_option("--seed", args->seed, "Random seed")->capture_default_str();
   sub->add_option("--summary", args->summary, "Write a JSON summary here");
   return {sub, [args](const GlobalOptions& global) { RunNerf(*args, global); }};

@@ -11,6 +11,7 @@
 #include "common/run_command.h"
 #include "common/temp_dir.h"
 #include "core/file_io.h"
+#include "core/image_io.h"
 #include "datasets/synthetic/dataset_writer.h"
 #include "nerf/snapshot.h"
 #include "nerf/sphere_scene.h"
@@ -95,6 +96,22 @@ TEST(NerfCli, MeshOfASnapshotIsWatertight) {
   EXPECT_TRUE(summary["watertight"].get<bool>());
   EXPECT_EQ(summary["components"].get<int>(), 1);
   EXPECT_TRUE(fs::exists(dir / "sphere.glb"));
+
+  // The snapshot renders a circle of frames around its scene; the sphere fills their centre.
+  const CommandResult render =
+      Nerf(fmt::format("'{}' --path-frames 3 --render-size 32 --renders '{}'",
+                       (dir / "sphere.bin").string(), (dir / "frames").string()));
+  ASSERT_EQ(render.exit_code, 0) << render.output;
+  for (int i = 0; i < 3; ++i) {
+    const ImageU8 frame =
+        ReadImage<std::uint8_t>(dir / "frames" / fmt::format("frame_{:03d}.png", i));
+    ASSERT_EQ(frame.width(), 32);
+    const Eigen::Vector3i centre(frame(16, 16, 0), frame(16, 16, 1), frame(16, 16, 2));
+    EXPECT_LT(centre.minCoeff(), 250) << "frame " << i << " shows the white background";
+    EXPECT_EQ(frame(0, 0, 0), 255) << "frame " << i;  // the corners see the background
+  }
+  // Rendering needs both the frame count and the folder.
+  EXPECT_NE(Nerf(fmt::format("'{}' --path-frames 3", (dir / "sphere.bin").string())).exit_code, 0);
 }
 
 TEST(NerfCli, BadInputFailsWithOneLine) {
