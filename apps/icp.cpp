@@ -202,11 +202,7 @@ void RunIcp(const IcpArgs& args) {
                args.method, start, best.fitness, best.inlier_rmse, best.iterations,
                timer.ElapsedSeconds(), args.output.string());
   if (!args.summary.empty()) {
-    const Eigen::Matrix4d m = [&] {
-      Eigen::Matrix4d t = Eigen::Matrix4d::Identity();
-      t.topRows<3>() = best.target_from_source.ToMatrix();
-      return t;
-    }();
+    const Eigen::Matrix4d m = best.target_from_source.ToMatrix4();
     std::vector<double> rows(m.data(), m.data() + 16);
     const nlohmann::json summary = {{"fitness", best.fitness},
                                     {"inlier_rmse", best.inlier_rmse},

@@ -22,6 +22,7 @@
 #include "core/memory.h"
 #include "core/progress.h"
 #include "core/timer.h"
+#include "datasets/synthetic/synthetic_scene.h"
 #include "datasets/training_data.h"
 #include "nerf/render.h"
 #include "nerf/snapshot.h"
@@ -102,15 +103,7 @@ std::vector<std::pair<geometry::Camera, geometry::Rigid3>> CirclePath(const Eige
         center + radius * Eigen::Vector3d(std::cos(azimuth) * std::cos(elevation),
                                           std::sin(azimuth) * std::cos(elevation),
                                           std::sin(elevation));
-    const Eigen::Vector3d forward = (center - eye).normalized();
-    const Eigen::Vector3d right = forward.cross(Eigen::Vector3d::UnitZ()).normalized();
-    const Eigen::Vector3d down = forward.cross(right);
-    Eigen::Matrix3d cam_from_world;
-    cam_from_world.row(0) = right;
-    cam_from_world.row(1) = down;
-    cam_from_world.row(2) = forward;
-    const Eigen::Quaterniond q(cam_from_world);
-    path.emplace_back(camera, geometry::Rigid3(q, -(cam_from_world * eye)));
+    path.emplace_back(camera, datasets::synthetic::LookAt(eye, center));
   }
   return path;
 }

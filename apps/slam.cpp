@@ -71,12 +71,6 @@ geometry::Camera PinholeCamera(const geometry::Camera& camera) {
   return pinhole;
 }
 
-Eigen::Matrix4d ToMatrix4(const geometry::Rigid3& pose) {
-  Eigen::Matrix4d m = Eigen::Matrix4d::Identity();
-  m.topRows<3>() = pose.ToMatrix();
-  return m;
-}
-
 nlohmann::json PoseErrors(const std::vector<datasets::RgbdFrame>& frames,
                           const sfm::SlamResult& result) {
   std::vector<geometry::Rigid3> estimated, reference;
@@ -152,7 +146,7 @@ void RunSlam(const SlamArgs& args, const GlobalOptions& global) {
     timestamps.push_back(frames[i].timestamp);
     poses.push_back(result.frames[i].world_from_cam);
     const int n = static_cast<int>(log.size());
-    log.push_back({{n, n, n + 1}, ToMatrix4(result.frames[i].world_from_cam)});
+    log.push_back({{n, n, n + 1}, result.frames[i].world_from_cam.ToMatrix4()});
   }
   datasets::WriteTumTrajectory(args.output / "trajectory.txt", timestamps, poses);
   datasets::WriteTrajectoryLog(args.output / "trajectory.log", log);
@@ -160,8 +154,7 @@ void RunSlam(const SlamArgs& args, const GlobalOptions& global) {
       "slam: {} frames at {:.1f} frames/s (tracking alone {:.1f} frames/s; {} keyframes, {} loop "
       "closures kept of {}, {} lost, {} missing); wrote {}",
       frames.size() - std::size_t(result.missing_frames), result.timings.frames_per_second,
-      result.timings.tracking_frames_per_second,
-      result.keyframes,
+      result.timings.tracking_frames_per_second, result.keyframes,
       std::count_if(result.loops.begin(), result.loops.end(), [](auto& l) { return l.kept; }),
       result.loops.size(), result.lost_frames, result.missing_frames,
       (args.output / "trajectory.txt").string());

@@ -17,6 +17,12 @@ struct Rigid3 {
   static Rigid3 FromMatrix(const Eigen::Matrix<double, 3, 4>& m);
 
   Eigen::Matrix<double, 3, 4> ToMatrix() const;
+  // The homogeneous 4x4 [R | t; 0 0 0 1] (Open3D's and the .log trajectories' form).
+  Eigen::Matrix4d ToMatrix4() const {
+    Eigen::Matrix4d m = Eigen::Matrix4d::Identity();
+    m.topRows<3>() = ToMatrix();
+    return m;
+  }
   Rigid3 Inverse() const;
 
   // x_in_b = b_from_a * x_in_a

@@ -46,12 +46,6 @@ open3d::geometry::PointCloud ToOpen3d(const PointCloud& cloud) {
   return out;
 }
 
-Eigen::Matrix4d ToMatrix4(const Rigid3& rigid) {
-  Eigen::Matrix4d m = Eigen::Matrix4d::Identity();
-  m.topRows<3>() = rigid.ToMatrix();
-  return m;
-}
-
 double BestOf(int repeat, const std::function<void()>& run) {
   double best = std::numeric_limits<double>::infinity();
   for (int r = 0; r < repeat; ++r) {
@@ -76,11 +70,11 @@ void Compare(const char* name, const PointCloud& source, const PointCloud& targe
   const double their_time = BestOf(repeat, [&] {
     if (colored) {
       theirs = reg::RegistrationColoredICP(
-          source3d, target3d, options.max_correspondence_distance, ToMatrix4(init),
+          source3d, target3d, options.max_correspondence_distance, init.ToMatrix4(),
           reg::TransformationEstimationForColoredICP(options.lambda_geometric), criteria);
     } else {
       theirs = reg::RegistrationICP(source3d, target3d, options.max_correspondence_distance,
-                                    ToMatrix4(init), reg::TransformationEstimationPointToPlane(),
+                                    init.ToMatrix4(), reg::TransformationEstimationPointToPlane(),
                                     criteria);
     }
   });

@@ -47,12 +47,6 @@ open3d::geometry::PointCloud ToOpen3d(const PointCloud& cloud) {
   return out;
 }
 
-Eigen::Matrix4d ToMatrix4(const Rigid3& rigid) {
-  Eigen::Matrix4d m = Eigen::Matrix4d::Identity();
-  m.topRows<3>() = rigid.ToMatrix();
-  return m;
-}
-
 TEST(Open3dOracle, PointToPlaneIcpMatchesOpen3d) {
   PointCloud target = BumpySphere(20000, 1);
   EstimateNormals(target, {.knn = 16});
@@ -82,7 +76,7 @@ TEST(Open3dOracle, PointToPlaneIcpMatchesOpen3d) {
   EXPECT_NEAR(ours.inlier_rmse, theirs.inlier_rmse_, 1e-2 * theirs.inlier_rmse_);
 
   // At our pose, Open3D's definitions give our numbers exactly (up to summation order).
-  const Eigen::Matrix4d our_pose = ToMatrix4(ours.target_from_source);
+  const Eigen::Matrix4d our_pose = ours.target_from_source.ToMatrix4();
   const reg::RegistrationResult evaluated =
       reg::EvaluateRegistration(source3d, target3d, options.max_correspondence_distance, our_pose);
   EXPECT_DOUBLE_EQ(ours.fitness, evaluated.fitness_);
@@ -120,10 +114,10 @@ void ExpectSameAsOpen3dOnFragments(IcpOptions::Method method) {
   const reg::RegistrationResult theirs =
       method == IcpOptions::Method::kColored
           ? reg::RegistrationColoredICP(
-                source3d, target3d, options.max_correspondence_distance, ToMatrix4(init),
+                source3d, target3d, options.max_correspondence_distance, init.ToMatrix4(),
                 reg::TransformationEstimationForColoredICP(options.lambda_geometric), criteria)
           : reg::RegistrationICP(source3d, target3d, options.max_correspondence_distance,
-                                 ToMatrix4(init), reg::TransformationEstimationPointToPlane(),
+                                 init.ToMatrix4(), reg::TransformationEstimationPointToPlane(),
                                  criteria);
   const Rigid3 their_pose = Rigid3::FromMatrix(theirs.transformation_.topRows<3>());
   const double rotation = ours.target_from_source.rotation.angularDistance(their_pose.rotation);

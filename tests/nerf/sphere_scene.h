@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "datasets/synthetic/synthetic_scene.h"
 #include "datasets/training_data.h"
 #include "nerf/trainer.h"
 
@@ -17,21 +18,11 @@ namespace facet::nerf::test {
 inline constexpr int kSize = 40;
 inline constexpr double kRadius = 0.5;
 
-inline geometry::Rigid3 LookAtOrigin(const Eigen::Vector3d& eye) {
-  const Eigen::Vector3d z = (-eye).normalized();
-  const Eigen::Vector3d x = z.cross(Eigen::Vector3d::UnitZ()).normalized();
-  const Eigen::Vector3d y = z.cross(x);
-  Eigen::Matrix3d world_from_cam;
-  world_from_cam << x, y, z;
-  const Eigen::Quaterniond rotation(world_from_cam.transpose());
-  return geometry::Rigid3(rotation, -(rotation * eye));
-}
-
 // A view of the sphere: colour from the surface normal, alpha 0 off the silhouette.
 inline datasets::TrainingView SphereView(const Eigen::Vector3d& eye, bool held_out) {
   datasets::TrainingView view;
   view.camera = geometry::Camera::Create(geometry::CameraModelId::kPinhole, 50.0, kSize, kSize);
-  view.cam_from_world = LookAtOrigin(eye);
+  view.cam_from_world = datasets::synthetic::LookAt(eye, Eigen::Vector3d::Zero());
   view.held_out = held_out;
   view.image = ImageU8(kSize, kSize, 4);
   const Eigen::Matrix3d world_from_cam = view.cam_from_world.rotation.inverse().toRotationMatrix();
