@@ -14,9 +14,11 @@ Subcommand RegisterMesh(CLI::App& app);
 Subcommand RegisterIcp(CLI::App& app);
 Subcommand RegisterSlam(CLI::App& app);
 Subcommand RegisterNerf(CLI::App& app);
+Subcommand RegisterReconstruct(CLI::App& app);
 
 std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
   return {
+      RegisterReconstruct(app),
       RegisterSynth(app),
       RegisterConvert(app),
       RegisterSfm(app),

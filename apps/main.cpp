@@ -1,5 +1,6 @@
 // The `facet` program: parses the command line, sets up logging, threads and progress output,
-// and runs one subcommand. Exit status: 0 success, 1 runtime error (one line on stderr), 2 usage.
+// and runs one subcommand. Exit status: 0 success, 1 runtime error (one line on stderr), 2 usage,
+// 130 stopped by Ctrl-C after saving a checkpoint.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -12,6 +13,7 @@
 #include "apps/usage_error.h"
 #include "core/backend.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/version.h"
@@ -21,6 +23,7 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitRuntimeError = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;  // as a shell reports a process ended by SIGINT
 
 std::string VersionText() {
   return fmt::format("facet {} (git {})\n{}", facet::Version(), facet::GitRevision(),
@@ -77,6 +80,7 @@ int main(int argc, char** argv) {
 
   try {
     ApplyGlobalOptions(options);
+    facet::InstallInterruptHandler();  // Ctrl-C: training checkpoints and stops (--resume)
     for (const auto& subcommand : subcommands) {
       if (subcommand.app->parsed()) {
         subcommand.run(options);
@@ -91,6 +95,9 @@ int main(int argc, char** argv) {
   } catch (const facet::apps::UsageError& e) {  // found only once the inputs are read
     std::fprintf(stderr, "facet: usage error: %s\n", e.what());
     return kExitUsage;
+  } catch (const facet::Interrupted& e) {
+    std::fprintf(stderr, "facet: %s\n", e.what());
+    return kExitInterrupted;
   } catch (const facet::Error& e) {
     spdlog::debug("error raised at {}:{}", e.where().file, e.where().line);
     std::fprintf(stderr, "facet: error: %s\n", e.what());

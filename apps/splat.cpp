@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "core/image_io.h"
+#include "core/interrupt.h"
 #include "core/memory.h"
 #include "core/progress.h"
 #include "core/timer.h"
@@ -134,9 +135,18 @@ void RunSplatCommand(SplatArgs args, const GlobalOptions& global) {
       window = 0;
     }
     bar.Add();
-    if (args.checkpoint_every > 0 && s.iteration % args.checkpoint_every == 0 && !trainer.Done()) {
+    const bool interrupted = InterruptRequested() && !trainer.Done();
+    if ((args.checkpoint_every > 0 && s.iteration % args.checkpoint_every == 0 &&
+         !trainer.Done()) ||
+        interrupted) {
       if (checkpoint.has_parent_path()) fs::create_directories(checkpoint.parent_path());
       trainer.SaveCheckpoint(checkpoint);
+    }
+    if (interrupted) {
+      bar.Finish();
+      throw Interrupted(fmt::format(
+          "splat: interrupted at iteration {} of {}; the checkpoint {} continues it (--resume)",
+          s.iteration, args.train.iterations, checkpoint.string()));
     }
   }
   bar.Finish();

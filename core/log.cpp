@@ -3,6 +3,7 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <utility>
@@ -34,6 +35,31 @@ spdlog::level::level_enum ParseLogLevel(const std::string& name) {
 
 void LogOptions::Check() const { ParseLogLevel(level); }
 
+namespace {
+
+std::shared_ptr<spdlog::sinks::basic_file_sink_mt> OpenLogFile(const std::filesystem::path& file,
+                                                               spdlog::level::level_enum level) {
+  std::shared_ptr<spdlog::sinks::basic_file_sink_mt> sink;
+  try {
+    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file.string());
+  } catch (const spdlog::spdlog_ex& e) {
+    FACET_THROW("cannot open log file '{}': {} (check the folder exists and is writable)",
+                file.string(), e.what());
+  }
+  sink->set_level(level);
+  sink->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] [thread %t] %v");
+  return sink;
+}
+
+}  // namespace
+
+void AddLogFile(const std::filesystem::path& file) {
+  auto sink = OpenLogFile(file, spdlog::level::debug);
+  auto logger = spdlog::default_logger();
+  logger->sinks().push_back(sink);
+  logger->set_level(std::min(logger->level(), spdlog::level::debug));
+}
+
 void SetUpLogging(const LogOptions& options) {
   options.Check();
   auto stderr_level = ParseLogLevel(options.level);
@@ -47,15 +73,7 @@ void SetUpLogging(const LogOptions& options) {
 
   auto logger_level = stderr_level;
   if (!options.file.empty()) {
-    std::shared_ptr<spdlog::sinks::basic_file_sink_mt> file_sink;
-    try {
-      file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file.string());
-    } catch (const spdlog::spdlog_ex& e) {
-      FACET_THROW("cannot open log file '{}': {} (check the folder exists and is writable)",
-                  options.file.string(), e.what());
-    }
-    file_sink->set_level(std::min(spdlog::level::debug, stderr_level));
-    file_sink->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] [thread %t] %v");
+    auto file_sink = OpenLogFile(options.file, std::min(spdlog::level::debug, stderr_level));
     sinks.push_back(file_sink);
     logger_level = std::min(logger_level, file_sink->level());
   }

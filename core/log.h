@@ -24,6 +24,10 @@ struct LogOptions {
 // level or a log file that cannot be opened.
 void SetUpLogging(const LogOptions& options);
 
+// Also appends every line at debug level and above to `file` (a run's log beside its outputs),
+// keeping the sinks already set up. Throws facet::Error when the file cannot be opened.
+void AddLogFile(const std::filesystem::path& file);
+
 // Parses a level name; throws facet::Error naming the allowed values otherwise.
 spdlog::level::level_enum ParseLogLevel(const std::string& name);
 
