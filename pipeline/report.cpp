@@ -34,7 +34,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 tfoot td{font-weight:600;border-bottom:none}
 td.detail{color:#374151;font-size:14px}
 table.summary tbody{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:12px}
-table.summary tr{display:flex;flex-direction:column-reverse;border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:#fafbfc}
+table.summary tr{display:flex;flex-direction:column-reverse;justify-content:flex-end;border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:#fafbfc}
 table.summary th,table.summary td{border:none;padding:0}
 table.summary td{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
 table.summary th{text-transform:none;letter-spacing:0;font-size:13px;font-weight:500}
@@ -48,7 +48,8 @@ table.summary th{text-transform:none;letter-spacing:0;font-size:13px;font-weight
 figure{margin:0}
 figcaption{color:var(--muted);font-size:13px;margin-top:6px}
 svg.plot{width:100%;height:auto;display:block}
-.scene{max-width:900px}
+.scene{max-width:760px}
+figcaption.title{color:var(--fg);font-weight:600;font-size:14px;margin:0 0 4px}
 .views{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:22px}
 .triple{display:grid;grid-template-columns:repeat(3,1fr);gap:6px}
 .triple div{font-size:12px;color:var(--muted);text-align:center}
@@ -222,10 +223,10 @@ void Curves(const ReportData& data, Page& page) {
       "<section id=\"training\"><h2>Training</h2><p class=\"lead\">How the model "
       "improved over the iterations.</p><div class=\"curves\">";
   for (const auto& [curve, svg] : plots) {
-    page.html += "<figure>";
+    page.html += fmt::format("<figure><figcaption class=\"title\">{}{}</figcaption>",
+                             HtmlEscape(curve->title), curve->log_y ? " (log scale)" : "");
     page.Svg(svg);
-    page.html += fmt::format("<figcaption>{}{}</figcaption></figure>", HtmlEscape(curve->title),
-                             curve->log_y ? " (log scale)" : "");
+    page.html += "</figure>";
   }
   page.html += "</div></section>";
 }

@@ -26,7 +26,7 @@ std::string FormatTick(double v, double step) {
   if (std::abs(v) < 1e-12 * std::max(1.0, std::abs(step))) return "0";
   const double a = std::abs(v);
   if (a >= 1e6 && step >= 1e5) return fmt::format("{:g}M", v / 1e6);
-  if (a >= 1e4 && step >= 1e3) return fmt::format("{:g}k", v / 1e3);
+  if (a >= 1e3 && step >= 1e3) return fmt::format("{:g}k", v / 1e3);
   if (a < 1e-3 || a >= 1e9) return fmt::format("{:.2g}", v);
   const int decimals = std::clamp(-static_cast<int>(std::floor(std::log10(step) + 1e-9)), 0, 6);
   return fmt::format("{:.{}f}", v, decimals);
