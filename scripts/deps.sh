@@ -19,6 +19,8 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev libopen3d-dev
   # datasets tests: libjpeg writes the CMYK JPEGs that OpenCV cannot
   libjpeg-dev
+  # pipeline tests: report.html is loaded in headless Chromium
+  chromium
   # bench scripts: GNU time for wall time and peak memory, jq for their JSON
   time jq
 )
