@@ -23,6 +23,7 @@
 #include "pipeline/runner.h"
 #include "pipeline/stage_record.h"
 #include "pipeline/workspace.h"
+#include "pipeline/workspace_report.h"
 
 namespace facet::apps {
 namespace {
@@ -169,6 +170,9 @@ std::vector<std::string> WithResume(std::vector<std::string> arguments, bool res
   return arguments;
 }
 
+void RunStages(const ReconstructArgs& args, const GlobalOptions& global, const Preset& preset,
+               const Workspace& workspace, pipeline::PipelineRunner& runner);
+
 void RunReconstruct(const ReconstructArgs& args, const GlobalOptions& global) {
   const Workspace workspace(args.output);
   CheckBeforeStarting(args, workspace);
@@ -179,12 +183,38 @@ void RunReconstruct(const ReconstructArgs& args, const GlobalOptions& global) {
   Preset preset = MakePreset(args.preset, global.backend);
   if (args.max_size >= 0) preset.train_max_size = args.max_size;
   if (args.iterations > 0) preset.splat_iterations = args.iterations;
+  pipeline::PipelineRunner runner(workspace, args.resume);
+  pipeline::WorkspaceReportInfo report{.photos = args.photos.string(),
+                                       .preset = args.preset,
+                                       .device = std::string(ToString(global.backend)),
+                                       .stage_names = {"sfm", "undistort", "splat", "mesh"}};
+  if (args.nerf) report.stage_names.push_back("nerf");
+  // The report is written however the run ends: a failed or interrupted run shows its stages.
+  auto write_report = [&] {
+    report.history = runner.history();
+    if (pipeline::WriteWorkspaceReport(workspace, report)) {
+      spdlog::info("reconstruct: report in {}", workspace.Report().string());
+    }
+  };
+  try {
+    RunStages(args, global, preset, workspace, runner);
+  } catch (...) {
+    write_report();
+    throw;
+  }
+  write_report();
+  spdlog::info(
+      "reconstruct: done in {:.1f} s: {} (splats), {} (mesh); open {} or run facet view {}",
+      timer.ElapsedSeconds(), workspace.Splats().string(), workspace.Mesh().string(),
+      workspace.Report().string(), workspace.root.string());
+}
+
+void RunStages(const ReconstructArgs& args, const GlobalOptions& global, const Preset& preset,
+               const Workspace& workspace, pipeline::PipelineRunner& runner) {
   const std::string photos = fs::absolute(args.photos).lexically_normal().string();
   const std::string out = workspace.root.string();
-
   // Fingerprints hold what changes a stage's result (the photos' bytes, the options), never the
   // paths: a workspace that was moved or named differently resumes all the same.
-  pipeline::PipelineRunner runner(workspace, args.resume);
   const std::string photos_hash = pipeline::HashFolder(args.photos);
 
   const std::vector<std::string> sfm = {"sfm",
@@ -270,8 +300,6 @@ void RunReconstruct(const ReconstructArgs& args, const GlobalOptions& global) {
         .run = [&](bool resume) { RunSubcommand(WithResume(nerf, resume), global); }};
     runner.Run(nerf_stage);
   }
-  spdlog::info("reconstruct: done in {:.1f} s: {} (splats), {} (mesh)", timer.ElapsedSeconds(),
-               workspace.Splats().string(), workspace.Mesh().string());
 }
 
 }  // namespace

@@ -91,6 +91,7 @@ void ExpectCompleteWorkspace(const fs::path& out) {
   EXPECT_GT(fs::file_size(out / "log.txt"), 0u);
   EXPECT_FALSE(fs::exists(out / "checkpoints" / "splats.ckpt"));
   EXPECT_FALSE(fs::exists(out / "undistort.tmp"));
+  EXPECT_GT(fs::file_size(out / "report.html"), 10000u);
 }
 
 // Starts `facet reconstruct` as a child process (its own pid, for signals).
@@ -183,10 +184,10 @@ TEST_F(ReconstructCli, PhotosToSplatsAndAWatertightMeshThenResumeReusesEveryStag
 
 TEST_F(ReconstructCli, CtrlCDuringTrainingCheckpointsAndResumeContinuesIt) {
   const fs::path out = work_.path() / "out";
-  const std::string options = "--preset fast --iters 3000 --max-size 160";
+  const std::string options = "--preset fast --iters 600 --max-size 160";
   const pid_t pid = Spawn(ReconstructCommand(Photos(), out, options));
   ASSERT_TRUE(WaitFor(pid, [&] { return StageStatus(out, "splat") == "running"; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   ::kill(pid, SIGINT);
   EXPECT_EQ(Wait(pid), 130);
   EXPECT_EQ(StageStatus(out, "splat"), "interrupted");
@@ -197,7 +198,13 @@ TEST_F(ReconstructCli, CtrlCDuringTrainingCheckpointsAndResumeContinuesIt) {
   // Continued from the checkpoint with the same options: fewer iterations left to run.
   const CommandResult resumed = Reconstruct(Photos(), out, options + " --resume", /*quiet=*/false);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
-  EXPECT_NE(resumed.output.find("splat: resumed from"), std::string::npos) << resumed.output;
+  const std::size_t at = resumed.output.find("splat: resumed from");
+  ASSERT_NE(at, std::string::npos) << resumed.output;
+  const std::size_t word = resumed.output.find("at iteration ", at);
+  ASSERT_NE(word, std::string::npos) << resumed.output;
+  const int iteration = std::stoi(resumed.output.substr(word + 13));
+  EXPECT_GT(iteration, 0);
+  EXPECT_LT(iteration, 600);
   EXPECT_NE(resumed.output.find("sfm: reused"), std::string::npos) << resumed.output;
   ExpectCompleteWorkspace(out);
 }
@@ -231,7 +238,8 @@ TEST_F(ReconstructCli, BadInputIsOneLineBeforeAnyWork) {
 
   const fs::path one = work_.path() / "one";
   fs::create_directories(one);
-  fs::copy_file(Photos() / "0000.png", one / "0000.png");
+  const fs::path first = fs::directory_iterator(Photos())->path();
+  fs::copy_file(first, one / first.filename());
   result = Reconstruct(one, out, kQuick);
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_NE(result.output.find("at least two"), std::string::npos) << result.output;
@@ -266,6 +274,10 @@ TEST_F(ReconstructCli, UnrelatedPhotosFailInStructureFromMotionAndSaySo) {
   EXPECT_NE(result.output.find("sfm"), std::string::npos) << result.output;
   EXPECT_EQ(StageStatus(out, "sfm"), "failed");
   EXPECT_FALSE(fs::exists(out / "splats.ply"));
+  // The report of a failed run shows the failure.
+  const std::vector<std::uint8_t> html = ReadFile(out / "report.html");
+  EXPECT_NE(std::string(html.begin(), html.end()).find("no model could be built"),
+            std::string::npos);
 }
 
 }  // namespace
