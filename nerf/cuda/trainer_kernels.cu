@@ -158,7 +158,7 @@ void LaunchCellUpdate(const CellUpdate& update, const std::uint8_t* occupancy, c
         float v = values[cell] * u.decay;
         if (kernels::CellRefreshed(u.all, occupancy[cell] != 0, u.refresh_fraction, u.seed, cell)) {
           const float s = sigma[j] * u.scale;
-          if (!(s >= 0.0f && s <= 3.4e38f)) *bad = 1;  // negative, NaN or infinite
+          if (!(s >= 0.0f) || isinf(s)) *bad = 1;  // negative, NaN or infinite
           v = v > s ? v : s;
         }
         values[cell] = v;
@@ -166,20 +166,31 @@ void LaunchCellUpdate(const CellUpdate& update, const std::uint8_t* occupancy, c
       stream);
 }
 
-double SumOnDevice(const float* values, std::int64_t count, CUstream_st* stream) {
-  double* sum = nullptr;
-  FACET_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&sum), sizeof(double)));
+namespace {
+
+// The sum of values[count] as Out (CUB's accumulator follows the output type), synchronising
+// `stream` to read it back.
+template <typename Out, typename In>
+Out DeviceSum(const In* values, std::int64_t count, cudaStream_t stream) {
+  Out* sum = nullptr;
+  FACET_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&sum), sizeof(Out)));
   std::size_t temp_bytes = 0;
   FACET_CUDA_CHECK(cub::DeviceReduce::Sum(nullptr, temp_bytes, values, sum, count, stream));
   void* temp = nullptr;
   FACET_CUDA_CHECK(cudaMalloc(&temp, temp_bytes > 0 ? temp_bytes : 1));
   FACET_CUDA_CHECK(cub::DeviceReduce::Sum(temp, temp_bytes, values, sum, count, stream));
-  double host = 0.0;
-  FACET_CUDA_CHECK(cudaMemcpyAsync(&host, sum, sizeof(double), cudaMemcpyDeviceToHost, stream));
+  Out host{};
+  FACET_CUDA_CHECK(cudaMemcpyAsync(&host, sum, sizeof(Out), cudaMemcpyDeviceToHost, stream));
   FACET_CUDA_CHECK(cudaStreamSynchronize(stream));
   cudaFree(temp);
   cudaFree(sum);
   return host;
+}
+
+}  // namespace
+
+double SumOnDevice(const float* values, std::int64_t count, CUstream_st* stream) {
+  return DeviceSum<double>(values, count, stream);
 }
 
 void LaunchThreshold(const float* values, std::int64_t count, float threshold,
@@ -210,21 +221,8 @@ void LaunchMaxPool(const kernels::GridView& grid, int c, std::uint8_t* occupancy
 }
 
 std::int64_t CountOccupied(const std::uint8_t* occupancy, std::int64_t count, CUstream_st* stream) {
-  unsigned long long* total = nullptr;
-  FACET_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&total), sizeof(unsigned long long)));
-  FACET_CUDA_CHECK(cudaMemsetAsync(total, 0, sizeof(unsigned long long), stream));
-  ParallelForCuda(
-      count,
-      [=] __device__(std::int64_t i) {
-        if (occupancy[i] != 0) atomicAdd(total, 1ull);
-      },
-      stream);
-  unsigned long long host = 0;
-  FACET_CUDA_CHECK(
-      cudaMemcpyAsync(&host, total, sizeof(unsigned long long), cudaMemcpyDeviceToHost, stream));
-  FACET_CUDA_CHECK(cudaStreamSynchronize(stream));
-  cudaFree(total);
-  return std::int64_t(host);
+  // The bytes are 0 or 1.
+  return DeviceSum<std::int64_t>(occupancy, count, stream);
 }
 
 void LaunchPixelRays(const kernels::PinholeView& view, int width, std::int64_t begin,
