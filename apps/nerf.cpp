@@ -77,6 +77,8 @@ class Training {
   // The host trainer holding the current state (for SnapshotOf).
   virtual const nerf::NerfTrainer& Synced() = 0;
   virtual void Restore(const nerf::NerfSnapshot& snapshot) = 0;
+  // Device memory the trainer's buffers hold (0 on the CPU).
+  virtual std::int64_t DeviceBytes() const { return 0; }
 };
 
 class CpuTraining final : public Training {
@@ -125,6 +127,7 @@ class CudaTraining final : public Training {
     nerf::RestoreTrainer(snapshot, &host_);
     device_.Upload(host_);
   }
+  std::int64_t DeviceBytes() const override { return device_.DeviceBytes(); }
 
  private:
   nerf::NerfTrainer host_;
@@ -351,7 +354,8 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
                                     {"held_out_views", data.test.size()},
                                     {"held_out_psnr", psnr},
                                     {"psnr_curve", curve},
-                                    {"peak_memory_bytes", PeakResidentBytes()}};
+                                    {"peak_memory_bytes", PeakResidentBytes()},
+                                    {"gpu_buffer_bytes", trainer.DeviceBytes()}};
     WriteFileAtomically(args.summary, summary.dump(2) + "\n");
   }
 }
@@ -365,7 +369,8 @@ Subcommand RegisterNerf(CLI::App& app) {
       "INPUT: a transforms.json (or a folder holding one; RGBA photos train over random "
       "backgrounds), a COLMAP model or a facet workspace. Every 8th view is held out and its PSNR "
       "reported. Writes a versioned snapshot; OUTPUT.ckpt holds the last checkpoint until "
-      "training ends (--resume continues from it).\n"
+      "training ends (--resume continues from it). With --device cuda (or auto on a machine with a "
+      "GPU) training and evaluation run on the GPU; the files are the same.\n"
       "Examples:\n"
       "  facet nerf nerf-synthetic-lego/transforms_train_200.json -o lego.bin --steps 3000\n"
       "  facet nerf out/ -o out/nerf.bin --eval-every 500 --summary nerf.json\n"
