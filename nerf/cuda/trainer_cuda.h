@@ -4,8 +4,9 @@
 // ray, random backgrounds for RGBA photos), marches them through a device copy of the occupancy
 // grid, evaluates and back-propagates the field (NerfFieldCuda), composites, takes the colour
 // loss and steps Adam, with the CPU trainer's sample budget, learning-rate schedule and occupancy
-// refresh schedule (OccupancyGridCuda). Only the step's statistics and the sample count come
-// back to the host each step.
+// refresh schedule (OccupancyGridCuda). Only the sample count, the per-channel losses (summed on
+// the host in double, as the CPU's ColourLoss) and, for a batch over the sample budget, the ray
+// offsets come back to the host each step.
 //
 // What differs from the CPU trainer: the rays of a drawn batch (another random stream: the same
 // seed gives other rays on the two backends, both deterministic), and float rounding (atomic
