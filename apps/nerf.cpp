@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <numbers>
 #include <string>
@@ -27,6 +28,12 @@
 #include "nerf/render.h"
 #include "nerf/snapshot.h"
 #include "nerf/trainer.h"
+#if defined(FACET_WITH_CUDA)
+#include "nerf/cuda/field_cuda.h"
+#include "nerf/cuda/occupancy_cuda.h"
+#include "nerf/cuda/render_cuda.h"
+#include "nerf/cuda/trainer_cuda.h"
+#endif
 
 namespace facet::apps {
 namespace {
@@ -53,6 +60,91 @@ struct NerfArgs {
 
 fs::path CheckpointPath(const fs::path& output) { return fs::path(output.string() + ".ckpt"); }
 
+// A view's colour render (sRGB, 3 channels) over the run's background.
+using RenderFunction =
+    std::function<ImageF32(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world)>;
+
+// The trainer behind the command: NerfTrainer on the CPU, or NerfTrainerCuda with a host trainer
+// that snapshots and checkpoints go through.
+class Training {
+ public:
+  virtual ~Training() = default;
+  virtual nerf::NerfStepStats Step() = 0;
+  virtual std::int64_t step() const = 0;
+  virtual ImageF32 Render(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
+                          const Eigen::Vector3f& background) const = 0;
+  virtual double EvaluatePsnr(const std::vector<datasets::TrainingView>& views) const = 0;
+  // The host trainer holding the current state (for SnapshotOf).
+  virtual const nerf::NerfTrainer& Synced() = 0;
+  virtual void Restore(const nerf::NerfSnapshot& snapshot) = 0;
+  // Device memory the trainer's buffers hold (0 on the CPU).
+  virtual std::int64_t DeviceBytes() const { return 0; }
+};
+
+class CpuTraining final : public Training {
+ public:
+  CpuTraining(const datasets::TrainingData& data, const Eigen::Vector3f& lo,
+              const Eigen::Vector3f& hi, const nerf::NerfTrainOptions& options)
+      : trainer_(data, lo, hi, {}, options) {}
+  nerf::NerfStepStats Step() override { return trainer_.Step(); }
+  std::int64_t step() const override { return trainer_.step(); }
+  ImageF32 Render(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
+                  const Eigen::Vector3f& background) const override {
+    return trainer_.Render(camera, cam_from_world, background);
+  }
+  double EvaluatePsnr(const std::vector<datasets::TrainingView>& views) const override {
+    return trainer_.EvaluatePsnr(views);
+  }
+  const nerf::NerfTrainer& Synced() override { return trainer_; }
+  void Restore(const nerf::NerfSnapshot& snapshot) override {
+    nerf::RestoreTrainer(snapshot, &trainer_);
+  }
+
+ private:
+  nerf::NerfTrainer trainer_;
+};
+
+#if defined(FACET_WITH_CUDA)
+class CudaTraining final : public Training {
+ public:
+  CudaTraining(const datasets::TrainingData& data, const Eigen::Vector3f& lo,
+               const Eigen::Vector3f& hi, const nerf::NerfTrainOptions& options)
+      : host_(data, lo, hi, {}, options), device_(data, lo, hi, {}, options) {}
+  nerf::NerfStepStats Step() override { return device_.Step(); }
+  std::int64_t step() const override { return device_.step(); }
+  ImageF32 Render(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
+                  const Eigen::Vector3f& background) const override {
+    return device_.Render(camera, cam_from_world, background);
+  }
+  double EvaluatePsnr(const std::vector<datasets::TrainingView>& views) const override {
+    return device_.EvaluatePsnr(views);
+  }
+  const nerf::NerfTrainer& Synced() override {
+    device_.Download(&host_);
+    return host_;
+  }
+  void Restore(const nerf::NerfSnapshot& snapshot) override {
+    nerf::RestoreTrainer(snapshot, &host_);
+    device_.Upload(host_);
+  }
+  std::int64_t DeviceBytes() const override { return device_.DeviceBytes(); }
+
+ private:
+  nerf::NerfTrainer host_;
+  nerf::NerfTrainerCuda device_;
+};
+#endif
+
+std::unique_ptr<Training> MakeTraining(Backend backend, const datasets::TrainingData& data,
+                                       const Eigen::Vector3f& lo, const Eigen::Vector3f& hi,
+                                       const nerf::NerfTrainOptions& options) {
+#if defined(FACET_WITH_CUDA)
+  if (backend == Backend::kCuda) return std::make_unique<CudaTraining>(data, lo, hi, options);
+#endif
+  (void)backend;
+  return std::make_unique<CpuTraining>(data, lo, hi, options);
+}
+
 ImageU8 ToU8(const ImageF32& image) {
   ImageU8 out(image.width(), image.height(), image.channels());
   for (std::size_t i = 0; i < image.size(); ++i) {
@@ -62,7 +154,7 @@ ImageU8 ToU8(const ImageF32& image) {
 }
 
 // Held-out renders beside their photos (composited over the background), one PNG per view.
-void WriteRenders(const nerf::NerfTrainer& trainer, const datasets::TrainingData& data,
+void WriteRenders(const Training& trainer, const datasets::TrainingData& data,
                   const fs::path& folder) {
   fs::create_directories(folder);
   for (const datasets::TrainingView& view : data.test) {
@@ -108,17 +200,16 @@ std::vector<std::pair<geometry::Camera, geometry::Rigid3>> CirclePath(const Eige
   return path;
 }
 
-// Renders the circle path of a field to FOLDER/frame_NNN.png (over `background`).
-void WritePath(const nerf::NerfField& field, const nerf::OccupancyGrid& grid,
-               const Eigen::Vector3f& background, const NerfArgs& args, const fs::path& folder) {
+// Renders the circle path around the box [lo, hi] to FOLDER/frame_NNN.png.
+void WritePath(const RenderFunction& render, const Eigen::Vector3f& lo, const Eigen::Vector3f& hi,
+               const NerfArgs& args, const fs::path& folder) {
   fs::create_directories(folder);
   ProgressBar bar(args.path_frames, {.label = "render", .unit = "frames"});
   int index = 0;
   for (const auto& [camera, cam_from_world] :
-       CirclePath(field.aabb_min(), field.aabb_max(), args.path_frames, args.render_size)) {
-    const nerf::NerfImages images =
-        nerf::RenderNerf(field, grid, camera, cam_from_world, background);
-    WriteImage(folder / fmt::format("frame_{:03d}.png", index++), ToU8(images.colour));
+       CirclePath(lo, hi, args.path_frames, args.render_size)) {
+    WriteImage(folder / fmt::format("frame_{:03d}.png", index++),
+               ToU8(render(camera, cam_from_world)));
     bar.Add();
   }
   bar.Finish();
@@ -127,7 +218,7 @@ void WritePath(const nerf::NerfField& field, const nerf::OccupancyGrid& grid,
 }
 
 // Rendering only: the input is a snapshot.
-void RenderSnapshot(const NerfArgs& args) {
+void RenderSnapshot(const NerfArgs& args, Backend backend) {
   if (args.path_frames < 1 || args.renders.empty()) {
     throw UsageError(
         "a NeRF snapshot as INPUT renders only: give --path-frames N and --renders DIR");
@@ -136,7 +227,26 @@ void RenderSnapshot(const NerfArgs& args) {
   const nerf::NerfField field = nerf::FieldOf(snapshot);
   nerf::OccupancyGrid grid(snapshot.aabb_min, snapshot.aabb_max, snapshot.occupancy_options);
   grid.SetValues(snapshot.occupancy);
-  WritePath(field, grid, snapshot.background, args, args.renders);
+  const Eigen::Vector3f background = snapshot.background;
+#if defined(FACET_WITH_CUDA)
+  if (backend == Backend::kCuda) {
+    const nerf::NerfFieldCuda device_field(field);
+    const nerf::OccupancyGridCuda device_grid(grid);
+    WritePath(
+        [&](const geometry::Camera& camera, const geometry::Rigid3& cam_from_world) {
+          return nerf::RenderNerfCuda(device_field, device_grid, camera, cam_from_world, background)
+              .colour;
+        },
+        snapshot.aabb_min, snapshot.aabb_max, args, args.renders);
+    return;
+  }
+#endif
+  (void)backend;
+  WritePath(
+      [&](const geometry::Camera& camera, const geometry::Rigid3& cam_from_world) {
+        return nerf::RenderNerf(field, grid, camera, cam_from_world, background).colour;
+      },
+      snapshot.aabb_min, snapshot.aabb_max, args, args.renders);
 }
 
 void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
@@ -144,7 +254,7 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
     throw UsageError("--path-frames must be >= 0 and --render-size >= 16");
   }
   if (LowercaseExtension(args.input) == ".bin") {
-    RenderSnapshot(args);
+    RenderSnapshot(args, global.backend);
     return;
   }
   if (args.output.empty()) throw UsageError("training needs -o OUTPUT (the snapshot to write)");
@@ -154,7 +264,6 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
         "--steps and --rays must be >= 1; --max-size, --eval-every and "
         "--checkpoint-every >= 0");
   }
-  if (global.device == "cuda") spdlog::warn("nerf: trains on the CPU (no CUDA trainer yet)");
   datasets::TrainingDataOptions data_options;
   data_options.keep_alpha = true;
   data_options.max_size = args.max_size;
@@ -167,18 +276,21 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
   options.rays_per_batch = args.rays;
   options.planned_steps = args.steps;
   options.seed = args.seed;
-  nerf::NerfTrainer trainer(data, aabb_min, aabb_max, {}, options);
+  const std::unique_ptr<Training> training =
+      MakeTraining(global.backend, data, aabb_min, aabb_max, options);
+  Training& trainer = *training;
   const fs::path checkpoint = CheckpointPath(args.output);
   if (args.resume && fs::exists(checkpoint)) {
-    nerf::RestoreTrainer(nerf::ReadNerfSnapshot(checkpoint), &trainer);
+    trainer.Restore(nerf::ReadNerfSnapshot(checkpoint));
     spdlog::info("nerf: resumed from {} at step {}", checkpoint.string(), trainer.step());
   }
   if (args.output.has_parent_path()) fs::create_directories(args.output.parent_path());
   spdlog::info(
       "nerf: {} training and {} held-out views, box [{:.2f} {:.2f} {:.2f}] - [{:.2f} "
-      "{:.2f} {:.2f}]{}",
+      "{:.2f} {:.2f}]{}; training on {}",
       data.train.size(), data.test.size(), aabb_min.x(), aabb_min.y(), aabb_min.z(), aabb_max.x(),
-      aabb_max.y(), aabb_max.z(), data.has_alpha ? ", RGBA: random backgrounds" : "");
+      aabb_max.y(), aabb_max.z(), data.has_alpha ? ", RGBA: random backgrounds" : "",
+      global.backend == Backend::kCuda ? "the GPU" : "the CPU");
 
   const Timer timer;
   double training_s = 0.0;
@@ -203,13 +315,15 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
     }
     if (args.checkpoint_every > 0 && stats.step % args.checkpoint_every == 0 &&
         stats.step < args.steps) {
-      nerf::WriteNerfSnapshot(checkpoint, nerf::SnapshotOf(trainer, data.background, true));
+      nerf::WriteNerfSnapshot(checkpoint,
+                              nerf::SnapshotOf(trainer.Synced(), data.background, true));
     }
   }
   bar.Finish();
-  nerf::WriteNerfSnapshot(args.output, nerf::SnapshotOf(trainer, data.background, false));
+  const nerf::NerfTrainer& synced = trainer.Synced();
+  nerf::WriteNerfSnapshot(args.output, nerf::SnapshotOf(synced, data.background, false));
   if (args.keep_checkpoint) {
-    nerf::WriteNerfSnapshot(checkpoint, nerf::SnapshotOf(trainer, data.background, true));
+    nerf::WriteNerfSnapshot(checkpoint, nerf::SnapshotOf(synced, data.background, true));
   } else {
     std::error_code ec;
     fs::remove(checkpoint, ec);
@@ -224,18 +338,24 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
     if (!args.renders.empty()) WriteRenders(trainer, data, args.renders);
   }
   if (args.path_frames > 0 && !args.renders.empty()) {
-    WritePath(trainer.field(), trainer.occupancy(), data.background, args, args.renders / "path");
+    WritePath(
+        [&](const geometry::Camera& camera, const geometry::Rigid3& cam_from_world) {
+          return trainer.Render(camera, cam_from_world, data.background);
+        },
+        aabb_min, aabb_max, args, args.renders / "path");
   }
   if (!args.summary.empty()) {
     const nlohmann::json summary = {{"input", args.input.string()},
                                     {"output", args.output.string()},
                                     {"steps", trainer.step()},
+                                    {"device", std::string(ToString(global.backend))},
                                     {"training_seconds", training_s},
                                     {"seconds", timer.ElapsedSeconds()},
                                     {"held_out_views", data.test.size()},
                                     {"held_out_psnr", psnr},
                                     {"psnr_curve", curve},
-                                    {"peak_memory_bytes", PeakResidentBytes()}};
+                                    {"peak_memory_bytes", PeakResidentBytes()},
+                                    {"gpu_buffer_bytes", trainer.DeviceBytes()}};
     WriteFileAtomically(args.summary, summary.dump(2) + "\n");
   }
 }
@@ -249,7 +369,8 @@ Subcommand RegisterNerf(CLI::App& app) {
       "INPUT: a transforms.json (or a folder holding one; RGBA photos train over random "
       "backgrounds), a COLMAP model or a facet workspace. Every 8th view is held out and its PSNR "
       "reported. Writes a versioned snapshot; OUTPUT.ckpt holds the last checkpoint until "
-      "training ends (--resume continues from it).\n"
+      "training ends (--resume continues from it). With --device cuda (or auto on a machine with a "
+      "GPU) training and evaluation run on the GPU; the files are the same.\n"
       "Examples:\n"
       "  facet nerf nerf-synthetic-lego/transforms_train_200.json -o lego.bin --steps 3000\n"
       "  facet nerf out/ -o out/nerf.bin --eval-every 500 --summary nerf.json\n"

@@ -55,14 +55,9 @@ kernels::GridView OccupancyGrid::View() const {
 }
 
 Eigen::Vector3f OccupancyGrid::CellCentre(std::size_t index) const {
-  const std::size_t res = std::size_t(options_.resolution);
-  const std::size_t ix = index % res, iy = (index / res) % res, iz = (index / (res * res)) % res;
-  const int c = int(index / (res * res * res));
-  const Eigen::Vector3f centre = 0.5f * (aabb_min_ + aabb_max_);
-  const Eigen::Vector3f side = (aabb_max_ - aabb_min_) * float(1u << c);
-  const Eigen::Vector3f u((float(ix) + 0.5f) / float(res), (float(iy) + 0.5f) / float(res),
-                          (float(iz) + 0.5f) / float(res));
-  return centre + (u.array() - 0.5f).matrix().cwiseProduct(side);
+  float x[3];
+  kernels::CellCentre(View(), std::uint32_t(index), x);
+  return {x[0], x[1], x[2]};
 }
 
 void OccupancyGrid::Update(const DensityFunction& density, int step, std::uint32_t seed) {
@@ -73,14 +68,12 @@ void OccupancyGrid::Update(const DensityFunction& density, int step, std::uint32
   cells.reserve(n_cells);
   const bool all = step < options_.warmup_steps;
   for (std::size_t i = 0; i < n_cells; ++i) {
-    if (all || occupancy_[i] != 0 ||
-        kernels::UniformFloat(seed ^ 0x51ed270bu, std::uint32_t(i), 3) <
-            options_.refresh_fraction) {
+    if (kernels::CellRefreshed(all, occupancy_[i] != 0, options_.refresh_fraction, seed,
+                               std::uint32_t(i))) {
       cells.push_back(std::uint32_t(i));
     }
   }
-  const float res = float(options_.resolution);
-  const Eigen::Vector3f box_side = aabb_max_ - aabb_min_;
+  const kernels::GridView view = View();
   std::vector<float> positions, sampled(cells.size());
   for (std::size_t begin = 0; begin < cells.size(); begin += kDensityBatch) {
     const std::size_t n = std::min(kDensityBatch, cells.size() - begin);
@@ -88,15 +81,8 @@ void OccupancyGrid::Update(const DensityFunction& density, int step, std::uint32
     ParallelFor(
         std::int64_t(n),
         [&](std::int64_t j) {
-          const std::uint32_t cell = cells[begin + std::size_t(j)];
-          const int c = int(cell / std::uint32_t(options_.resolution * options_.resolution *
-                                                 options_.resolution));
-          const Eigen::Vector3f centre = CellCentre(cell);
-          for (int k = 0; k < 3; ++k) {
-            const float jitter = kernels::UniformFloat(seed, cell, std::uint32_t(k)) - 0.5f;
-            positions[3 * std::size_t(j) + std::size_t(k)] =
-                centre[k] + jitter * box_side[k] * float(1u << c) / res;
-          }
+          kernels::JitteredCellPoint(view, cells[begin + std::size_t(j)], seed,
+                                     &positions[3 * std::size_t(j)]);
         },
         1024);
     std::span<float> out(sampled.data() + begin, n);

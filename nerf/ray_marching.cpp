@@ -25,18 +25,24 @@ void RayMarchingOptions::Check() const {
 
 kernels::MarchParams ResolveMarchParams(const OccupancyGrid& grid,
                                         const RayMarchingOptions& options) {
+  return ResolveMarchParams(grid.aabb_min(), grid.aabb_max(), grid.options(), options);
+}
+
+kernels::MarchParams ResolveMarchParams(const Eigen::Vector3f& aabb_min,
+                                        const Eigen::Vector3f& aabb_max,
+                                        const OccupancyGridOptions& grid,
+                                        const RayMarchingOptions& options) {
   options.Check();
-  const float side = (grid.aabb_max() - grid.aabb_min()).maxCoeff();
+  const float side = (aabb_max - aabb_min).maxCoeff();
   kernels::MarchParams p;
   p.near = options.near;
   p.far = options.far;
   p.cone_angle = options.cone_angle;
   p.max_samples = options.max_samples_per_ray;
   p.min_step = options.min_step > 0.0f ? options.min_step : std::sqrt(3.0f) / 1024.0f * side;
-  p.max_step = options.max_step > 0.0f
-                   ? options.max_step
-                   : std::sqrt(3.0f) * side * float(1u << (grid.options().cascades - 1)) /
-                         float(grid.options().resolution);
+  p.max_step = options.max_step > 0.0f ? options.max_step
+                                       : std::sqrt(3.0f) * side * float(1u << (grid.cascades - 1)) /
+                                             float(grid.resolution);
   p.max_step = std::max(p.max_step, p.min_step);
   return p;
 }

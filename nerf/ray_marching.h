@@ -50,6 +50,11 @@ struct RaySamples {
 // The kernel parameters for `grid` (defaults of min_step / max_step resolved).
 kernels::MarchParams ResolveMarchParams(const OccupancyGrid& grid,
                                         const RayMarchingOptions& options);
+// The same for a grid of these options over the scene box [aabb_min, aabb_max].
+kernels::MarchParams ResolveMarchParams(const Eigen::Vector3f& aabb_min,
+                                        const Eigen::Vector3f& aabb_max,
+                                        const OccupancyGridOptions& grid,
+                                        const RayMarchingOptions& options);
 
 // Marches n_rays rays (origins and unit directions, n_rays x 3, scene coordinates) through the
 // grid's outermost cascade box, keeping the samples in occupied cells. jitter_seed != 0 offsets

@@ -7,11 +7,36 @@
 
 namespace facet::nerf {
 
+kernels::PinholeView PinholeViewOf(const geometry::Camera& camera,
+                                   const geometry::Rigid3& cam_from_world) {
+  kernels::PinholeView view;
+  const Eigen::Matrix3f world_from_cam =
+      cam_from_world.rotation.inverse().toRotationMatrix().cast<float>();
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) view.world_from_cam[3 * r + c] = world_from_cam(r, c);
+  }
+  const Eigen::Vector3f origin = geometry::CameraCenter(cam_from_world).cast<float>();
+  for (int k = 0; k < 3; ++k) view.origin[k] = origin[k];
+  view.fx = float(camera.params[0]);
+  view.fy = float(camera.params[1]);
+  view.cx = float(camera.params[2]);
+  view.cy = float(camera.params[3]);
+  return view;
+}
+
 Eigen::Vector3f PixelRayDirection(const geometry::Camera& camera,
                                   const Eigen::Matrix3f& world_from_cam, float x, float y) {
-  const float fx = float(camera.params[0]), fy = float(camera.params[1]);
-  const float cx = float(camera.params[2]), cy = float(camera.params[3]);
-  return (world_from_cam * Eigen::Vector3f((x - cx) / fx, (y - cy) / fy, 1.0f)).normalized();
+  kernels::PinholeView view;
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) view.world_from_cam[3 * r + c] = world_from_cam(r, c);
+  }
+  view.fx = float(camera.params[0]);
+  view.fy = float(camera.params[1]);
+  view.cx = float(camera.params[2]);
+  view.cy = float(camera.params[3]);
+  float d[3];
+  kernels::PixelRay(view, x, y, d);
+  return {d[0], d[1], d[2]};
 }
 
 NerfImages RenderNerf(const NerfField& field, const OccupancyGrid& grid,

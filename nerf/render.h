@@ -8,6 +8,7 @@
 #include "geometry/camera.h"
 #include "geometry/rigid3.h"
 #include "nerf/field.h"
+#include "nerf/kernels/pixel_rays.h"
 #include "nerf/occupancy_grid.h"
 #include "nerf/ray_marching.h"
 #include "nerf/volume_rendering.h"
@@ -26,6 +27,10 @@ struct NerfImages {
 // pixel's centre is (0.5, 0.5)) of a PINHOLE camera with world_from_cam's rotation.
 Eigen::Vector3f PixelRayDirection(const geometry::Camera& camera,
                                   const Eigen::Matrix3f& world_from_cam, float x, float y);
+
+// The camera as the per-ray kernels take it (rotation, centre and PINHOLE intrinsics as floats).
+kernels::PinholeView PinholeViewOf(const geometry::Camera& camera,
+                                   const geometry::Rigid3& cam_from_world);
 
 // Renders `camera` (PINHOLE; facet::Error otherwise) at cam_from_world, `background` sRGB.
 NerfImages RenderNerf(const NerfField& field, const OccupancyGrid& grid,

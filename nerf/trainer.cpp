@@ -121,11 +121,11 @@ NerfTrainer::NerfTrainer(const datasets::TrainingData& data, const Eigen::Vector
   for (const TrainingView& view : data.train) CheckedPinhole(view.camera);
 }
 
-float NerfTrainer::LearningRateScale() const {
-  if (options_.planned_steps <= 0) return 1.0f;
+float LearningRateScale(const NerfTrainOptions& options, std::int64_t step) {
+  if (options.planned_steps <= 0) return 1.0f;
   float scale = 1.0f;
   for (const double milestone : {0.5, 0.75, 0.9}) {
-    if (double(step_) >= milestone * options_.planned_steps) scale *= options_.learning_rate_decay;
+    if (double(step) >= milestone * options.planned_steps) scale *= options.learning_rate_decay;
   }
   return scale;
 }
@@ -151,10 +151,10 @@ void NerfTrainer::SetRngState(const std::string& state) {
 
 void NerfTrainer::MakeBatch() {
   const std::size_t n = std::size_t(options_.rays_per_batch);
-  origins_.resize(3 * n);
-  directions_.resize(3 * n);
-  targets_.resize(3 * n);
-  backgrounds_.resize(3 * n);
+  batch_.origins.resize(3 * n);
+  batch_.directions.resize(3 * n);
+  batch_.targets.resize(3 * n);
+  batch_.backgrounds.resize(3 * n);
   std::uniform_int_distribution<std::size_t> pick_view(0, data_.train.size() - 1);
   std::uniform_real_distribution<float> unit(0.0f, 1.0f);
   for (std::size_t r = 0; r < n; ++r) {
@@ -163,7 +163,7 @@ void NerfTrainer::MakeBatch() {
     const float y = unit(rng_) * float(view.image.height());
     const int px = std::min(int(x), view.image.width() - 1);
     const int py = std::min(int(y), view.image.height() - 1);
-    float* background = &backgrounds_[3 * r];
+    float* background = &batch_.backgrounds[3 * r];
     for (int k = 0; k < 3; ++k) {
       // Random backgrounds make RGBA scenes learn transparency instead of a fixed colour.
       background[k] = data_.has_alpha ? unit(rng_) : data_.background[k];
@@ -174,9 +174,9 @@ void NerfTrainer::MakeBatch() {
     const Eigen::Vector3f origin = CameraCenterF(view.cam_from_world);
     const Eigen::Vector3f direction = PixelRayDirection(view.camera, world_from_cam, x, y);
     for (int k = 0; k < 3; ++k) {
-      origins_[3 * r + k] = origin[k];
-      directions_[3 * r + k] = direction[k];
-      targets_[3 * r + k] = target[k];
+      batch_.origins[3 * r + k] = origin[k];
+      batch_.directions[3 * r + k] = direction[k];
+      batch_.targets[3 * r + k] = target[k];
     }
   }
 }
@@ -199,9 +199,26 @@ void NerfTrainer::UpdateOccupancy() {
 NerfStepStats NerfTrainer::Step() {
   if (step_ % options_.occupancy_update_every == 0) UpdateOccupancy();
   MakeBatch();
-  const std::size_t n_rays = std::size_t(options_.rays_per_batch);
-  const RaySamples samples = MarchRays(origins_, directions_, n_rays, occupancy_, options_.marching,
-                                       options_.seed * 7919u + std::uint32_t(step_) + 1u);
+  return TrainOnBatch(batch_);
+}
+
+NerfStepStats NerfTrainer::Step(const NerfRayBatch& batch) {
+  const std::size_t n = batch.size();
+  FACET_CHECK(n >= 1 && batch.origins.size() == 3 * n && batch.directions.size() == 3 * n &&
+                  batch.targets.size() == 3 * n && batch.backgrounds.size() == 3 * n,
+              "NeRF: a ray batch needs n >= 1 origins, directions, targets and backgrounds (got "
+              "{}, {}, {}, {} floats)",
+              batch.origins.size(), batch.directions.size(), batch.targets.size(),
+              batch.backgrounds.size());
+  if (step_ % options_.occupancy_update_every == 0) UpdateOccupancy();
+  return TrainOnBatch(batch);
+}
+
+NerfStepStats NerfTrainer::TrainOnBatch(const NerfRayBatch& batch) {
+  const std::size_t n_rays = batch.size();
+  const RaySamples samples =
+      MarchRays(batch.origins, batch.directions, n_rays, occupancy_, options_.marching,
+                options_.seed * 7919u + std::uint32_t(step_) + 1u);
   // The rays kept: the longest prefix whose samples fit the budget (at least one ray), so that a
   // batch's memory stays bounded while the grid still marks everything occupied.
   std::size_t rays = n_rays;
@@ -223,8 +240,8 @@ NerfStepStats NerfTrainer::Step() {
       std::span<const std::uint32_t>(samples.ray_offsets.data(), rays + 1),
       std::span<const float>(samples.t.data(), n), std::span<const float>(samples.dt.data(), n),
       sigma_, rgb_};
-  const std::span<const float> backgrounds(backgrounds_.data(), 3 * rays);
-  const std::span<const float> targets(targets_.data(), 3 * rays);
+  const std::span<const float> backgrounds(batch.backgrounds.data(), 3 * rays);
+  const std::span<const float> targets(batch.targets.data(), 3 * rays);
   colour_.resize(3 * rays);
   opacity_.resize(rays);
   depth_.resize(rays);
@@ -244,12 +261,13 @@ NerfStepStats NerfTrainer::Step() {
   d_sigma_.resize(n);
   d_rgb_.resize(3 * n);
   RenderRaysBackward(composite, backgrounds, samples_used_, d_colour_, {}, {}, d_sigma_, d_rgb_);
+  // Cleared before (not after) the backward pass, so that they hold this step's gradients after.
+  field_.ZeroGradients();
   field_.Backward(d_sigma_, d_rgb_);
-  const float lr_scale = LearningRateScale();
+  const float lr_scale = LearningRateScale(options_, step_);
   grid_adam_.Step(field_.grid().params(), field_.grid_gradient(), lr_scale);
   density_adam_.Step(field_.density_net().params(), field_.density_gradient(), lr_scale);
   color_adam_.Step(field_.color_net().params(), field_.color_gradient(), lr_scale);
-  field_.ZeroGradients();
 
   ++step_;
   stats.step = step_;
@@ -265,24 +283,32 @@ ImageF32 NerfTrainer::Render(const geometry::Camera& camera, const geometry::Rig
       .colour;
 }
 
+double ViewPsnr(const ImageF32& render, const ImageU8& photo, const Eigen::Vector3f& background) {
+  FACET_CHECK(render.width() == photo.width() && render.height() == photo.height() &&
+                  render.channels() == 3 && photo.channels() >= 3,
+              "NeRF: a {}x{}x{} render against a {}x{}x{} photo", render.width(), render.height(),
+              render.channels(), photo.width(), photo.height(), photo.channels());
+  const float bg[3] = {background.x(), background.y(), background.z()};
+  double squared = 0.0;
+  for (int y = 0; y < render.height(); ++y) {
+    for (int x = 0; x < render.width(); ++x) {
+      const Eigen::Vector3f truth = PhotoColour(photo, x, y, bg);
+      for (int k = 0; k < 3; ++k) {
+        const double e = double(render(x, y, k)) - double(truth[k]);
+        squared += e * e;
+      }
+    }
+  }
+  const double mse = squared / (3.0 * render.width() * render.height());
+  return -10.0 * std::log10(std::max(mse, 1e-12));
+}
+
 double NerfTrainer::EvaluatePsnr(const std::vector<datasets::TrainingView>& views) const {
   FACET_CHECK(!views.empty(), "NeRF evaluation needs at least one view");
   double total = 0.0;
-  const float bg[3] = {data_.background.x(), data_.background.y(), data_.background.z()};
   for (const TrainingView& view : views) {
-    const ImageF32 render = Render(view.camera, view.cam_from_world, data_.background);
-    double squared = 0.0;
-    for (int y = 0; y < render.height(); ++y) {
-      for (int x = 0; x < render.width(); ++x) {
-        const Eigen::Vector3f truth = PhotoColour(view.image, x, y, bg);
-        for (int k = 0; k < 3; ++k) {
-          const double e = double(render(x, y, k)) - double(truth[k]);
-          squared += e * e;
-        }
-      }
-    }
-    const double mse = squared / (3.0 * render.width() * render.height());
-    total += -10.0 * std::log10(std::max(mse, 1e-12));
+    total += ViewPsnr(Render(view.camera, view.cam_from_world, data_.background), view.image,
+                      data_.background);
   }
   return total / double(views.size());
 }

@@ -62,6 +62,21 @@ struct NerfStepStats {
   double occupied = 0.0;    // fraction of occupied grid cells
 };
 
+// A batch of training rays, n x 3 floats each: origins and unit directions (scene coordinates),
+// the target colours (sRGB in [0, 1], RGBA photos already composited over `backgrounds`) and the
+// background each ray is composited over.
+struct NerfRayBatch {
+  std::vector<float> origins, directions, targets, backgrounds;
+  std::size_t size() const { return origins.size() / 3; }
+};
+
+// The learning-rate factor at `step` (steps done): learning_rate_decay at each of 50%, 75% and 90%
+// of planned_steps (1 when planned_steps is 0).
+float LearningRateScale(const NerfTrainOptions& options, std::int64_t step);
+
+// PSNR (dB) of a render (sRGB, 3 channels) against its photo (RGBA composited over `background`).
+double ViewPsnr(const ImageF32& render, const ImageU8& photo, const Eigen::Vector3f& background);
+
 // The box the field lives in: around the sparse points when the data has them (their 1st-99th
 // percentiles, enlarged by 10%), else around the point the cameras look at (least squares over
 // the optical axes) with half-size 0.375 x the cameras' mean distance to it (the NeRF-synthetic
@@ -77,7 +92,13 @@ class NerfTrainer {
               const Eigen::Vector3f& aabb_max, const NerfFieldOptions& field,
               const NerfTrainOptions& options);
 
+  // One step on a batch drawn from the training views (refreshing the occupancy grid first every
+  // occupancy_update_every steps). Afterwards field()'s gradient arrays hold this step's
+  // gradients (before the Adam step).
   NerfStepStats Step();
+  // The same on the caller's rays instead of a drawn batch (tests compare backends on it); the
+  // sample budget still applies. Throws facet::Error for arrays of different or zero length.
+  NerfStepStats Step(const NerfRayBatch& batch);
   std::int64_t step() const { return step_; }
 
   // Renders a view (sRGB in [0, 1], 3 channels, float) over `background`.
@@ -106,8 +127,8 @@ class NerfTrainer {
 
  private:
   void MakeBatch();
+  NerfStepStats TrainOnBatch(const NerfRayBatch& batch);
   void UpdateOccupancy();
-  float LearningRateScale() const;
 
   const datasets::TrainingData& data_;
   NerfTrainOptions options_;
@@ -116,8 +137,7 @@ class NerfTrainer {
   Adam grid_adam_, density_adam_, color_adam_;
   std::int64_t step_ = 0;
   std::mt19937 rng_;
-  // One batch: rays (origins, directions), targets and backgrounds per ray.
-  std::vector<float> origins_, directions_, targets_, backgrounds_;
+  NerfRayBatch batch_;  // the drawn rays of one step
   std::vector<float> sigma_, rgb_, colour_, opacity_, depth_, d_colour_, d_sigma_, d_rgb_;
   std::vector<std::uint32_t> samples_used_;
 };

@@ -66,6 +66,24 @@ FACET_HOST_DEVICE inline std::uint32_t CellIndex(const GridView& g, const float 
   return ((std::uint32_t(c) * res + index[2]) * res + index[1]) * res + index[0];
 }
 
+// Centre of cell `index` (layout above), scene coordinates: the cascade box's centre plus
+// (u - 1/2) x its side, u = (cell + 1/2) / resolution per axis.
+FACET_HOST_DEVICE inline void CellCentre(const GridView& g, std::uint32_t index, float x[3]) {
+  const auto res = std::uint32_t(g.resolution);
+  const std::uint32_t cell[3] = {index % res, (index / res) % res, (index / (res * res)) % res};
+  const int c = int(index / (res * res * res));
+  for (int k = 0; k < 3; ++k) {
+    const float side = 2.0f * g.half_extent[k] * float(1u << c);
+    const float u = (float(cell[k]) + 0.5f) / float(res);
+    x[k] = g.centre[k] + (u - 0.5f) * side;
+  }
+}
+
+// The point an occupancy update evaluates in cell `index`: its centre plus a jitter uniform over
+// the cell, drawn from (seed, index) (the same on every backend).
+FACET_HOST_DEVICE inline void JitteredCellPoint(const GridView& g, std::uint32_t index,
+                                                std::uint32_t seed, float x[3]);
+
 // True when x lies in an occupied cell of its finest cascade; false outside all cascades.
 FACET_HOST_DEVICE inline bool OccupiedAt(const GridView& g, const float x[3]) {
   const int c = CascadeOf(g, x);
@@ -103,6 +121,24 @@ FACET_HOST_DEVICE inline float UniformFloat(std::uint32_t seed, std::uint32_t in
                                             std::uint32_t lane) {
   const std::uint32_t h = Hash32(Hash32(seed ^ 0x9e3779b9u) ^ Hash32(index * 4u + lane));
   return float(h >> 8) * (1.0f / 16777216.0f);
+}
+
+FACET_HOST_DEVICE inline void JitteredCellPoint(const GridView& g, std::uint32_t index,
+                                                std::uint32_t seed, float x[3]) {
+  CellCentre(g, index, x);
+  const auto res = std::uint32_t(g.resolution);
+  const int c = int(index / (res * res * res));
+  for (int k = 0; k < 3; ++k) {
+    const float jitter = UniformFloat(seed, index, std::uint32_t(k)) - 0.5f;
+    x[k] += jitter * (2.0f * g.half_extent[k]) * float(1u << c) / float(res);
+  }
+}
+
+// Whether an occupancy update evaluates cell `index` (instant-ngp: every cell during warm-up,
+// then the occupied ones and a random `refresh_fraction` of the others, decided from (seed, cell)).
+FACET_HOST_DEVICE inline bool CellRefreshed(bool all, bool occupied, float refresh_fraction,
+                                            std::uint32_t seed, std::uint32_t index) {
+  return all || occupied || UniformFloat(seed ^ 0x51ed270bu, index, 3) < refresh_fraction;
 }
 
 }  // namespace facet::nerf::kernels
