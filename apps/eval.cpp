@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "apps/command.h"
+#include "apps/eval_mesh.h"
 #include "apps/eval_splats.h"
 #include "apps/usage_error.h"
 #include "core/error.h"
@@ -42,6 +43,7 @@ struct EvalArgs {
   fs::path json;
   fs::path intrinsics;
   SplatEvalArgs splat;  // with --splats: image quality of a 3DGS scene instead
+  MeshEvalArgs mesh;    // with --mesh: also a mesh against a ground-truth surface
 };
 
 struct GroundTruth {
@@ -304,6 +306,14 @@ void RunEval(const EvalArgs& args) {
     json["cameras"].push_back(std::move(entry));
     text += "\n";
   }
+  if (!args.mesh.mesh.empty()) {
+    FACET_CHECK(
+        !has_gt || errors,
+        "eval --mesh: the model's cameras could not be aligned with the ground truth (fewer "
+        "than 3 matched images), so the mesh cannot be brought into its frame");
+    json["mesh"] = EvaluateMesh(
+        args.mesh, errors ? std::optional(errors->gt_from_estimated) : std::nullopt, &text);
+  }
   std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
   if (!args.json.empty()) {
@@ -346,6 +356,23 @@ Subcommand RegisterEval(CLI::App& app) {
   sub->add_option("--max-size", args->splat.max_size, "--splats: as trained")
       ->capture_default_str();
   sub->add_flag("--antialiased", args->splat.antialiased, "--splats: as trained");
+  CLI::Option* mesh = sub->add_option(
+      "--mesh", args->mesh.mesh,
+      "Also compare this mesh (.glb/.ply, in MODEL's frame) with --ground-truth-mesh, after "
+      "aligning MODEL's cameras with --ground-truth's");
+  sub->add_option("--ground-truth-mesh", args->mesh.ground_truth,
+                  "--mesh: the true surface (.ply/.glb, in the ground truth's frame)")
+      ->needs(mesh);
+  mesh->needs(sub->get_option("--ground-truth-mesh"));
+  sub->add_option("--crop", args->mesh.crop,
+                  "--mesh: compare only inside this box of the ground truth's frame (MINX MINY "
+                  "MINZ MAXX MAXY MAXZ)")
+      ->expected(6)
+      ->needs(mesh);
+  sub->add_option("--crop-file", args->mesh.crop_file,
+                  "--mesh: the crop box from a text file (facet synth writes "
+                  "ground_truth/crop.txt)")
+      ->needs(mesh);
   sub->footer(
       "Images are matched by name, else by file stem (0000.jpg <-> 0000.png). Centre and "
       "rotation errors are measured after aligning the model's camera centres to the true ones "
@@ -354,7 +381,11 @@ Subcommand RegisterEval(CLI::App& app) {
       "strecha-fountain-P11/gt_dense_cameras --json eval.json\nWith --splats: renders the 3DGS "
       "scene at MODEL's held-out views (every 8th by name), reports PSNR and SSIM (11x11 "
       "Gaussian window, zero padding, as Inria's ssim()) and writes render | photo | error "
-      "pictures.\nExample: facet eval out/ --splats out/splats.ply --renders out/eval");
+      "pictures.\nExample: facet eval out/ --splats out/splats.ply --renders out/eval\nWith "
+      "--mesh: "
+      "Chamfer distance (mean of accuracy and completeness), F-score at 0.5% of the diagonal.\n"
+      "Example: facet eval out/ --ground-truth synth/ground_truth/sparse --mesh out/mesh.glb "
+      "--ground-truth-mesh synth/ground_truth/mesh.ply --crop-file synth/ground_truth/crop.txt");
   return {sub, [args](const GlobalOptions&) {
             if (args->splat.splats.empty()) return RunEval(*args);
             SplatEvalArgs splat = args->splat;

@@ -13,6 +13,7 @@
 #include "datasets/colmap_model.h"
 #include "datasets/ply.h"
 #include "datasets/rgbd.h"
+#include "datasets/synthetic/world.h"
 #include "datasets/transforms_json.h"
 
 namespace facet::datasets::synthetic {
@@ -87,6 +88,13 @@ SyntheticScene WriteSyntheticDataset(const SynthOptions& options, const fs::path
 
   WriteColmapModelText(folder / "ground_truth" / "sparse", synthetic.scene);
   WriteMeshPly(folder / "ground_truth" / "mesh.ply", synthetic.object_mesh);
+  const geometry::Bounds3 object = ObjectBounds();
+  WriteFileAtomically(
+      folder / "ground_truth" / "crop.txt",
+      fmt::format("# facet eval --crop-file: MINX MINY MINZ MAXX MAXY MAXZ (metres, world frame)\n"
+                  "{:.3f} {:.3f} {:.3f} {:.3f} {:.3f} {:.3f}\n",
+                  object.min.x() - 0.03, object.min.y() - 0.03, object.min.z() + 0.01,
+                  object.max.x() + 0.03, object.max.y() + 0.03, object.max.z() + 0.03));
   // transforms.json sits beside images/, so its file paths carry the folder.
   Scene with_paths = synthetic.scene;
   for (auto& [id, image] : with_paths.images) image.name = "images/" + image.name;

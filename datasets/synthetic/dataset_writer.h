@@ -5,6 +5,10 @@
 //   ground_truth/sparse/      cameras.txt, images.txt, points3D.txt (empty): the exact cameras as a
 //                             COLMAP text model, image names relative to images/
 //   ground_truth/mesh.ply     the object's closed surface (binary PLY, metres), for Chamfer scores
+//   ground_truth/crop.txt     the box a reconstruction of the scene is cropped to before it is
+//                             compared with mesh.ply (`facet eval --mesh ... --crop-file`): the
+//                             object's bounds grown by 3 cm, from 1 cm above the floor (the
+//                             object's underside touches the floor and is never seen)
 //   depth/NNNNN.png           with --rgbd: 16-bit depth, 5000 units per metre (TUM), 0 = none
 //   rgb.txt depth.txt         with --rgbd: TUM index files (30 frames per second) and
 //   groundtruth.txt           the trajectory (world_from_cam), so the folder reads as a TUM
