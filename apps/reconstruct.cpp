@@ -203,6 +203,11 @@ void RunReconstruct(const ReconstructArgs& args, const GlobalOptions& global) {
     throw;
   }
   write_report();
+  for (const pipeline::StageRecord& stage : runner.history()) {
+    spdlog::info("reconstruct: {:<10} {:<8} {:>8.1f} s {:>8.0f} MiB peak", stage.name,
+                 pipeline::ToString(stage.status), stage.seconds,
+                 stage.peak_memory_bytes / 1048576.0);
+  }
   spdlog::info(
       "reconstruct: done in {:.1f} s: {} (splats), {} (mesh); open {} or run facet view {}",
       timer.ElapsedSeconds(), workspace.Splats().string(), workspace.Mesh().string(),

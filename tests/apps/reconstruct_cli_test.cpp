@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <thread>
 
+#include "common/browser.h"
 #include "common/run_command.h"
 #include "common/temp_dir.h"
 #include "core/file_io.h"
@@ -151,6 +152,16 @@ TEST_F(ReconstructCli, PhotosToSplatsAndAWatertightMeshThenResumeReusesEveryStag
   const nlohmann::json splats = ReadJson(out / "splats_summary.json");
   EXPECT_EQ(splats["iterations"], 60);
   EXPECT_GT(splats["eval"]["mean_psnr"].get<double>(), 12.0);
+  // The report opens in a browser with every picture: 2 held-out views x (render, photo, error
+  // map) and 3 mesh thumbnails.
+  if (const std::string chromium = testing::FindChromium(); !chromium.empty()) {
+    const std::string dom = testing::LoadPageInChromium(chromium, out / "report.html");
+    EXPECT_EQ(testing::BodyAttribute(dom, "data-report-ready"), 1);
+    EXPECT_EQ(testing::BodyAttribute(dom, "data-images-total"), 2 * 3 + 3);
+    EXPECT_EQ(testing::BodyAttribute(dom, "data-images-loaded"), 2 * 3 + 3);
+    EXPECT_GE(testing::BodyAttribute(dom, "data-svgs-rendered"), 4);  // scene plot and curves
+    EXPECT_EQ(testing::BodyAttribute(dom, "data-js-errors"), 0);
+  }
 
   // An earlier run is never overwritten without being asked.
   const CommandResult again = Reconstruct(Photos(), out, kQuick);

@@ -6,6 +6,7 @@
 #include <regex>
 #include <string>
 
+#include "common/browser.h"
 #include "common/run_command.h"
 #include "common/temp_dir.h"
 #include "core/file_io.h"
@@ -302,54 +303,30 @@ TEST(ReportSvg, CurveHasAxesLegendAndSkipsNonFinitePoints) {
 
 // ---- In a real browser: headless Chromium loads the page and reports what it drew ----
 
-std::string FindChromium() {
-  for (const char* name : {"chromium", "chromium-browser"}) {
-    const testing::CommandResult found = testing::RunCommand(fmt::format("command -v {}", name));
-    if (found.exit_code == 0 && !found.output.empty()) {
-      return found.output.substr(0, found.output.find('\n'));
-    }
-  }
-  return {};
-}
-
-// The attribute the page's script wrote into <body>, or -1 when it is missing.
-int BodyAttribute(const std::string& dom, const std::string& name) {
-  std::smatch match;
-  const std::regex pattern("<body[^>]*\\s" + name + "=\"(-?[0-9]+)\"");
-  return std::regex_search(dom, match, pattern) ? std::stoi(match[1]) : -1;
-}
-
 // Loads `html` from a file in headless Chromium and returns the DOM after the load event.
 std::string LoadInChromium(const std::string& chromium, const std::string& html) {
   const testing::TempDir dir;
   const std::filesystem::path page = dir / "report.html";
   WriteFileAtomically(page, html);
-  // --no-sandbox: tests may run as root; a fresh profile so parallel tests do not share one; the
-  // virtual time budget lets the page finish loading before the DOM is dumped.
-  const testing::CommandResult result = testing::RunCommand(fmt::format(
-      "(timeout 50 {} --headless=new --no-sandbox --disable-gpu --no-first-run "
-      "--user-data-dir={} --virtual-time-budget=5000 --dump-dom file://{} 2>{})",
-      chromium, (dir / "profile").string(), page.string(), (dir / "stderr.txt").string()));
-  EXPECT_EQ(result.exit_code, 0) << result.output;
-  return result.output;
+  return testing::LoadPageInChromium(chromium, page);
 }
 
 TEST(ReportBrowser, LoadsEveryImageAndPlotWithoutErrors) {
-  const std::string chromium = FindChromium();
+  const std::string chromium = testing::FindChromium();
   if (chromium.empty()) GTEST_SKIP() << "chromium not installed (scripts/deps.sh installs it)";
   const std::string dom = LoadInChromium(chromium, RenderReportHtml(FullData()));
-  ASSERT_EQ(BodyAttribute(dom, "data-report-ready"), 1) << dom.substr(0, 2000);
-  EXPECT_EQ(BodyAttribute(dom, "data-images-total"), 8);
-  EXPECT_EQ(BodyAttribute(dom, "data-images-found"), 8);
-  EXPECT_EQ(BodyAttribute(dom, "data-images-loaded"), 8);
-  EXPECT_EQ(BodyAttribute(dom, "data-svgs-total"), 4);
-  EXPECT_EQ(BodyAttribute(dom, "data-svgs-rendered"), 4);
-  EXPECT_EQ(BodyAttribute(dom, "data-js-errors"), 0);
+  ASSERT_EQ(testing::BodyAttribute(dom, "data-report-ready"), 1) << dom.substr(0, 2000);
+  EXPECT_EQ(testing::BodyAttribute(dom, "data-images-total"), 8);
+  EXPECT_EQ(testing::BodyAttribute(dom, "data-images-found"), 8);
+  EXPECT_EQ(testing::BodyAttribute(dom, "data-images-loaded"), 8);
+  EXPECT_EQ(testing::BodyAttribute(dom, "data-svgs-total"), 4);
+  EXPECT_EQ(testing::BodyAttribute(dom, "data-svgs-rendered"), 4);
+  EXPECT_EQ(testing::BodyAttribute(dom, "data-js-errors"), 0);
 }
 
 // The check above can fail: a corrupt image is counted as not loaded, and as an error.
 TEST(ReportBrowser, NoticesABrokenImage) {
-  const std::string chromium = FindChromium();
+  const std::string chromium = testing::FindChromium();
   if (chromium.empty()) GTEST_SKIP() << "chromium not installed (scripts/deps.sh installs it)";
   std::string html = RenderReportHtml(FullData());
   const std::string prefix = "data:image/png;base64,";
@@ -357,10 +334,10 @@ TEST(ReportBrowser, NoticesABrokenImage) {
   ASSERT_NE(at, std::string::npos);
   html.replace(at + prefix.size(), 8, "AAAAAAAA");  // the PNG signature no longer matches
   const std::string dom = LoadInChromium(chromium, html);
-  ASSERT_EQ(BodyAttribute(dom, "data-report-ready"), 1);
-  EXPECT_EQ(BodyAttribute(dom, "data-images-found"), 8);
-  EXPECT_EQ(BodyAttribute(dom, "data-images-loaded"), 7);
-  EXPECT_GE(BodyAttribute(dom, "data-js-errors"), 1);
+  ASSERT_EQ(testing::BodyAttribute(dom, "data-report-ready"), 1);
+  EXPECT_EQ(testing::BodyAttribute(dom, "data-images-found"), 8);
+  EXPECT_EQ(testing::BodyAttribute(dom, "data-images-loaded"), 7);
+  EXPECT_GE(testing::BodyAttribute(dom, "data-js-errors"), 1);
 }
 
 }  // namespace
