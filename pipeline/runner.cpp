@@ -68,6 +68,13 @@ StageRecord PipelineRunner::Run(const StageDefinition& stage) {
   } catch (const Interrupted& e) {
     finish(StageStatus::kInterrupted, e.what());
     throw;
+  } catch (const Error& e) {
+    finish(StageStatus::kFailed, e.what());
+    // Says which stage failed; what it said stays in the record and the report.
+    throw Error(fmt::format("the {} stage failed: {} (the earlier stages' outputs are kept: fix "
+                            "this and rerun with --resume)",
+                            stage.name, e.what()),
+                e.where());
   } catch (const std::exception& e) {
     finish(StageStatus::kFailed, e.what());
     throw;

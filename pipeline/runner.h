@@ -31,8 +31,9 @@ class PipelineRunner {
   PipelineRunner(Workspace workspace, bool resume);
 
   // Runs `stage` (or reuses it, see above) and returns its record. On failure or interruption
-  // the record says so (status, message) and the exception propagates; the records of the
-  // stages before are kept.
+  // the record says so (status, message) and the records of the stages before are kept; a
+  // facet::Error comes back as one naming the stage ("the splat stage failed: ..."), anything
+  // else (facet::Interrupted included) propagates unchanged.
   StageRecord Run(const StageDefinition& stage);
 
   // Records of this run, in order: done (ran now), skipped (reused), failed or interrupted.

@@ -256,6 +256,17 @@ TEST_F(ReconstructCli, BadInputIsOneLineBeforeAnyWork) {
   EXPECT_NE(result.output.find("at least two"), std::string::npos) << result.output;
   EXPECT_EQ(CountLines(result.output), 1) << result.output;
 
+  // One photo beside a truncated one (whose header still reads): structure from motion skips
+  // the truncated one with a warning and says one photo is too few.
+  const std::vector<std::uint8_t> bytes = ReadFile(first);
+  WriteFileAtomically(one / "truncated.png",
+                      std::span<const std::uint8_t>(bytes.data(), bytes.size() / 3));
+  result = Reconstruct(one, work_.path() / "out-truncated", kQuick);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("skipping image"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("the sfm stage failed"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("only 1 readable image"), std::string::npos) << result.output;
+
   result = Reconstruct(work_.path() / "missing", out, kQuick);
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_EQ(CountLines(result.output), 1) << result.output;
@@ -282,7 +293,8 @@ TEST_F(ReconstructCli, UnrelatedPhotosFailInStructureFromMotionAndSaySo) {
   const fs::path out = work_.path() / "out";
   const CommandResult result = Reconstruct(noise, out, kQuick);
   EXPECT_EQ(result.exit_code, 1) << result.output;
-  EXPECT_NE(result.output.find("sfm"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("the sfm stage failed"), std::string::npos) << result.output;
+  EXPECT_EQ(CountLines(result.output), 1) << result.output;
   EXPECT_EQ(StageStatus(out, "sfm"), "failed");
   EXPECT_FALSE(fs::exists(out / "splats.ply"));
   // The report of a failed run shows the failure.

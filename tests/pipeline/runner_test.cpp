@@ -197,7 +197,13 @@ TEST_F(PipelineRunnerTest, ContinuesInterruptedKilledAndFailedStages) {
   stage.run = [](bool) { FACET_THROW("the photos do not overlap"); };
   {
     PipelineRunner runner(workspace_, false);
-    EXPECT_THROW(runner.Run(stage), Error);
+    try {
+      runner.Run(stage);
+      ADD_FAILURE() << "the stage's error was swallowed";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("the a stage failed: the photos do not overlap", 0), 0u)
+          << e.what();
+    }
   }
   const StageLog after = StageLog::Load(workspace_.Stages());
   const StageRecord* failed = after.Find("a");
