@@ -265,24 +265,34 @@ ImageF32 NerfTrainer::Render(const geometry::Camera& camera, const geometry::Rig
       .colour;
 }
 
+double RenderPsnr(const ImageF32& render, const ImageU8& photo, const Eigen::Vector3f& background) {
+  FACET_CHECK(render.channels() == 3 && (photo.channels() == 3 || photo.channels() == 4) &&
+                  render.width() == photo.width() && render.height() == photo.height(),
+              "PSNR of a {}x{}x{} render against a {}x{}x{} photo: the sizes must match (RGB "
+              "render, RGB or RGBA photo)",
+              render.width(), render.height(), render.channels(), photo.width(), photo.height(),
+              photo.channels());
+  const float bg[3] = {background.x(), background.y(), background.z()};
+  double squared = 0.0;
+  for (int y = 0; y < render.height(); ++y) {
+    for (int x = 0; x < render.width(); ++x) {
+      const Eigen::Vector3f truth = PhotoColour(photo, x, y, bg);
+      for (int k = 0; k < 3; ++k) {
+        const double e = double(render(x, y, k)) - double(truth[k]);
+        squared += e * e;
+      }
+    }
+  }
+  const double mse = squared / (3.0 * render.width() * render.height());
+  return -10.0 * std::log10(std::max(mse, 1e-12));
+}
+
 double NerfTrainer::EvaluatePsnr(const std::vector<datasets::TrainingView>& views) const {
   FACET_CHECK(!views.empty(), "NeRF evaluation needs at least one view");
   double total = 0.0;
-  const float bg[3] = {data_.background.x(), data_.background.y(), data_.background.z()};
   for (const TrainingView& view : views) {
-    const ImageF32 render = Render(view.camera, view.cam_from_world, data_.background);
-    double squared = 0.0;
-    for (int y = 0; y < render.height(); ++y) {
-      for (int x = 0; x < render.width(); ++x) {
-        const Eigen::Vector3f truth = PhotoColour(view.image, x, y, bg);
-        for (int k = 0; k < 3; ++k) {
-          const double e = double(render(x, y, k)) - double(truth[k]);
-          squared += e * e;
-        }
-      }
-    }
-    const double mse = squared / (3.0 * render.width() * render.height());
-    total += -10.0 * std::log10(std::max(mse, 1e-12));
+    total += RenderPsnr(Render(view.camera, view.cam_from_world, data_.background), view.image,
+                        data_.background);
   }
   return total / double(views.size());
 }

@@ -69,6 +69,11 @@ struct NerfStepStats {
 void SceneBox(const datasets::TrainingData& data, Eigen::Vector3f* aabb_min,
               Eigen::Vector3f* aabb_max);
 
+// PSNR (dB) of a render (3 channels in [0, 1]) against its photo of the same size, an RGBA photo
+// composited over `background` (sRGB in [0, 1]) first: how EvaluatePsnr scores each view. Throws
+// facet::Error for sizes that differ.
+double RenderPsnr(const ImageF32& render, const ImageU8& photo, const Eigen::Vector3f& background);
+
 class NerfTrainer {
  public:
   // `data` must outlive the trainer; its views may be RGB or RGBA (keep_alpha). Throws
