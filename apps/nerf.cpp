@@ -1,6 +1,8 @@
 // `facet nerf`: trains a hash-grid NeRF (nerf/trainer.h) from a transforms.json, a COLMAP model or
 // a facet workspace and writes a versioned snapshot (nerf/snapshot.h); holds out every 8th view
-// and reports PSNR against training time; checkpoints and --resume.
+// and reports PSNR against training time; checkpoints and --resume. A snapshot as input renders:
+// a circle of views around its scene, or the cameras of a transforms.json / COLMAP model (with
+// PSNR against their photos when those exist).
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -10,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <numbers>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +42,9 @@ struct NerfArgs {
   fs::path images;
   fs::path summary;
   fs::path renders;
+  fs::path cameras;
+  std::string loss = "l2";
+  float huber_delta = nerf::NerfTrainOptions{}.huber_delta;
   int steps = 3000;
   int rays = 4096;
   int max_size = 800;
@@ -47,7 +53,7 @@ struct NerfArgs {
   bool resume = false;
   bool keep_checkpoint = false;
   int path_frames = 0;
-  int render_size = 400;
+  int render_size = 0;  // 0: 400 px path frames, --cameras at their own size
   std::uint32_t seed = 0;
 };
 
@@ -114,8 +120,9 @@ void WritePath(const nerf::NerfField& field, const nerf::OccupancyGrid& grid,
   fs::create_directories(folder);
   ProgressBar bar(args.path_frames, {.label = "render", .unit = "frames"});
   int index = 0;
+  const int size = args.render_size > 0 ? args.render_size : 400;
   for (const auto& [camera, cam_from_world] :
-       CirclePath(field.aabb_min(), field.aabb_max(), args.path_frames, args.render_size)) {
+       CirclePath(field.aabb_min(), field.aabb_max(), args.path_frames, size)) {
     const nerf::NerfImages images =
         nerf::RenderNerf(field, grid, camera, cam_from_world, background);
     WriteImage(folder / fmt::format("frame_{:03d}.png", index++), ToU8(images.colour));
@@ -126,21 +133,106 @@ void WritePath(const nerf::NerfField& field, const nerf::OccupancyGrid& grid,
                folder.string());
 }
 
+// The file names of the renders at given cameras: each view's file stem ("train/r_0.png" gives
+// r_0.png), or its whole name with '/' as '_' when two views share a stem.
+std::vector<std::string> RenderNames(const std::vector<datasets::TrainingView>& views) {
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  bool unique = true;
+  for (const datasets::TrainingView& view : views) {
+    names.push_back(fs::path(view.name).stem().string() + ".png");
+    unique = unique && seen.insert(names.back()).second;
+  }
+  if (!unique) {
+    for (std::size_t i = 0; i < views.size(); ++i) {
+      std::string name = fs::path(views[i].name).replace_extension().string();
+      std::replace(name.begin(), name.end(), '/', '_');
+      names[i] = name + ".png";
+    }
+  }
+  return names;
+}
+
+// Renders the cameras of --cameras (transforms.json, COLMAP model or workspace) to RENDERS, one
+// PNG per view over `background`; where their photos exist, reports the PSNR per view and the
+// mean (photos composited over the same background, as the trainer evaluates).
+void WriteCameraRenders(const nerf::NerfField& field, const nerf::OccupancyGrid& grid,
+                        const Eigen::Vector3f& background, const NerfArgs& args) {
+  datasets::TrainingDataOptions options;
+  options.keep_alpha = true;
+  options.holdout_every = 0;
+  options.max_size = args.render_size;
+  options.background = background;
+  if (!args.images.empty()) options.image_dir = args.images;
+  datasets::TrainingData data;
+  bool with_photos = true;
+  try {
+    data = datasets::LoadTrainingData(args.cameras, options);
+  } catch (const Error& e) {
+    // The cameras alone still render (a malformed camera file fails again, here).
+    spdlog::warn("nerf: rendering without PSNR, the photos cannot be read: {}", e.what());
+    options.load_images = false;
+    data = datasets::LoadTrainingData(args.cameras, options);
+    with_photos = false;
+  }
+  fs::create_directories(args.renders);
+  const std::vector<std::string> names = RenderNames(data.train);
+  nlohmann::json views = nlohmann::json::array();
+  double total_psnr = 0.0;
+  ProgressBar bar(std::int64_t(data.train.size()), {.label = "render", .unit = "views"});
+  for (std::size_t i = 0; i < data.train.size(); ++i) {
+    const datasets::TrainingView& view = data.train[i];
+    const nerf::NerfImages images =
+        nerf::RenderNerf(field, grid, view.camera, view.cam_from_world, background);
+    WriteImage(args.renders / names[i], ToU8(images.colour));
+    nlohmann::json entry = {{"name", view.name}, {"render", names[i]}};
+    if (with_photos) {
+      const double psnr = nerf::RenderPsnr(images.colour, view.image, background);
+      total_psnr += psnr;
+      entry["psnr"] = psnr;
+      spdlog::info("nerf: {}: PSNR {:.2f} dB", view.name, psnr);
+    }
+    views.push_back(std::move(entry));
+    bar.Add();
+  }
+  bar.Finish();
+  nlohmann::json summary = {{"snapshot", args.input.string()},
+                            {"cameras", args.cameras.string()},
+                            {"views", std::move(views)}};
+  if (with_photos) {
+    const double mean = total_psnr / double(data.train.size());
+    summary["mean_psnr"] = mean;
+    spdlog::info("nerf: rendered {} views to {}: mean PSNR {:.2f} dB", data.train.size(),
+                 args.renders.string(), mean);
+  } else {
+    spdlog::info("nerf: rendered {} views to {}", data.train.size(), args.renders.string());
+  }
+  if (!args.summary.empty()) WriteFileAtomically(args.summary, summary.dump(2) + "\n");
+}
+
 // Rendering only: the input is a snapshot.
 void RenderSnapshot(const NerfArgs& args) {
-  if (args.path_frames < 1 || args.renders.empty()) {
+  if ((args.path_frames < 1 && args.cameras.empty()) || args.renders.empty()) {
     throw UsageError(
-        "a NeRF snapshot as INPUT renders only: give --path-frames N and --renders DIR");
+        "a NeRF snapshot as INPUT renders only: give --renders DIR and --path-frames N or "
+        "--cameras CAMERAS");
+  }
+  if (args.path_frames > 0 && !args.cameras.empty()) {
+    throw UsageError("give --path-frames or --cameras, not both");
   }
   const nerf::NerfSnapshot snapshot = nerf::ReadNerfSnapshot(args.input);
   const nerf::NerfField field = nerf::FieldOf(snapshot);
   nerf::OccupancyGrid grid(snapshot.aabb_min, snapshot.aabb_max, snapshot.occupancy_options);
   grid.SetValues(snapshot.occupancy);
-  WritePath(field, grid, snapshot.background, args, args.renders);
+  if (!args.cameras.empty()) {
+    WriteCameraRenders(field, grid, snapshot.background, args);
+  } else {
+    WritePath(field, grid, snapshot.background, args, args.renders);
+  }
 }
 
 void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
-  if (args.path_frames < 0 || args.render_size < 16) {
+  if (args.path_frames < 0 || (args.render_size != 0 && args.render_size < 16)) {
     throw UsageError("--path-frames must be >= 0 and --render-size >= 16");
   }
   if (LowercaseExtension(args.input) == ".bin") {
@@ -148,11 +240,17 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
     return;
   }
   if (args.output.empty()) throw UsageError("training needs -o OUTPUT (the snapshot to write)");
+  if (!args.cameras.empty()) {
+    throw UsageError("--cameras renders a snapshot: give the trained nerf.bin as INPUT");
+  }
   if (args.steps < 1 || args.rays < 1 || args.max_size < 0 || args.eval_every < 0 ||
       args.checkpoint_every < 0) {
     throw UsageError(
         "--steps and --rays must be >= 1; --max-size, --eval-every and "
         "--checkpoint-every >= 0");
+  }
+  if (!(args.huber_delta > 0.0f) || !std::isfinite(args.huber_delta)) {
+    throw UsageError(fmt::format("--huber-delta must be > 0 (got {})", args.huber_delta));
   }
   if (global.device == "cuda") spdlog::warn("nerf: trains on the CPU (no CUDA trainer yet)");
   datasets::TrainingDataOptions data_options;
@@ -167,6 +265,8 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
   options.rays_per_batch = args.rays;
   options.planned_steps = args.steps;
   options.seed = args.seed;
+  options.loss = args.loss == "huber" ? nerf::ColourLossKind::kHuber : nerf::ColourLossKind::kL2;
+  options.huber_delta = args.huber_delta;
   nerf::NerfTrainer trainer(data, aabb_min, aabb_max, {}, options);
   const fs::path checkpoint = CheckpointPath(args.output);
   if (args.resume && fs::exists(checkpoint)) {
@@ -230,6 +330,7 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
     const nlohmann::json summary = {{"input", args.input.string()},
                                     {"output", args.output.string()},
                                     {"steps", trainer.step()},
+                                    {"loss", args.loss},
                                     {"training_seconds", training_s},
                                     {"seconds", timer.ElapsedSeconds()},
                                     {"held_out_views", data.test.size()},
@@ -253,7 +354,9 @@ Subcommand RegisterNerf(CLI::App& app) {
       "Examples:\n"
       "  facet nerf nerf-synthetic-lego/transforms_train_200.json -o lego.bin --steps 3000\n"
       "  facet nerf out/ -o out/nerf.bin --eval-every 500 --summary nerf.json\n"
-      "  facet nerf lego.bin --path-frames 120 --renders frames/   (render a snapshot)");
+      "  facet nerf lego.bin --path-frames 120 --renders frames/   (render a snapshot)\n"
+      "  facet nerf lego.bin --cameras lego/transforms_test.json --renders test/ --summary "
+      "psnr.json   (render given cameras; PSNR when their photos exist)");
   sub->add_option("input", args->input,
                   "transforms.json, COLMAP model or workspace; or a snapshot (.bin) to render")
       ->required();
@@ -272,12 +375,25 @@ Subcommand RegisterNerf(CLI::App& app) {
   sub->add_flag("--keep-checkpoint", args->keep_checkpoint,
                 "Keep OUTPUT.ckpt of the finished run (continue it later with more --steps and "
                 "--resume)");
+  sub->add_option("--loss", args->loss,
+                  "Colour loss: l2 (squared error) or huber (quadratic within --huber-delta, "
+                  "linear beyond: robust to outlier pixels)")
+      ->check(CLI::IsMember({"l2", "huber"}))
+      ->capture_default_str();
+  sub->add_option("--huber-delta", args->huber_delta,
+                  "Huber loss threshold (colour error in [0, 1] where it turns linear)")
+      ->capture_default_str();
   sub->add_option("--renders", args->renders, "Write held-out renders beside their photos here");
+  sub->add_option("--cameras", args->cameras,
+                  "With a snapshot INPUT: render these cameras (transforms.json, COLMAP model or "
+                  "workspace) into RENDERS, one PNG per view named after its image; reports PSNR "
+                  "when the photos exist (--images for COLMAP's)");
   sub->add_option("--path-frames", args->path_frames,
                   "Also render a circle of N views around the scene (into RENDERS/path, or RENDERS "
                   "for a snapshot INPUT)");
-  sub->add_option("--render-size", args->render_size, "Size of the path's square frames (px)")
-      ->capture_default_str();
+  sub->add_option("--render-size", args->render_size,
+                  "Size of the path's square frames (px; default 400), or the longest side of the "
+                  "--cameras renders (default: the cameras' own size)");
   sub->add_option("--seed", args->seed, "Random seed")->capture_default_str();
   sub->add_option("--summary", args->summary, "Write a JSON summary here");
   return {sub, [args](const GlobalOptions& global) { RunNerf(*args, global); }};
