@@ -1,6 +1,8 @@
 // `facet nerf`: trains a hash-grid NeRF (nerf/trainer.h) from a transforms.json, a COLMAP model or
 // a facet workspace and writes a versioned snapshot (nerf/snapshot.h); holds out every 8th view
-// and reports PSNR against training time; checkpoints and --resume.
+// and reports PSNR against training time; checkpoints and --resume. A snapshot as input renders:
+// a circle of views around its scene, or the cameras of a transforms.json / COLMAP model (with
+// PSNR against their photos when those exist).
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -11,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <numbers>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +23,7 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "core/image_io.h"
+#include "core/interrupt.h"
 #include "core/memory.h"
 #include "core/progress.h"
 #include "core/timer.h"
@@ -46,6 +50,9 @@ struct NerfArgs {
   fs::path images;
   fs::path summary;
   fs::path renders;
+  fs::path cameras;
+  std::string loss = "l2";
+  float huber_delta = nerf::NerfTrainOptions{}.huber_delta;
   int steps = 3000;
   int rays = 4096;
   int max_size = 800;
@@ -54,7 +61,7 @@ struct NerfArgs {
   bool resume = false;
   bool keep_checkpoint = false;
   int path_frames = 0;
-  int render_size = 400;
+  int render_size = 0;  // 0: 400 px path frames, --cameras at their own size
   std::uint32_t seed = 0;
 };
 
@@ -206,8 +213,8 @@ void WritePath(const RenderFunction& render, const Eigen::Vector3f& lo, const Ei
   fs::create_directories(folder);
   ProgressBar bar(args.path_frames, {.label = "render", .unit = "frames"});
   int index = 0;
-  for (const auto& [camera, cam_from_world] :
-       CirclePath(lo, hi, args.path_frames, args.render_size)) {
+  const int size = args.render_size > 0 ? args.render_size : 400;
+  for (const auto& [camera, cam_from_world] : CirclePath(lo, hi, args.path_frames, size)) {
     WriteImage(folder / fmt::format("frame_{:03d}.png", index++),
                ToU8(render(camera, cam_from_world)));
     bar.Add();
@@ -217,40 +224,123 @@ void WritePath(const RenderFunction& render, const Eigen::Vector3f& lo, const Ei
                folder.string());
 }
 
+// The file names of the renders at given cameras: each view's file stem ("train/r_0.png" gives
+// r_0.png), or its whole name with '/' as '_' when two views share a stem.
+std::vector<std::string> RenderNames(const std::vector<datasets::TrainingView>& views) {
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  bool unique = true;
+  for (const datasets::TrainingView& view : views) {
+    names.push_back(fs::path(view.name).stem().string() + ".png");
+    unique = unique && seen.insert(names.back()).second;
+  }
+  if (!unique) {
+    for (std::size_t i = 0; i < views.size(); ++i) {
+      std::string name = fs::path(views[i].name).replace_extension().string();
+      std::replace(name.begin(), name.end(), '/', '_');
+      names[i] = name + ".png";
+    }
+  }
+  return names;
+}
+
+// Renders the cameras of --cameras (transforms.json, COLMAP model or workspace) to RENDERS, one
+// PNG per view over `background`; where their photos exist, reports the PSNR per view and the
+// mean (photos composited over the same background, as the trainer evaluates).
+void WriteCameraRenders(const RenderFunction& render, const Eigen::Vector3f& background,
+                        const NerfArgs& args) {
+  datasets::TrainingDataOptions options;
+  options.keep_alpha = true;
+  options.holdout_every = 0;
+  options.max_size = args.render_size;
+  options.background = background;
+  if (!args.images.empty()) options.image_dir = args.images;
+  datasets::TrainingData data;
+  bool with_photos = true;
+  try {
+    data = datasets::LoadTrainingData(args.cameras, options);
+  } catch (const Error& e) {
+    // The cameras alone still render (a malformed camera file fails again, here).
+    spdlog::warn("nerf: rendering without PSNR, the photos cannot be read: {}", e.what());
+    options.load_images = false;
+    data = datasets::LoadTrainingData(args.cameras, options);
+    with_photos = false;
+  }
+  fs::create_directories(args.renders);
+  const std::vector<std::string> names = RenderNames(data.train);
+  nlohmann::json views = nlohmann::json::array();
+  double total_psnr = 0.0;
+  ProgressBar bar(std::int64_t(data.train.size()), {.label = "render", .unit = "views"});
+  for (std::size_t i = 0; i < data.train.size(); ++i) {
+    const datasets::TrainingView& view = data.train[i];
+    const ImageF32 colour = render(view.camera, view.cam_from_world);
+    WriteImage(args.renders / names[i], ToU8(colour));
+    nlohmann::json entry = {{"name", view.name}, {"render", names[i]}};
+    if (with_photos) {
+      const double psnr = nerf::RenderPsnr(colour, view.image, background);
+      total_psnr += psnr;
+      entry["psnr"] = psnr;
+      spdlog::info("nerf: {}: PSNR {:.2f} dB", view.name, psnr);
+    }
+    views.push_back(std::move(entry));
+    bar.Add();
+  }
+  bar.Finish();
+  nlohmann::json summary = {{"snapshot", args.input.string()},
+                            {"cameras", args.cameras.string()},
+                            {"views", std::move(views)}};
+  if (with_photos) {
+    const double mean = total_psnr / double(data.train.size());
+    summary["mean_psnr"] = mean;
+    spdlog::info("nerf: rendered {} views to {}: mean PSNR {:.2f} dB", data.train.size(),
+                 args.renders.string(), mean);
+  } else {
+    spdlog::info("nerf: rendered {} views to {}", data.train.size(), args.renders.string());
+  }
+  if (!args.summary.empty()) WriteFileAtomically(args.summary, summary.dump(2) + "\n");
+}
+
 // Rendering only: the input is a snapshot.
 void RenderSnapshot(const NerfArgs& args, Backend backend) {
-  if (args.path_frames < 1 || args.renders.empty()) {
+  if ((args.path_frames < 1 && args.cameras.empty()) || args.renders.empty()) {
     throw UsageError(
-        "a NeRF snapshot as INPUT renders only: give --path-frames N and --renders DIR");
+        "a NeRF snapshot as INPUT renders only: give --renders DIR and --path-frames N or "
+        "--cameras CAMERAS");
+  }
+  if (args.path_frames > 0 && !args.cameras.empty()) {
+    throw UsageError("give --path-frames or --cameras, not both");
   }
   const nerf::NerfSnapshot snapshot = nerf::ReadNerfSnapshot(args.input);
   const nerf::NerfField field = nerf::FieldOf(snapshot);
   nerf::OccupancyGrid grid(snapshot.aabb_min, snapshot.aabb_max, snapshot.occupancy_options);
   grid.SetValues(snapshot.occupancy);
   const Eigen::Vector3f background = snapshot.background;
+  RenderFunction render = [&](const geometry::Camera& camera,
+                              const geometry::Rigid3& cam_from_world) {
+    return nerf::RenderNerf(field, grid, camera, cam_from_world, background).colour;
+  };
 #if defined(FACET_WITH_CUDA)
+  std::unique_ptr<nerf::NerfFieldCuda> device_field;
+  std::unique_ptr<nerf::OccupancyGridCuda> device_grid;
   if (backend == Backend::kCuda) {
-    const nerf::NerfFieldCuda device_field(field);
-    const nerf::OccupancyGridCuda device_grid(grid);
-    WritePath(
-        [&](const geometry::Camera& camera, const geometry::Rigid3& cam_from_world) {
-          return nerf::RenderNerfCuda(device_field, device_grid, camera, cam_from_world, background)
-              .colour;
-        },
-        snapshot.aabb_min, snapshot.aabb_max, args, args.renders);
-    return;
+    device_field = std::make_unique<nerf::NerfFieldCuda>(field);
+    device_grid = std::make_unique<nerf::OccupancyGridCuda>(grid);
+    render = [&](const geometry::Camera& camera, const geometry::Rigid3& cam_from_world) {
+      return nerf::RenderNerfCuda(*device_field, *device_grid, camera, cam_from_world, background)
+          .colour;
+    };
   }
 #endif
   (void)backend;
-  WritePath(
-      [&](const geometry::Camera& camera, const geometry::Rigid3& cam_from_world) {
-        return nerf::RenderNerf(field, grid, camera, cam_from_world, background).colour;
-      },
-      snapshot.aabb_min, snapshot.aabb_max, args, args.renders);
+  if (!args.cameras.empty()) {
+    WriteCameraRenders(render, background, args);
+  } else {
+    WritePath(render, snapshot.aabb_min, snapshot.aabb_max, args, args.renders);
+  }
 }
 
 void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
-  if (args.path_frames < 0 || args.render_size < 16) {
+  if (args.path_frames < 0 || (args.render_size != 0 && args.render_size < 16)) {
     throw UsageError("--path-frames must be >= 0 and --render-size >= 16");
   }
   if (LowercaseExtension(args.input) == ".bin") {
@@ -258,11 +348,17 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
     return;
   }
   if (args.output.empty()) throw UsageError("training needs -o OUTPUT (the snapshot to write)");
+  if (!args.cameras.empty()) {
+    throw UsageError("--cameras renders a snapshot: give the trained nerf.bin as INPUT");
+  }
   if (args.steps < 1 || args.rays < 1 || args.max_size < 0 || args.eval_every < 0 ||
       args.checkpoint_every < 0) {
     throw UsageError(
         "--steps and --rays must be >= 1; --max-size, --eval-every and "
         "--checkpoint-every >= 0");
+  }
+  if (!(args.huber_delta > 0.0f) || !std::isfinite(args.huber_delta)) {
+    throw UsageError(fmt::format("--huber-delta must be > 0 (got {})", args.huber_delta));
   }
   datasets::TrainingDataOptions data_options;
   data_options.keep_alpha = true;
@@ -276,6 +372,8 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
   options.rays_per_batch = args.rays;
   options.planned_steps = args.steps;
   options.seed = args.seed;
+  options.loss = args.loss == "huber" ? nerf::ColourLossKind::kHuber : nerf::ColourLossKind::kL2;
+  options.huber_delta = args.huber_delta;
   const std::unique_ptr<Training> training =
       MakeTraining(global.backend, data, aabb_min, aabb_max, options);
   Training& trainer = *training;
@@ -313,10 +411,18 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
       spdlog::info("nerf: step {}, {:.0f} s of training: held-out PSNR {:.2f} dB", stats.step,
                    training_s, psnr);
     }
-    if (args.checkpoint_every > 0 && stats.step % args.checkpoint_every == 0 &&
-        stats.step < args.steps) {
+    const bool interrupted = InterruptRequested() && stats.step < args.steps;
+    if ((args.checkpoint_every > 0 && stats.step % args.checkpoint_every == 0 &&
+         stats.step < args.steps) ||
+        interrupted) {
       nerf::WriteNerfSnapshot(checkpoint,
                               nerf::SnapshotOf(trainer.Synced(), data.background, true));
+    }
+    if (interrupted) {
+      bar.Finish();
+      throw Interrupted(fmt::format(
+          "nerf: interrupted at step {} of {}; the checkpoint {} continues it (--resume)",
+          stats.step, args.steps, checkpoint.string()));
     }
   }
   bar.Finish();
@@ -349,6 +455,7 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
                                     {"output", args.output.string()},
                                     {"steps", trainer.step()},
                                     {"device", std::string(ToString(global.backend))},
+                                    {"loss", args.loss},
                                     {"training_seconds", training_s},
                                     {"seconds", timer.ElapsedSeconds()},
                                     {"held_out_views", data.test.size()},
@@ -374,7 +481,9 @@ Subcommand RegisterNerf(CLI::App& app) {
       "Examples:\n"
       "  facet nerf nerf-synthetic-lego/transforms_train_200.json -o lego.bin --steps 3000\n"
       "  facet nerf out/ -o out/nerf.bin --eval-every 500 --summary nerf.json\n"
-      "  facet nerf lego.bin --path-frames 120 --renders frames/   (render a snapshot)");
+      "  facet nerf lego.bin --path-frames 120 --renders frames/   (render a snapshot)\n"
+      "  facet nerf lego.bin --cameras lego/transforms_test.json --renders test/ --summary "
+      "psnr.json   (render given cameras; PSNR when their photos exist)");
   sub->add_option("input", args->input,
                   "transforms.json, COLMAP model or workspace; or a snapshot (.bin) to render")
       ->required();
@@ -393,12 +502,25 @@ Subcommand RegisterNerf(CLI::App& app) {
   sub->add_flag("--keep-checkpoint", args->keep_checkpoint,
                 "Keep OUTPUT.ckpt of the finished run (continue it later with more --steps and "
                 "--resume)");
+  sub->add_option("--loss", args->loss,
+                  "Colour loss: l2 (squared error) or huber (quadratic within --huber-delta, "
+                  "linear beyond: robust to outlier pixels)")
+      ->check(CLI::IsMember({"l2", "huber"}))
+      ->capture_default_str();
+  sub->add_option("--huber-delta", args->huber_delta,
+                  "Huber loss threshold (colour error in [0, 1] where it turns linear)")
+      ->capture_default_str();
   sub->add_option("--renders", args->renders, "Write held-out renders beside their photos here");
+  sub->add_option("--cameras", args->cameras,
+                  "With a snapshot INPUT: render these cameras (transforms.json, COLMAP model or "
+                  "workspace) into RENDERS, one PNG per view named after its image; reports PSNR "
+                  "when the photos exist (--images for COLMAP's)");
   sub->add_option("--path-frames", args->path_frames,
                   "Also render a circle of N views around the scene (into RENDERS/path, or RENDERS "
                   "for a snapshot INPUT)");
-  sub->add_option("--render-size", args->render_size, "Size of the path's square frames (px)")
-      ->capture_default_str();
+  sub->add_option("--render-size", args->render_size,
+                  "Size of the path's square frames (px; default 400), or the longest side of the "
+                  "--cameras renders (default: the cameras' own size)");
   sub->add_option("--seed", args->seed, "Random seed")->capture_default_str();
   sub->add_option("--summary", args->summary, "Write a JSON summary here");
   return {sub, [args](const GlobalOptions& global) { RunNerf(*args, global); }};

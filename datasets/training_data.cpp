@@ -286,13 +286,15 @@ TrainingData LoadTrainingData(const fs::path& input, const TrainingDataOptions& 
   FACET_CHECK(!images.empty(), "'{}' has no registered images to train on", input.string());
   std::sort(images.begin(), images.end(),
             [](const Image* a, const Image* b) { return a->name < b->name; });
-  if (!source.transforms) {
-    folder = FindImageDir(source, options, images.front()->name);
-    for (const Image* image : images) paths[image->id] = folder / image->name;
+  if (options.load_images) {
+    if (!source.transforms) {
+      folder = FindImageDir(source, options, images.front()->name);
+      for (const Image* image : images) paths[image->id] = folder / image->name;
+    }
+    std::vector<std::pair<std::string, fs::path>> photos;
+    for (const Image* image : images) photos.emplace_back(image->name, paths.at(image->id));
+    CheckPhotosExist(photos, folder);
   }
-  std::vector<std::pair<std::string, fs::path>> photos;
-  for (const Image* image : images) photos.emplace_back(image->name, paths.at(image->id));
-  CheckPhotosExist(photos, folder);
 
   std::map<CameraId, CameraPlan> plans;
   std::set<std::string> distorted_models;
@@ -310,7 +312,7 @@ TrainingData LoadTrainingData(const fs::path& input, const TrainingDataOptions& 
       distorted_models.insert(std::string(it->second.source.ModelName()));
     }
   }
-  if (num_distorted > 0) {
+  if (num_distorted > 0 && options.load_images) {
     std::string models;
     for (const std::string& m : distorted_models) models += (models.empty() ? "" : ", ") + m;
     spdlog::info(
@@ -329,7 +331,9 @@ TrainingData LoadTrainingData(const fs::path& input, const TrainingDataOptions& 
     view.name = image.name;
     view.camera = plan.output;
     view.cam_from_world = *image.cam_from_world;
-    view.image = LoadPhoto(paths.at(image.id), plan, image.name, composite_over, keep_alpha);
+    if (options.load_images) {
+      view.image = LoadPhoto(paths.at(image.id), plan, image.name, composite_over, keep_alpha);
+    }
     view.held_out = options.holdout_every > 0 && i % options.holdout_every == 0;
   });
 
@@ -360,9 +364,14 @@ TrainingData LoadTrainingData(const fs::path& input, const TrainingDataOptions& 
   data.camera_center = mean.cast<float>();
   data.scene_extent = max_distance > 0.0 ? static_cast<float>(1.1 * max_distance) : 1.0f;
 
-  spdlog::info("training data: {} training and {} held-out views from '{}' ({:.1f} MiB of pixels)",
-               data.train.size(), data.test.size(), input.string(),
-               data.image_bytes / (1024.0 * 1024.0));
+  if (options.load_images) {
+    spdlog::info(
+        "training data: {} training and {} held-out views from '{}' ({:.1f} MiB of pixels)",
+        data.train.size(), data.test.size(), input.string(), data.image_bytes / (1024.0 * 1024.0));
+  } else {
+    spdlog::info("training data: the cameras of {} views from '{}' (no photos read)",
+                 data.train.size() + data.test.size(), input.string());
+  }
   return data;
 }
 

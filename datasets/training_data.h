@@ -55,6 +55,9 @@ struct TrainingDataOptions {
   // instead of composited over `background`, for trainers that composite over a random colour
   // each step (NeRF, instant-ngp's RGBA training). Ignored for workspaces and COLMAP models.
   bool keep_alpha = false;
+  // false: the cameras and poses only (rendering at given poses): no photo is looked for or read,
+  // and the views' images are empty; the sizes, undistortion and downscaling still apply.
+  bool load_images = true;
 
   // Throws facet::Error naming the first field out of range.
   void Check() const;

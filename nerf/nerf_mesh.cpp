@@ -54,7 +54,8 @@ geometry::TsdfVolume FuseNerf(const NerfField& field, const OccupancyGrid& grid,
     for (std::size_t p = 0; p < std::size_t(w) * h; ++p) {
       const float a = images.opacity.data()[p];
       const bool opaque = a >= options.min_opacity;
-      depth.data()[p] = opaque ? images.depth.data()[p] : 0.0f;
+      const ImageF32& source = options.median_depth ? images.median_depth : images.depth;
+      depth.data()[p] = opaque ? source.data()[p] : 0.0f;
       for (int k = 0; k < 3; ++k) {
         const float c = opaque ? images.colour.data()[3 * p + k] / a : 0.0f;
         rgb.data()[3 * p + k] = std::uint8_t(std::lround(255.0f * std::clamp(c, 0.0f, 1.0f)));

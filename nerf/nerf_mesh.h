@@ -1,10 +1,11 @@
 // A NeRF's surface as a closed, coloured triangle mesh: depth and colour rendered at a set of
 // views (the training cameras) are fused by TSDF fusion (geometry/tsdf_volume.h), whose marching
 // cubes surface is closed and manifold by construction (geometry/marching_cubes.h), as
-// splatting/splat_fusion.h does for splats. Depth is the expected termination depth, kept where
-// the accumulated opacity reaches min_opacity: fusing many views averages the depth and drops
-// view-inconsistent floaters (meshing the density itself leaves them: a NeRF's density is not a
-// clean surface).
+// splatting/splat_fusion.h does for splats. Depth is the median termination depth (where the
+// ray's opacity reaches 0.5; the expected depth is pulled off the surface by the density's faint
+// tails), kept where the accumulated opacity reaches min_opacity: fusing many views averages the
+// depth and drops view-inconsistent floaters (meshing the density itself leaves them: a NeRF's
+// density is not a clean surface).
 #pragma once
 
 #include <span>
@@ -29,6 +30,8 @@ struct NerfMeshOptions {
   int resolution = 256;      // voxels along the box's longest side when voxel_size is 0; >= 8
   double truncation = 0.0;   // scene units; 0: 4 voxels
   float min_opacity = 0.9f;  // (0, 1]: pixels less opaque are "no measurement"
+  // Fuse the median termination depth (NerfImages::median_depth; true) or the expected one.
+  bool median_depth = true;
   RayMarchingOptions marching{};
 
   // Throws facet::Error naming the first field out of range.

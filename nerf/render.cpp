@@ -1,11 +1,33 @@
 #include "nerf/render.h"
 
 #include <algorithm>
+#include <cmath>
+#include <span>
 #include <vector>
 
 #include "core/error.h"
 
 namespace facet::nerf {
+namespace {
+
+// The distance along a ray (samples [begin, end)) where its opacity reaches 0.5, 0 if it never
+// does. Sample i holds density sigma_i over [t_i - dt_i / 2, t_i + dt_i / 2] (t is the midpoint):
+// within it the opacity grows as 1 - T exp(-sigma s), solved for s.
+float MedianDistance(const RaySamples& samples, std::span<const float> sigma, std::size_t begin,
+                     std::size_t end) {
+  float transmittance = 1.0f;
+  for (std::size_t j = begin; j < end; ++j) {
+    const float next = transmittance * std::exp(-sigma[j] * samples.dt[j]);
+    if (next <= 0.5f) {
+      const float s = sigma[j] > 0.0f ? std::log(transmittance / 0.5f) / sigma[j] : 0.0f;
+      return samples.t[j] - 0.5f * samples.dt[j] + std::clamp(s, 0.0f, samples.dt[j]);
+    }
+    transmittance = next;
+  }
+  return 0.0f;
+}
+
+}  // namespace
 
 kernels::PinholeView PinholeViewOf(const geometry::Camera& camera,
                                    const geometry::Rigid3& cam_from_world) {
@@ -47,7 +69,7 @@ NerfImages RenderNerf(const NerfField& field, const OccupancyGrid& grid,
               "NeRF renders PINHOLE cameras (got {}); undistort first", camera.ModelName());
   camera.Check();
   const int width = camera.width, height = camera.height;
-  NerfImages out{ImageF32(width, height, 3), ImageF32(width, height, 1),
+  NerfImages out{ImageF32(width, height, 3), ImageF32(width, height, 1), ImageF32(width, height, 1),
                  ImageF32(width, height, 1)};
   const Eigen::Matrix3f world_from_cam =
       cam_from_world.rotation.inverse().toRotationMatrix().cast<float>();
@@ -87,6 +109,9 @@ NerfImages RenderNerf(const NerfField& field, const OccupancyGrid& grid,
       const Eigen::Vector3f d(directions[3 * i], directions[3 * i + 1], directions[3 * i + 2]);
       // Expected distance along the unit ray, then its component along the optical axis.
       out.depth.data()[begin + i] = opacity[i] > 0.0f ? depth[i] / opacity[i] * d.dot(axis) : 0.0f;
+      out.median_depth.data()[begin + i] =
+          MedianDistance(samples, sigma, samples.ray_offsets[i], samples.ray_offsets[i + 1]) *
+          d.dot(axis);
     }
   }
   return out;

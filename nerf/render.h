@@ -1,5 +1,6 @@
 // Rendering a NeRF view: one ray per pixel centre (facet's pixel convention) marched through the
-// occupancy grid and composited; colour over a background, opacity, and the expected depth.
+// occupancy grid and composited; colour over a background, opacity, and the expected and median
+// depths.
 #pragma once
 
 #include <Eigen/Core>
@@ -21,6 +22,10 @@ struct NerfImages {
   // Camera-frame z (scene units) of the expected termination point, sum w t / opacity along the
   // ray converted to z; 0 where the opacity is 0.
   ImageF32 depth{};
+  // Camera-frame z of the median termination point, where the accumulated opacity reaches 0.5
+  // (exact for the piecewise-constant density of the samples); 0 where it never does. Unlike the
+  // expected depth it is not pulled off the surface by faint density in front of or behind it.
+  ImageF32 median_depth{};
 };
 
 // The unit world direction through image point (x, y) (pixels, facet's convention: the first

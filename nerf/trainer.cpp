@@ -283,11 +283,13 @@ ImageF32 NerfTrainer::Render(const geometry::Camera& camera, const geometry::Rig
       .colour;
 }
 
-double ViewPsnr(const ImageF32& render, const ImageU8& photo, const Eigen::Vector3f& background) {
-  FACET_CHECK(render.width() == photo.width() && render.height() == photo.height() &&
-                  render.channels() == 3 && photo.channels() >= 3,
-              "NeRF: a {}x{}x{} render against a {}x{}x{} photo", render.width(), render.height(),
-              render.channels(), photo.width(), photo.height(), photo.channels());
+double RenderPsnr(const ImageF32& render, const ImageU8& photo, const Eigen::Vector3f& background) {
+  FACET_CHECK(render.channels() == 3 && (photo.channels() == 3 || photo.channels() == 4) &&
+                  render.width() == photo.width() && render.height() == photo.height(),
+              "PSNR of a {}x{}x{} render against a {}x{}x{} photo: the sizes must match (RGB "
+              "render, RGB or RGBA photo)",
+              render.width(), render.height(), render.channels(), photo.width(), photo.height(),
+              photo.channels());
   const float bg[3] = {background.x(), background.y(), background.z()};
   double squared = 0.0;
   for (int y = 0; y < render.height(); ++y) {
@@ -307,8 +309,8 @@ double NerfTrainer::EvaluatePsnr(const std::vector<datasets::TrainingView>& view
   FACET_CHECK(!views.empty(), "NeRF evaluation needs at least one view");
   double total = 0.0;
   for (const TrainingView& view : views) {
-    total += ViewPsnr(Render(view.camera, view.cam_from_world, data_.background), view.image,
-                      data_.background);
+    total += RenderPsnr(Render(view.camera, view.cam_from_world, data_.background), view.image,
+                        data_.background);
   }
   return total / double(views.size());
 }

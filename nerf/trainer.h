@@ -74,15 +74,17 @@ struct NerfRayBatch {
 // of planned_steps (1 when planned_steps is 0).
 float LearningRateScale(const NerfTrainOptions& options, std::int64_t step);
 
-// PSNR (dB) of a render (sRGB, 3 channels) against its photo (RGBA composited over `background`).
-double ViewPsnr(const ImageF32& render, const ImageU8& photo, const Eigen::Vector3f& background);
-
 // The box the field lives in: around the sparse points when the data has them (their 1st-99th
 // percentiles, enlarged by 10%), else around the point the cameras look at (least squares over
 // the optical axes) with half-size 0.375 x the cameras' mean distance to it (the NeRF-synthetic
 // scenes' [-1.5, 1.5]^3 for cameras 4 units away).
 void SceneBox(const datasets::TrainingData& data, Eigen::Vector3f* aabb_min,
               Eigen::Vector3f* aabb_max);
+
+// PSNR (dB) of a render (3 channels in [0, 1]) against its photo of the same size, an RGBA photo
+// composited over `background` (sRGB in [0, 1]) first: how EvaluatePsnr scores each view. Throws
+// facet::Error for sizes that differ.
+double RenderPsnr(const ImageF32& render, const ImageU8& photo, const Eigen::Vector3f& background);
 
 class NerfTrainer {
  public:

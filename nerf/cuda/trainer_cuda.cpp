@@ -256,7 +256,8 @@ double NerfTrainerCuda::EvaluatePsnr(const std::vector<datasets::TrainingView>& 
   const Eigen::Vector3f background = impl_->data.background;
   double total = 0.0;
   for (const datasets::TrainingView& view : views) {
-    total += ViewPsnr(Render(view.camera, view.cam_from_world, background), view.image, background);
+    total +=
+        RenderPsnr(Render(view.camera, view.cam_from_world, background), view.image, background);
   }
   return total / double(views.size());
 }

@@ -1,6 +1,7 @@
 // `facet nerf` as users run it: a transforms.json folder trains into a snapshot with a held-out
-// PSNR in the summary; an interrupted run resumes from its checkpoint; bad input fails with one
-// line and writes nothing.
+// PSNR in the summary (with the L2 or the Huber loss); an interrupted run resumes from its
+// checkpoint; a snapshot renders given cameras with their PSNR; bad input fails with one line and
+// writes nothing.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -12,7 +13,9 @@
 #include "common/temp_dir.h"
 #include "core/file_io.h"
 #include "core/image_io.h"
+#include "datasets/colmap_model.h"
 #include "datasets/synthetic/dataset_writer.h"
+#include "datasets/transforms_json.h"
 #include "nerf/snapshot.h"
 #include "nerf/sphere_scene.h"
 #include "nerf/trainer.h"
@@ -112,6 +115,119 @@ TEST(NerfCli, MeshOfASnapshotIsWatertight) {
   }
   // Rendering needs both the frame count and the folder.
   EXPECT_NE(Nerf(fmt::format("'{}' --path-frames 3", (dir / "sphere.bin").string())).exit_code, 0);
+}
+
+TEST(NerfCli, HuberLossTrainsAnotherModel) {
+  TempDir dir;
+  const fs::path scene = WriteScene(dir);
+  const std::string common =
+      fmt::format("'{}' --rays 256 --steps 10 --checkpoint-every 0", scene.string());
+  ASSERT_EQ(Nerf(fmt::format("{} -o '{}'", common, (dir / "l2.bin").string())).exit_code, 0);
+  const CommandResult huber =
+      Nerf(fmt::format("{} -o '{}' --loss huber --huber-delta 0.05 --summary '{}'", common,
+                       (dir / "huber.bin").string(), (dir / "huber.json").string()));
+  ASSERT_EQ(huber.exit_code, 0) << huber.output;
+  const nlohmann::json summary = ReadJson(dir / "huber.json");
+  EXPECT_EQ(summary["loss"], "huber");
+  EXPECT_TRUE(std::isfinite(summary["held_out_psnr"].get<double>()));
+  // Same seed, same rays: only the loss's gradients differ, so the parameters do.
+  const nerf::NerfSnapshot l2 = nerf::ReadNerfSnapshot(dir / "l2.bin");
+  const nerf::NerfSnapshot robust = nerf::ReadNerfSnapshot(dir / "huber.bin");
+  ASSERT_EQ(l2.density.size(), robust.density.size());
+  EXPECT_NE(l2.density, robust.density);
+  for (const std::string& bad :
+       {std::string("--loss l1"), std::string("--loss huber --huber-delta 0")}) {
+    const CommandResult result =
+        Nerf(fmt::format("{} -o '{}' {}", common, (dir / "x.bin").string(), bad));
+    EXPECT_NE(result.exit_code, 0) << bad;
+    EXPECT_FALSE(fs::exists(dir / "x.bin")) << bad;
+  }
+}
+
+// The sphere scene's views as a transforms.json and as a COLMAP model, with their photos (over
+// the white background).
+void WriteSphereCameras(const datasets::TrainingData& data, const fs::path& folder) {
+  datasets::Scene scene;
+  scene.cameras[datasets::CameraId(1)] = data.train.front().camera;
+  fs::create_directories(folder / "images");
+  std::uint32_t id = 0;
+  for (const datasets::TrainingView& view : data.train) {
+    datasets::Image image;
+    image.id = datasets::ImageId(++id);
+    image.name = fmt::format("view_{:02d}.png", id);
+    image.camera_id = datasets::CameraId(1);
+    image.cam_from_world = view.cam_from_world;
+    // Over the white background: COLMAP inputs read RGB photos.
+    ImageU8 photo(view.image.width(), view.image.height(), 3);
+    for (int y = 0; y < photo.height(); ++y) {
+      for (int x = 0; x < photo.width(); ++x) {
+        const int a = view.image(x, y, 3);
+        for (int k = 0; k < 3; ++k)
+          photo(x, y, k) = (a * view.image(x, y, k) + (255 - a) * 255) / 255;
+      }
+    }
+    WriteImage(folder / "images" / image.name, photo);
+    scene.images[image.id] = image;
+  }
+  // transforms.json frames name their photos relative to the json: "images/view_NN.png".
+  datasets::Scene transforms = scene;
+  for (auto& [image_id, image] : transforms.images) image.name = "images/" + image.name;
+  datasets::WriteTransformsJson(folder / "transforms.json", transforms);
+  datasets::WriteColmapModelBinary(folder / "sparse" / "0", scene);
+}
+
+// A snapshot renders the cameras of a transforms.json (or a COLMAP model) at their poses, each
+// view named after its photo, and scores them against the photos as the trainer evaluates views.
+TEST(NerfCli, SnapshotRendersGivenCamerasWithTheirPsnr) {
+  TempDir dir;
+  const datasets::TrainingData data = nerf::test::SphereData();
+  Eigen::Vector3f aabb_min, aabb_max;
+  nerf::SceneBox(data, &aabb_min, &aabb_max);
+  nerf::NerfTrainer trainer(data, aabb_min, aabb_max, nerf::test::SmallField(),
+                            nerf::test::SmallTraining());
+  for (int step = 0; step < 200; ++step) trainer.Step();
+  nerf::WriteNerfSnapshot(dir / "sphere.bin", nerf::SnapshotOf(trainer, data.background, false));
+  WriteSphereCameras(data, dir / "cameras");
+  const double expected_psnr = trainer.EvaluatePsnr(data.train);
+
+  for (const fs::path& cameras : {dir / "cameras" / "transforms.json", dir / "cameras"}) {
+    fs::remove_all(dir / "renders");
+    const CommandResult result = Nerf(fmt::format(
+        "'{}' --cameras '{}' --renders '{}' --summary '{}'", (dir / "sphere.bin").string(),
+        cameras.string(), (dir / "renders").string(), (dir / "r.json").string()));
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    const nlohmann::json summary = ReadJson(dir / "r.json");
+    ASSERT_EQ(summary["views"].size(), data.train.size()) << cameras;
+    for (std::size_t i = 0; i < data.train.size(); ++i) {
+      const fs::path render = dir / "renders" / fmt::format("view_{:02d}.png", i + 1);
+      ASSERT_TRUE(fs::exists(render)) << render;
+      EXPECT_EQ(ReadImage<std::uint8_t>(render).width(), nerf::test::kSize);
+      EXPECT_GT(summary["views"][i]["psnr"].get<double>(), 15.0) << render;
+    }
+    // The trainer renders with its own (finer) steps; the views agree to a fraction of a dB.
+    EXPECT_GT(expected_psnr, 20.0);
+    EXPECT_NEAR(summary["mean_psnr"].get<double>(), expected_psnr, 0.5) << cameras;
+  }
+
+  // Smaller renders; without the photos, renders only.
+  fs::remove_all(dir / "cameras" / "images");
+  fs::remove_all(dir / "renders");
+  const CommandResult small =
+      Nerf(fmt::format("'{}' --cameras '{}' --renders '{}' --render-size 20 --summary '{}'",
+                       (dir / "sphere.bin").string(), (dir / "cameras" / "sparse" / "0").string(),
+                       (dir / "renders").string(), (dir / "r.json").string()));
+  ASSERT_EQ(small.exit_code, 0) << small.output;
+  const nlohmann::json summary = ReadJson(dir / "r.json");
+  EXPECT_FALSE(summary.contains("mean_psnr"));
+  const ImageU8 frame = ReadImage<std::uint8_t>(dir / "renders" / "view_01.png");
+  EXPECT_EQ(frame.width(), 20);
+  EXPECT_LT(frame(10, 10, 0) + frame(10, 10, 1) + frame(10, 10, 2), 3 * 250);  // the sphere
+  EXPECT_EQ(frame(0, 0, 0), 255);                                              // the background
+  // A missing camera file fails.
+  EXPECT_NE(Nerf(fmt::format("'{}' --cameras '{}' --renders '{}'", (dir / "sphere.bin").string(),
+                             (dir / "none.json").string(), (dir / "renders").string()))
+                .exit_code,
+            0);
 }
 
 TEST(NerfCli, BadInputFailsWithOneLine) {

@@ -202,6 +202,24 @@ TEST_F(TrainingDataTest, MissingPhotoIsAnErrorNamingItAndTheFolder) {
   EXPECT_TRUE(Contains(message, (work_ / "scene" / "images").string())) << message;
 }
 
+TEST_F(TrainingDataTest, CamerasOnlyNeedNoPhotos) {
+  const fs::path model = work_ / "x" / "sparse" / "0";
+  WriteColmapModelBinary(model, *scene_);
+  TrainingDataOptions options;
+  options.load_images = false;
+  options.holdout_every = 0;
+  options.max_size = kWidth / 2;
+  const TrainingData data = LoadTrainingData(model, options);
+  ASSERT_EQ(data.train.size(), std::size_t{kViews});
+  EXPECT_TRUE(data.test.empty());
+  for (const TrainingView& view : data.train) {
+    EXPECT_TRUE(view.image.empty()) << view.name;
+    EXPECT_EQ(view.camera.width, kWidth / 2);  // the cap still applies to the cameras
+    EXPECT_EQ(view.camera.height, kHeight / 2);
+  }
+  EXPECT_EQ(data.image_bytes, 0u);
+}
+
 TEST_F(TrainingDataTest, PhotoOfTheWrongSizeIsAnErrorNamingIt) {
   WriteColmapScene(work_ / "scene", *scene_);
   WriteImage(work_ / "scene" / "images" / "00005.png", ImageU8(kWidth / 2, kHeight / 2, 3));
