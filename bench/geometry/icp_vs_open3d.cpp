@@ -6,10 +6,13 @@
 //       bun_zipper triangles, normals from the faces; source and target are independent
 //       samples) under a known motion, point-to-plane.
 // Prints the best of --repeat wall times per registration, the ratio Open3D / facet, and both
-// fitness and inlier RMSE (and the pose difference between the two).
+// fitness and inlier RMSE (and the pose difference between the two); --json FILE also writes them
+// (an array "registrations", one object per comparison, times in seconds) for bench/run_all.sh.
 //
 //   build/release/bench/icp_vs_open3d [--threads 2] [--repeat 5] [--bunny-points 500000]
+//                                     [--json FILE]
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <oneapi/tbb/global_control.h>
 #include <open3d/geometry/PointCloud.h>
 #include <open3d/pipelines/registration/ColoredICP.h>
@@ -21,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <random>
@@ -57,8 +61,9 @@ double BestOf(int repeat, const std::function<void()>& run) {
   return best;
 }
 
-void Compare(const char* name, const PointCloud& source, const PointCloud& target,
-             const Rigid3& init, const IcpOptions& options, int repeat) {
+// Prints one line and returns the same figures as JSON.
+nlohmann::json Compare(const char* name, const PointCloud& source, const PointCloud& target,
+                       const Rigid3& init, const IcpOptions& options, int repeat) {
   const auto source3d = ToOpen3d(source), target3d = ToOpen3d(target);
   const bool colored = options.method == IcpOptions::Method::kColored;
   IcpResult ours;
@@ -86,6 +91,22 @@ void Compare(const char* name, const PointCloud& source, const PointCloud& targe
       ours.inlier_rmse, 1e3 * their_time, theirs.fitness_, theirs.inlier_rmse_,
       their_time / our_time, ours.target_from_source.rotation.angularDistance(their_pose.rotation),
       (ours.target_from_source.translation - their_pose.translation).norm());
+  return {{"name", name},
+          {"source_points", source.size()},
+          {"target_points", target.size()},
+          {"facet",
+           {{"seconds", our_time},
+            {"iterations", ours.iterations},
+            {"fitness", ours.fitness},
+            {"inlier_rmse", ours.inlier_rmse}}},
+          {"open3d",
+           {{"seconds", their_time},
+            {"fitness", theirs.fitness_},
+            {"inlier_rmse", theirs.inlier_rmse_}}},
+          {"rotation_difference_rad",
+           ours.target_from_source.rotation.angularDistance(their_pose.rotation)},
+          {"translation_difference",
+           (ours.target_from_source.translation - their_pose.translation).norm()}};
 }
 
 // `count` points uniformly distributed over the mesh's area, with the faces' normals.
@@ -130,11 +151,18 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads for both");
   app.add_option("--repeat", repeat, "registrations per method; the best time is printed");
   app.add_option("--bunny-points", bunny_points, "points sampled on the bunny mesh");
+  std::string json_path;
+  app.add_option("--json", json_path, "also write the figures here");
   CLI11_PARSE(app, argc, argv);
   setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
   const oneapi::tbb::global_control limit(oneapi::tbb::global_control::max_allowed_parallelism,
                                           static_cast<std::size_t>(threads));
   std::printf("%d threads, best of %d\n", threads, repeat);
+  nlohmann::json summary = {{"threads", threads},
+                            {"repeat", repeat},
+                            {"registrations", nlohmann::json::array()},
+                            {"skipped", nlohmann::json::array()}};
+  auto& registrations = summary["registrations"];
 
   const std::filesystem::path data = FACET_SOURCE_DIR "/../shared/data";
   const Rigid3 perturbation(
@@ -146,11 +174,14 @@ int main(int argc, char** argv) {
     IcpOptions options;
     options.max_correspondence_distance = 0.05;
     options.max_iterations = 100;  // both converge (criteria 1e-6) well before
-    Compare("fragments point-to-plane", source, target, perturbation, options, repeat);
+    registrations.push_back(
+        Compare("fragments point-to-plane", source, target, perturbation, options, repeat));
     options.method = IcpOptions::Method::kColored;
-    Compare("fragments colored", source, target, perturbation, options, repeat);
+    registrations.push_back(
+        Compare("fragments colored", source, target, perturbation, options, repeat));
   } else {
     std::printf("no %s: fragments skipped\n", (data / "icp-fragments").c_str());
+    summary["skipped"].push_back("icp-fragments");
   }
   if (std::filesystem::exists(data / "stanford-bunny/bun_zipper.ply")) {
     const auto mesh = facet::datasets::ReadMeshPly(data / "stanford-bunny/bun_zipper.ply");
@@ -165,9 +196,12 @@ int main(int argc, char** argv) {
     IcpOptions options;
     options.max_correspondence_distance = 0.05 * size;
     options.max_iterations = 30;
-    Compare("bunny point-to-plane", source, target, Rigid3(), options, repeat);
+    registrations.push_back(
+        Compare("bunny point-to-plane", source, target, Rigid3(), options, repeat));
   } else {
     std::printf("no %s: bunny skipped\n", (data / "stanford-bunny").c_str());
+    summary["skipped"].push_back("stanford-bunny");
   }
+  if (!json_path.empty()) std::ofstream(json_path) << summary.dump(2) << "\n";
   return 0;
 }

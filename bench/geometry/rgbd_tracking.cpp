@@ -6,19 +6,22 @@
 // Frames are decoded untimed.
 //
 //   rgbd_tracking [FOLDER] [--frames N] [--voxel 0.01] [--depth-max 3] [--raycast-scale 1|2]
-//                 [--threads N]
+//                 [--threads N] [--json FILE]
 // Process CPU time counts oneTBB's idle workers spinning; on a busy machine --threads 1 gives the
 // work itself (its CPU time), the figure to divide by the cores.
 // FOLDER: default ../shared/data/rgbd-livingroom; PrimeSense intrinsics (525, 525, 319.5, 239.5).
 // --raycast-scale 2 (the default) ray casts the model at half resolution (320x240) and registers
 // the full-resolution frame against that pyramid (target level l = half-resolution level l);
-// 1 ray casts at full resolution.
+// 1 ray casts at full resolution. --json FILE also writes the figures (ms per frame, frames/s,
+// ATE in metres) for bench/run_all.sh.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <oneapi/tbb/global_control.h>
 
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +74,8 @@ int main(int argc, char** argv) {
   app.add_option("--raycast-scale", raycast_scale, "ray cast at 1/scale resolution")
       ->check(CLI::IsMember({1, 2}));
   app.add_option("--threads", threads, "oneTBB threads (0: all cores)");
+  std::string json_path;
+  app.add_option("--json", json_path, "also write the figures here");
   CLI11_PARSE(app, argc, argv);
   std::optional<oneapi::tbb::global_control> control;
   if (threads > 0) {
@@ -155,6 +160,21 @@ int main(int argc, char** argv) {
     geometry::AbsolutePoseErrorOptions rigid;
     rigid.estimate_scale = false;
     const auto errors = geometry::ComputeAbsolutePoseErrors(poses, reference, rigid);
+    nlohmann::json summary = {
+        {"frames", n},
+        {"tracked", tracked},
+        {"failures", failures},
+        {"voxel", voxel},
+        {"ms_per_frame",
+         {{"raycast", ms(raycast_clock)},
+          {"pyramids", ms(pyramid_clock)},
+          {"odometry", ms(odometry_clock)},
+          {"integration", 1e3 * integrate_clock.wall / n}}},
+        {"tracking_frames_per_s", tracked / tracking_wall},
+        {"frames_per_s_with_integration",
+         tracked / (tracking_wall + integrate_clock.wall * tracked / n)},
+        {"ate_rmse_m", errors ? nlohmann::json(errors->ate_rmse) : nlohmann::json()}};
+    if (!json_path.empty()) std::ofstream(json_path) << summary.dump(2) << "\n";
     if (errors) {
       std::printf(
           "ATE vs open3d_trajectory.log: %.2f mm (max centre error %.2f mm, max rotation "

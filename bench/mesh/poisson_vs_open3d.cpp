@@ -2,11 +2,13 @@
 // CreateFromPointCloudPoisson (a wrapper of Kazhdan's PoissonRecon), from the same points
 // (the mesh's vertices) and normals (area-weighted vertex normals), at the same depth, bounding
 // scale (1.1) and thread count. Prints time, Chamfer distance to the original mesh (our
-// CompareSurfaces, the same samples for both) and whether each result is watertight.
+// CompareSurfaces, the same samples for both) and whether each result is watertight; --json FILE
+// also writes them (objects "floor", "facet", "open3d") for bench/run_all.sh.
 //
 //   build/release/bench/poisson_vs_open3d [--depth 8] [--threads 2] [--repeat 3]
-//                                        [--estimate-normals] [--diagnose]
+//                                        [--estimate-normals] [--diagnose] [--json FILE]
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <open3d/geometry/PointCloud.h>
 #include <open3d/geometry/TriangleMesh.h>
 
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,8 +39,9 @@ TriangleMesh FromOpen3d(const open3d::geometry::TriangleMesh& mesh) {
   return out;
 }
 
-void Report(const char* name, double seconds, const TriangleMesh& mesh,
-            const TriangleMesh& reference, double diagonal, std::size_t samples) {
+// Prints one line and returns the same figures as JSON.
+nlohmann::json Report(const char* name, double seconds, const TriangleMesh& mesh,
+                      const TriangleMesh& reference, double diagonal, std::size_t samples) {
   const auto topology = facet::geometry::CheckWatertight(mesh);
   const auto distance =
       facet::geometry::CompareSurfaces(mesh, reference, 0.001 * diagonal, samples, /*seed=*/7);
@@ -49,6 +53,17 @@ void Report(const char* name, double seconds, const TriangleMesh& mesh,
       static_cast<long long>(topology.components), static_cast<long long>(topology.genus),
       topology.watertight ? "yes" : "no", topology.watertight ? "" : " - ",
       topology.reason.c_str());
+  return {{"seconds", seconds},
+          {"chamfer", distance.chamfer},
+          {"chamfer_percent_of_diagonal", 100.0 * distance.chamfer / diagonal},
+          {"accuracy", distance.accuracy},
+          {"completeness", distance.completeness},
+          {"f_score", distance.f_score},
+          {"vertices", mesh.vertices.size()},
+          {"triangles", mesh.triangles.size()},
+          {"components", topology.components},
+          {"genus", topology.genus},
+          {"watertight", topology.watertight}};
 }
 
 // The components other than the largest: size, signed volume (> 0: a closed blob facing
@@ -141,6 +156,8 @@ int main(int argc, char** argv) {
   int repeat = 3;
   app.add_option("--repeat", repeat, "runs of each; the fastest is reported");
   app.add_option("--output", output, "write facet's mesh to this PLY");
+  std::string json_path;
+  app.add_option("--json", json_path, "also write the figures here");
   facet::geometry::PoissonOptions options;
   app.add_option("--samples-per-node", options.samples_per_node, "facet: adaptive splatting");
   app.add_option("--screening", options.screening, "facet: screening weight alpha");
@@ -167,7 +184,9 @@ int main(int argc, char** argv) {
               cloud.size(), diagonal, depth, threads);
 
   // The sampling floor: the reference against itself (independent samples of one surface).
-  Report("floor", 0.0, reference, reference, diagonal, samples);
+  nlohmann::json summary = {{"mesh", path},   {"points", cloud.size()}, {"diagonal", diagonal},
+                            {"depth", depth}, {"threads", threads},     {"repeat", repeat}};
+  summary["floor"] = Report("floor", 0.0, reference, reference, diagonal, samples);
 
   options.depth = depth;
   options.threads = threads;
@@ -182,7 +201,8 @@ int main(int argc, char** argv) {
       static_cast<long long>(ours.stats.finest_unknowns), ours.stats.iterations,
       ours.stats.finest_iterations, ours.stats.relative_residual, ours.stats.solve_seconds,
       ours.stats.mean_splat_depth, ours.stats.depth, ours.stats.iso_value);
-  Report("facet", ours.stats.total_seconds, ours.mesh, reference, diagonal, samples);
+  summary["facet"] =
+      Report("facet", ours.stats.total_seconds, ours.mesh, reference, diagonal, samples);
   if (diagnose) ListSmallComponents(ours.mesh, cloud.points, ours.stats.voxel_size);
   if (diagnose) DistanceHistogram("facet", ours.mesh, reference, diagonal);
   if (diagnose) DistanceHistogram("floor", reference, reference, diagonal);
@@ -205,8 +225,9 @@ int main(int argc, char** argv) {
         mesh = std::get<0>(result);
       }
     }
-    Report("open3d", seconds, FromOpen3d(*mesh), reference, diagonal, samples);
+    summary["open3d"] = Report("open3d", seconds, FromOpen3d(*mesh), reference, diagonal, samples);
     if (diagnose) DistanceHistogram("open3d", FromOpen3d(*mesh), reference, diagonal);
   }
+  if (!json_path.empty()) std::ofstream(json_path) << summary.dump(2) << "\n";
   return 0;
 }

@@ -6,11 +6,13 @@
 // float RGBDImage, as its pipeline builds one anyway).
 //
 //   tsdf_vs_open3d [FOLDER] [--voxel 0.01] [--trunc 0.04] [--depth-max 3] [--frames N]
-//                  [--threads N] [--no-color] [--facet-only] [--mesh-out DIR]
+//                  [--threads N] [--no-color] [--facet-only] [--mesh-out DIR] [--json FILE]
 // FOLDER: a Redwood/Open3D RGB-D folder (depth/*.png in mm, image/*.jpg,
 // open3d_trajectory.log), default ../shared/data/rgbd-livingroom; PrimeSense intrinsics.
-// --mesh-out DIR writes the meshes as DIR/facet.ply and DIR/open3d.ply.
+// --mesh-out DIR writes the meshes as DIR/facet.ply and DIR/open3d.ply; --json FILE the figures
+// (objects "facet" and "open3d", seconds) for bench/run_all.sh.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <open3d/camera/PinholeCameraIntrinsic.h>
 #include <open3d/geometry/Image.h>
 #include <open3d/geometry/RGBDImage.h>
@@ -24,6 +26,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -150,6 +153,8 @@ int Run(int argc, char** argv) {
   app.add_flag("--no-color", no_color, "Fuse depth only");
   app.add_flag("--facet-only", facet_only, "Skip Open3D (for profiling)");
   app.add_option("--mesh-out", mesh_out, "Write facet.ply and open3d.ply into this folder");
+  std::string json_path;
+  app.add_option("--json", json_path, "Also write the figures here");
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) SetMaxThreads(threads);
 
@@ -177,12 +182,28 @@ int Run(int argc, char** argv) {
   options.with_color = !no_color;
   if (!mesh_out.empty()) std::filesystem::create_directories(mesh_out);
   const Figures ours = RunFacet(sequence, frames, options, mesh_out);
+  nlohmann::json summary = {{"folder", folder},       {"frames", frames},
+                            {"voxel", voxel},         {"truncation", trunc},
+                            {"depth_max", depth_max}, {"color", !no_color},
+                            {"threads", MaxThreads()}};
+  summary["facet"] = {{"integrate_s", ours.integrate_s},
+                      {"integrate_cpu_s", ours.integrate_cpu_s},
+                      {"frames_per_s", frames / ours.integrate_s},
+                      {"mesh_s", ours.mesh_s},
+                      {"vertices", ours.vertices},
+                      {"triangles", ours.triangles},
+                      {"open_mesh_s", ours.open_mesh_s},
+                      {"open_triangles", ours.open_triangles}};
+  const auto write_json = [&] {
+    if (!json_path.empty()) std::ofstream(json_path) << summary.dump(2) << "\n";
+  };
   if (facet_only) {
     std::printf(
         "integration  facet %7.1f frames/s (%.2f s), CPU %.2f ms/frame; mesh %.3f s (open %.3f "
         "s)\n",
         frames / ours.integrate_s, ours.integrate_s, 1e3 * ours.integrate_cpu_s / frames,
         ours.mesh_s, ours.open_mesh_s);
+    write_json();
     return 0;
   }
   const Figures theirs = RunOpen3d(sequence, frames, voxel, trunc, depth_max, !no_color, mesh_out);
@@ -203,6 +224,13 @@ int Run(int argc, char** argv) {
       ours.mesh_s, ours.vertices, ours.triangles, theirs.mesh_s, theirs.vertices, theirs.triangles);
   std::printf("mesh (open)  facet %7.3f s (%zu triangles; observed cells only, as Open3D)\n",
               ours.open_mesh_s, ours.open_triangles);
+  summary["open3d"] = {{"integrate_s", theirs.integrate_s},
+                       {"integrate_cpu_s", theirs.integrate_cpu_s},
+                       {"frames_per_s", frames / theirs.integrate_s},
+                       {"mesh_s", theirs.mesh_s},
+                       {"vertices", theirs.vertices},
+                       {"triangles", theirs.triangles}};
+  write_json();
   return 0;
 }
 
