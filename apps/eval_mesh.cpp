@@ -10,6 +10,7 @@
 #include "datasets/gltf.h"
 #include "datasets/ply.h"
 #include "geometry/mesh_checks.h"
+#include "geometry/mesh_processing.h"
 
 namespace facet::apps {
 namespace {
@@ -45,30 +46,6 @@ geometry::Bounds3 CropBox(const MeshEvalArgs& args) {
   return box;
 }
 
-// The triangles with all three corners inside `box`.
-geometry::TriangleMesh Crop(const geometry::TriangleMesh& mesh, const geometry::Bounds3& box) {
-  geometry::TriangleMesh out;
-  std::vector<std::int64_t> index(mesh.vertices.size(), -1);
-  auto inside = [&](std::uint32_t v) {
-    return (mesh.vertices[v].array() >= box.min.array()).all() &&
-           (mesh.vertices[v].array() <= box.max.array()).all();
-  };
-  for (const auto& t : mesh.triangles) {
-    if (!inside(t[0]) || !inside(t[1]) || !inside(t[2])) continue;
-    Eigen::Matrix<std::uint32_t, 3, 1> mapped;
-    for (int k = 0; k < 3; ++k) {
-      std::int64_t& i = index[t[k]];
-      if (i < 0) {
-        i = std::int64_t(out.vertices.size());
-        out.vertices.push_back(mesh.vertices[t[k]]);
-      }
-      mapped[k] = std::uint32_t(i);
-    }
-    out.triangles.push_back(mapped);
-  }
-  return out;
-}
-
 }  // namespace
 
 nlohmann::ordered_json EvaluateMesh(const MeshEvalArgs& args,
@@ -86,8 +63,8 @@ nlohmann::ordered_json EvaluateMesh(const MeshEvalArgs& args,
   const double diagonal = geometry::ComputeBounds(truth.vertices).Extent().norm();
   const bool cropped = !args.crop.empty() || !args.crop_file.empty();
   const geometry::Bounds3 box = cropped ? CropBox(args) : geometry::Bounds3{};
-  const geometry::TriangleMesh mesh_in = cropped ? Crop(mesh, box) : mesh;
-  const geometry::TriangleMesh truth_in = cropped ? Crop(truth, box) : truth;
+  const geometry::TriangleMesh mesh_in = cropped ? geometry::CropMesh(mesh, box) : mesh;
+  const geometry::TriangleMesh truth_in = cropped ? geometry::CropMesh(truth, box) : truth;
   FACET_CHECK(!mesh_in.triangles.empty() && !truth_in.triangles.empty(),
               "eval: nothing of the {} is inside the crop box (is the model aligned with the "
               "ground truth? give --ground-truth cameras)",

@@ -339,4 +339,30 @@ std::size_t RemoveSmallComponents(TriangleMesh& mesh, const SmallComponentOption
   return roots.size() - kept.size();
 }
 
+TriangleMesh CropMesh(const TriangleMesh& mesh, const Bounds3& box) {
+  mesh.Check();
+  auto inside = [&](std::uint32_t v) {
+    return (mesh.vertices[v].array() >= box.min.array()).all() &&
+           (mesh.vertices[v].array() <= box.max.array()).all();
+  };
+  TriangleMesh out;
+  std::vector<std::int64_t> index(mesh.vertices.size(), -1);
+  for (const auto& t : mesh.triangles) {
+    if (!inside(t[0]) || !inside(t[1]) || !inside(t[2])) continue;
+    Eigen::Matrix<std::uint32_t, 3, 1> mapped;
+    for (int k = 0; k < 3; ++k) {
+      std::int64_t& i = index[t[k]];
+      if (i < 0) {
+        i = std::int64_t(out.vertices.size());
+        out.vertices.push_back(mesh.vertices[t[k]]);
+        if (mesh.HasVertexNormals()) out.vertex_normals.push_back(mesh.vertex_normals[t[k]]);
+        if (mesh.HasVertexColors()) out.vertex_colors.push_back(mesh.vertex_colors[t[k]]);
+      }
+      mapped[k] = std::uint32_t(i);
+    }
+    out.triangles.push_back(mapped);
+  }
+  return out;
+}
+
 }  // namespace facet::geometry

@@ -204,4 +204,8 @@ void TaubinSmooth(TriangleMesh& mesh, const TaubinOptions& options = {});
 // has no points or no colours, or k < 1.
 void TransferVertexColors(TriangleMesh& mesh, const PointCloud& source, int k = 4);
 
+// The triangles of `mesh` whose three corners lie inside `box` (boundary included), with the
+// vertices they use and those vertices' normals and colours; the rest is dropped.
+TriangleMesh CropMesh(const TriangleMesh& mesh, const Bounds3& box);
+
 }  // namespace facet::geometry

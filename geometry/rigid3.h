@@ -5,6 +5,9 @@
 #include <Eigen/Core>
 #include <Eigen/Geometry>
 
+#include <optional>
+#include <span>
+
 namespace facet::geometry {
 
 struct Rigid3 {
@@ -40,5 +43,11 @@ struct Rigid3 {
 inline Eigen::Vector3d CameraCenter(const Rigid3& cam_from_world) {
   return cam_from_world.Inverse().translation;
 }
+
+// The point the cameras look at: the least-squares meeting point of their optical axes, solving
+// sum_i (I - d_i d_i^T) (p - c_i) = 0 over the centres c_i and viewing directions d_i. std::nullopt
+// when the axes are (nearly) parallel, or there are fewer than two cameras: the smallest
+// eigenvalue of sum_i (I - d_i d_i^T) below 1e-3 of the largest.
+std::optional<Eigen::Vector3d> PointNearestToOpticalAxes(std::span<const Rigid3> cam_from_world);
 
 }  // namespace facet::geometry

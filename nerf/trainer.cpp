@@ -77,22 +77,15 @@ void SceneBox(const datasets::TrainingData& data, Eigen::Vector3f* aabb_min,
     }
     return;
   }
-  // The point nearest to every optical axis: sum (I - d d^T) p = sum (I - d d^T) c.
-  Eigen::Matrix3d a = Eigen::Matrix3d::Zero();
-  Eigen::Vector3d b = Eigen::Vector3d::Zero();
+  std::vector<geometry::Rigid3> poses;
+  Eigen::Vector3d centroid = Eigen::Vector3d::Zero();
   for (const TrainingView& view : data.train) {
-    const Eigen::Vector3d c = geometry::CameraCenter(view.cam_from_world);
-    const Eigen::Vector3d d = view.cam_from_world.rotation.inverse() * Eigen::Vector3d::UnitZ();
-    const Eigen::Matrix3d m = Eigen::Matrix3d::Identity() - d * d.transpose();
-    a += m;
-    b += m * c;
+    poses.push_back(view.cam_from_world);
+    centroid += geometry::CameraCenter(view.cam_from_world);
   }
-  Eigen::Vector3d centre = Eigen::Vector3d::Zero();
-  for (const TrainingView& view : data.train) centre += geometry::CameraCenter(view.cam_from_world);
-  centre /= double(data.train.size());
+  centroid /= double(data.train.size());
   // Cameras that do not converge (parallel axes) keep the cameras' centroid.
-  const Eigen::FullPivLU<Eigen::Matrix3d> lu(a);
-  if (lu.rank() == 3) centre = lu.solve(b);
+  const Eigen::Vector3d centre = geometry::PointNearestToOpticalAxes(poses).value_or(centroid);
   double distance = 0.0;
   for (const TrainingView& view : data.train) {
     distance += (geometry::CameraCenter(view.cam_from_world) - centre).norm();
@@ -202,14 +195,17 @@ NerfStepStats NerfTrainer::Step() {
   return TrainOnBatch(batch_);
 }
 
-NerfStepStats NerfTrainer::Step(const NerfRayBatch& batch) {
-  const std::size_t n = batch.size();
-  FACET_CHECK(n >= 1 && batch.origins.size() == 3 * n && batch.directions.size() == 3 * n &&
-                  batch.targets.size() == 3 * n && batch.backgrounds.size() == 3 * n,
+void NerfRayBatch::Check() const {
+  const std::size_t n = size();
+  FACET_CHECK(n >= 1 && origins.size() == 3 * n && directions.size() == 3 * n &&
+                  targets.size() == 3 * n && backgrounds.size() == 3 * n,
               "NeRF: a ray batch needs n >= 1 origins, directions, targets and backgrounds (got "
               "{}, {}, {}, {} floats)",
-              batch.origins.size(), batch.directions.size(), batch.targets.size(),
-              batch.backgrounds.size());
+              origins.size(), directions.size(), targets.size(), backgrounds.size());
+}
+
+NerfStepStats NerfTrainer::Step(const NerfRayBatch& batch) {
+  batch.Check();
   if (step_ % options_.occupancy_update_every == 0) UpdateOccupancy();
   return TrainOnBatch(batch);
 }

@@ -68,6 +68,8 @@ struct NerfStepStats {
 struct NerfRayBatch {
   std::vector<float> origins, directions, targets, backgrounds;
   std::size_t size() const { return origins.size() / 3; }
+  // Throws facet::Error unless there is at least one ray and all four arrays hold 3 per ray.
+  void Check() const;
 };
 
 // The learning-rate factor at `step` (steps done): learning_rate_decay at each of 50%, 75% and 90%

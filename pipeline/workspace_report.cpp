@@ -1,6 +1,5 @@
 #include "pipeline/workspace_report.h"
 
-#include <Eigen/Dense>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -15,6 +14,7 @@
 #include "core/image_io.h"
 #include "datasets/colmap_model.h"
 #include "datasets/gltf.h"
+#include "geometry/mesh_processing.h"
 #include "pipeline/mesh_thumbnail.h"
 
 namespace facet::pipeline {
@@ -192,52 +192,17 @@ void CollectSplats(const Workspace& workspace, ReportData& data) {
 // thumbnails show this region rather than the outside of the enclosure.
 geometry::Bounds3 FocusBox(const std::vector<geometry::Rigid3>& cameras,
                            const geometry::Bounds3& mesh_bounds) {
-  if (cameras.size() < 2) return mesh_bounds;
-  Eigen::Matrix3d a = Eigen::Matrix3d::Zero();
-  Eigen::Vector3d b = Eigen::Vector3d::Zero();
-  for (const geometry::Rigid3& pose : cameras) {
-    const Eigen::Vector3d c = geometry::CameraCenter(pose);
-    const Eigen::Vector3d d = pose.rotation.inverse() * Eigen::Vector3d::UnitZ();
-    const Eigen::Matrix3d m = Eigen::Matrix3d::Identity() - d * d.transpose();
-    a += m;
-    b += m * c;
-  }
-  const Eigen::FullPivLU<Eigen::Matrix3d> lu(a);
-  if (lu.rank() < 3) return mesh_bounds;
-  const Eigen::Vector3d centre = lu.solve(b);
+  const std::optional<Eigen::Vector3d> centre = geometry::PointNearestToOpticalAxes(cameras);
+  if (!centre) return mesh_bounds;
   double distance = 0.0;
   for (const geometry::Rigid3& pose : cameras) {
-    distance += (geometry::CameraCenter(pose) - centre).norm();
+    distance += (geometry::CameraCenter(pose) - *centre).norm();
   }
   const double half = 0.6 * distance / double(cameras.size());
   geometry::Bounds3 box;
-  box.Extend(centre - Eigen::Vector3d::Constant(half));
-  box.Extend(centre + Eigen::Vector3d::Constant(half));
+  box.Extend(*centre - Eigen::Vector3d::Constant(half));
+  box.Extend(*centre + Eigen::Vector3d::Constant(half));
   return box;
-}
-
-geometry::TriangleMesh Crop(const geometry::TriangleMesh& mesh, const geometry::Bounds3& box) {
-  geometry::TriangleMesh out;
-  std::vector<std::int64_t> index(mesh.vertices.size(), -1);
-  auto inside = [&](std::size_t v) {
-    const Eigen::Vector3d& p = mesh.vertices[v];
-    return (p.array() >= box.min.array()).all() && (p.array() <= box.max.array()).all();
-  };
-  for (const auto& t : mesh.triangles) {
-    if (!inside(t[0]) || !inside(t[1]) || !inside(t[2])) continue;
-    Eigen::Matrix<std::uint32_t, 3, 1> mapped;
-    for (int k = 0; k < 3; ++k) {
-      std::int64_t& i = index[t[k]];
-      if (i < 0) {
-        i = std::int64_t(out.vertices.size());
-        out.vertices.push_back(mesh.vertices[t[k]]);
-        if (mesh.HasVertexColors()) out.vertex_colors.push_back(mesh.vertex_colors[t[k]]);
-      }
-      mapped[k] = std::uint32_t(i);
-    }
-    out.triangles.push_back(mapped);
-  }
-  return out;
 }
 
 void CollectMesh(const Workspace& workspace, ReportData& data) {
@@ -252,8 +217,8 @@ void CollectMesh(const Workspace& workspace, ReportData& data) {
                                                           summary.value("genus", std::int64_t{0}))
                                             : "no: " + summary.value("reason", std::string())});
   const geometry::TriangleMesh mesh = datasets::ReadGlb(workspace.Mesh());
-  const geometry::TriangleMesh focus =
-      Crop(mesh, FocusBox(data.scene.cam_from_world, geometry::ComputeBounds(mesh.vertices)));
+  const geometry::TriangleMesh focus = geometry::CropMesh(
+      mesh, FocusBox(data.scene.cam_from_world, geometry::ComputeBounds(mesh.vertices)));
   const geometry::TriangleMesh& shown = focus.triangles.empty() ? mesh : focus;
   const Eigen::Vector3d up = EstimateUp(data.scene.cam_from_world);
   // Looking down at 30 degrees from three sides 120 degrees apart.

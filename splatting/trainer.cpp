@@ -490,24 +490,12 @@ Gaussians InitialModel(const datasets::TrainingData& data, const InitOptions& op
   if (data.has_points) return InitFromScene(data.scene, options);
   FACET_CHECK(random_box_fraction > 0.0f, "splat: the random box fraction must be > 0");
   FACET_CHECK(!data.train.empty(), "splat: there is no training view");
-  // Least squares: sum_i (I - d_i d_i^T) (p - c_i) = 0 over the cameras' optical axes.
-  Eigen::Matrix3d a = Eigen::Matrix3d::Zero();
-  Eigen::Vector3d b = Eigen::Vector3d::Zero();
+  std::vector<geometry::Rigid3> poses;
   for (const auto* views : {&data.train, &data.test}) {
-    for (const datasets::TrainingView& v : *views) {
-      const Eigen::Matrix3d r = v.cam_from_world.rotation.toRotationMatrix();
-      const Eigen::Vector3d c = -(r.transpose() * v.cam_from_world.translation);
-      const Eigen::Vector3d d = r.transpose().col(2);
-      const Eigen::Matrix3d m = Eigen::Matrix3d::Identity() - d * d.transpose();
-      a += m;
-      b += m * c;
-    }
+    for (const datasets::TrainingView& v : *views) poses.push_back(v.cam_from_world);
   }
-  Eigen::Vector3d center = data.camera_center.cast<double>();
-  const Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> eig(a);
-  if (eig.eigenvalues().minCoeff() > 1e-3 * eig.eigenvalues().maxCoeff()) {
-    center = a.ldlt().solve(b);
-  }
+  const Eigen::Vector3d center =
+      geometry::PointNearestToOpticalAxes(poses).value_or(data.camera_center.cast<double>());
   const Eigen::Vector3f half = Eigen::Vector3f::Constant(random_box_fraction * data.scene_extent);
   const Eigen::Vector3f c = center.cast<float>();
   return InitRandom(c - half, c + half, options);

@@ -223,13 +223,8 @@ NerfStepStats NerfTrainerCuda::Step() {
 
 NerfStepStats NerfTrainerCuda::Step(const NerfRayBatch& batch) {
   Impl& s = *impl_;
+  batch.Check();
   const std::size_t n = batch.size();
-  FACET_CHECK(n >= 1 && batch.origins.size() == 3 * n && batch.directions.size() == 3 * n &&
-                  batch.targets.size() == 3 * n && batch.backgrounds.size() == 3 * n,
-              "NeRF: a ray batch needs n >= 1 origins, directions, targets and backgrounds (got "
-              "{}, {}, {}, {} floats)",
-              batch.origins.size(), batch.directions.size(), batch.targets.size(),
-              batch.backgrounds.size());
   if (s.step % s.options.occupancy_update_every == 0) s.UpdateOccupancy();
   s.origins.Upload(batch.origins);
   s.directions.Upload(batch.directions);

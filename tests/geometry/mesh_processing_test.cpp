@@ -47,6 +47,41 @@ TEST(RemoveUnreferencedVertices, DropsThemWithTheirAttributes) {
   ExpectWatertight(mesh, 0);
 }
 
+TEST(CropMesh, KeepsTrianglesInsideTheBoxWithTheirAttributes) {
+  TriangleMesh sphere = test::Icosphere(3, 1.0);
+  for (const auto& v : sphere.vertices) {
+    sphere.vertex_colors.push_back(((v.array() + 1.0) / 2.0).cast<float>());
+    sphere.vertex_normals.push_back(v.normalized());
+  }
+  Bounds3 upper;
+  upper.Extend(Eigen::Vector3d(-2, -2, 0.0));
+  upper.Extend(Eigen::Vector3d(2, 2, 2));
+  const TriangleMesh cropped = CropMesh(sphere, upper);
+  ASSERT_FALSE(cropped.triangles.empty());
+  EXPECT_LT(cropped.triangles.size(), sphere.triangles.size() / 2 + 1);
+  EXPECT_GT(cropped.triangles.size(), sphere.triangles.size() / 3);
+  ASSERT_EQ(cropped.vertex_colors.size(), cropped.vertices.size());
+  ASSERT_EQ(cropped.vertex_normals.size(), cropped.vertices.size());
+  for (std::size_t v = 0; v < cropped.vertices.size(); ++v) {
+    const Eigen::Vector3d& p = cropped.vertices[v];
+    EXPECT_GE(p.z(), 0.0);
+    EXPECT_TRUE(
+        cropped.vertex_colors[v].isApprox(((p.array() + 1.0) / 2.0).cast<float>().matrix()));
+    EXPECT_TRUE(cropped.vertex_normals[v].isApprox(p.normalized()));
+  }
+  cropped.Check();
+  // Every vertex is used: none of the lower half's comes along.
+  TriangleMesh copy = cropped;
+  EXPECT_EQ(RemoveUnreferencedVertices(copy), 0u);
+  // The whole box keeps everything; a box beside the sphere keeps nothing.
+  upper.Extend(Eigen::Vector3d(-2, -2, -2));
+  EXPECT_EQ(CropMesh(sphere, upper).triangles.size(), sphere.triangles.size());
+  Bounds3 beside;
+  beside.Extend(Eigen::Vector3d(5, 5, 5));
+  beside.Extend(Eigen::Vector3d(6, 6, 6));
+  EXPECT_TRUE(CropMesh(sphere, beside).triangles.empty());
+}
+
 TEST(MergeCloseVertices, WeldsATriangleSoupBackIntoAClosedSphere) {
   const TriangleMesh sphere = test::SdfSphere(0.53, 0.08);
   TriangleMesh soup;  // every triangle with its own three corners
