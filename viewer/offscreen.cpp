@@ -1,0 +1,117 @@
+#include "viewer/offscreen.h"
+
+#include <cstring>
+
+namespace facet::viewer {
+namespace {
+
+void CopyImageToBuffer(VkCommandBuffer cmd, const Image& image, const Buffer& buffer) {
+  VkBufferImageCopy region{};
+  region.imageSubresource = {image.aspect(), 0, 0, 1};
+  region.imageExtent = {static_cast<std::uint32_t>(image.width()),
+                        static_cast<std::uint32_t>(image.height()), 1};
+  vkCmdCopyImageToBuffer(cmd, image.handle(), VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buffer.handle(),
+                         1, &region);
+}
+
+}  // namespace
+
+OffscreenTarget::OffscreenTarget(const VulkanContext& context, int width, int height)
+    : context_(context),
+      color_(context, width, height, kColorFormat,
+             VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+             VK_IMAGE_ASPECT_COLOR_BIT),
+      depth_(context, width, height, kDepthFormat,
+             VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+             VK_IMAGE_ASPECT_DEPTH_BIT),
+      color_readback_(context, VkDeviceSize(width) * height * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                      Buffer::Memory::kHostRead),
+      depth_readback_(context, VkDeviceSize(width) * height * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                      Buffer::Memory::kHostRead) {}
+
+void OffscreenTarget::BeginRendering(VkCommandBuffer cmd, const Eigen::Vector3f& clear_rgb) const {
+  // The previous contents are discarded (UNDEFINED), which also orders after the last copy.
+  TransitionImage(cmd, color_, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+                  VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_NONE,
+                  VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT,
+                  VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT);
+  TransitionImage(
+      cmd, depth_, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_DEPTH_ATTACHMENT_OPTIMAL,
+      VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_NONE,
+      VK_PIPELINE_STAGE_2_EARLY_FRAGMENT_TESTS_BIT | VK_PIPELINE_STAGE_2_LATE_FRAGMENT_TESTS_BIT,
+      VK_ACCESS_2_DEPTH_STENCIL_ATTACHMENT_READ_BIT |
+          VK_ACCESS_2_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT);
+
+  VkRenderingAttachmentInfo color{VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO};
+  color.imageView = color_.view();
+  color.imageLayout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL;
+  color.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR;
+  color.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
+  color.clearValue.color = {{clear_rgb.x(), clear_rgb.y(), clear_rgb.z(), 1.0f}};
+  VkRenderingAttachmentInfo depth{VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO};
+  depth.imageView = depth_.view();
+  depth.imageLayout = VK_IMAGE_LAYOUT_DEPTH_ATTACHMENT_OPTIMAL;
+  depth.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR;
+  depth.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
+  depth.clearValue.depthStencil = {0.0f, 0};  // reversed Z: 0 is infinitely far
+
+  const VkExtent2D extent{static_cast<std::uint32_t>(width()),
+                          static_cast<std::uint32_t>(height())};
+  VkRenderingInfo info{VK_STRUCTURE_TYPE_RENDERING_INFO};
+  info.renderArea = {{0, 0}, extent};
+  info.layerCount = 1;
+  info.colorAttachmentCount = 1;
+  info.pColorAttachments = &color;
+  info.pDepthAttachment = &depth;
+  vkCmdBeginRendering(cmd, &info);
+
+  const VkViewport viewport{0.0f, 0.0f, float(width()), float(height()), 0.0f, 1.0f};
+  const VkRect2D scissor{{0, 0}, extent};
+  vkCmdSetViewport(cmd, 0, 1, &viewport);
+  vkCmdSetScissor(cmd, 0, 1, &scissor);
+}
+
+void OffscreenTarget::EndRenderingAndCopy(VkCommandBuffer cmd) const {
+  vkCmdEndRendering(cmd);
+  TransitionImage(
+      cmd, color_, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+      VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT,
+      VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_TRANSFER_READ_BIT);
+  TransitionImage(cmd, depth_, VK_IMAGE_LAYOUT_DEPTH_ATTACHMENT_OPTIMAL,
+                  VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_PIPELINE_STAGE_2_LATE_FRAGMENT_TESTS_BIT,
+                  VK_ACCESS_2_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT, VK_PIPELINE_STAGE_2_COPY_BIT,
+                  VK_ACCESS_2_TRANSFER_READ_BIT);
+  CopyImageToBuffer(cmd, color_, color_readback_);
+  CopyImageToBuffer(cmd, depth_, depth_readback_);
+
+  VkMemoryBarrier2 to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
+  to_host.srcStageMask = VK_PIPELINE_STAGE_2_COPY_BIT;
+  to_host.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT;
+  to_host.dstStageMask = VK_PIPELINE_STAGE_2_HOST_BIT;
+  to_host.dstAccessMask = VK_ACCESS_2_HOST_READ_BIT;
+  VkDependencyInfo dependency{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
+  dependency.memoryBarrierCount = 1;
+  dependency.pMemoryBarriers = &to_host;
+  vkCmdPipelineBarrier2(cmd, &dependency);
+}
+
+OffscreenFrame OffscreenTarget::Render(const Eigen::Vector3f& clear_rgb,
+                                       const std::function<void(VkCommandBuffer)>& draw) const {
+  context_.SubmitAndWait([&](VkCommandBuffer cmd) {
+    BeginRendering(cmd, clear_rgb);
+    if (draw) draw(cmd);
+    EndRenderingAndCopy(cmd);
+  });
+  OffscreenFrame frame;
+  frame.rgb.Reset(width(), height(), 3);
+  const auto* rgba = static_cast<const std::uint8_t*>(color_readback_.mapped());
+  const std::size_t pixels = std::size_t(width()) * height();
+  for (std::size_t i = 0; i < pixels; ++i) {
+    std::memcpy(frame.rgb.data() + 3 * i, rgba + 4 * i, 3);
+  }
+  frame.depth_ndc.Reset(width(), height(), 1);
+  std::memcpy(frame.depth_ndc.data(), depth_readback_.mapped(), pixels * sizeof(float));
+  return frame;
+}
+
+}  // namespace facet::viewer

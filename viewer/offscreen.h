@@ -1,0 +1,55 @@
+// OffscreenTarget: a W x H colour (RGBA8 UNORM) + depth (D32 float, reversed Z) target rendered
+// with Vulkan 1.3 dynamic rendering, and read back to host images. Used by `facet view
+// --offscreen`, the report and the tests; the window path renders the same draws into a
+// swapchain image instead.
+#pragma once
+
+#include <Eigen/Core>
+#include <vulkan/vulkan.h>
+
+#include <functional>
+
+#include "core/image.h"
+#include "viewer/vulkan_context.h"
+#include "viewer/vulkan_resources.h"
+
+namespace facet::viewer {
+
+// What one offscreen render returns.
+struct OffscreenFrame {
+  ImageU8 rgb;         // W x H x 3, the colour attachment's RGB (values as written, no sRGB)
+  ImageF32 depth_ndc;  // W x H x 1, near_m / z_in_cam where something was drawn, 0 elsewhere
+};
+
+class OffscreenTarget {
+ public:
+  static constexpr VkFormat kColorFormat = VK_FORMAT_R8G8B8A8_UNORM;
+  static constexpr VkFormat kDepthFormat = VK_FORMAT_D32_SFLOAT;
+
+  // Throws facet::Error when the size is not within 1..maxImageDimension2D.
+  OffscreenTarget(const VulkanContext& context, int width, int height);
+
+  int width() const { return color_.width(); }
+  int height() const { return color_.height(); }
+
+  // Records: both attachments to their attachment layouts, vkCmdBeginRendering clearing colour
+  // to (clear_rgb, 1) and depth to 0 (the far plane at infinity), and a viewport and scissor
+  // covering the whole target (pipelines take them as dynamic state).
+  void BeginRendering(VkCommandBuffer cmd, const Eigen::Vector3f& clear_rgb) const;
+  // Records vkCmdEndRendering and the copy of both attachments into the readback buffers.
+  void EndRenderingAndCopy(VkCommandBuffer cmd) const;
+
+  // Begins, lets `draw` record its draws, ends and copies, submits, waits and returns the
+  // frame. `draw` may be empty (a clear).
+  OffscreenFrame Render(const Eigen::Vector3f& clear_rgb,
+                        const std::function<void(VkCommandBuffer)>& draw) const;
+
+ private:
+  const VulkanContext& context_;
+  Image color_;
+  Image depth_;
+  Buffer color_readback_;
+  Buffer depth_readback_;
+};
+
+}  // namespace facet::viewer

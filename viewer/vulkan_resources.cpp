@@ -1,0 +1,202 @@
+#include "viewer/vulkan_resources.h"
+
+#include <cstring>
+
+#include "core/error.h"
+
+namespace facet::viewer {
+
+Buffer::Buffer(const VulkanContext& context, VkDeviceSize size_bytes, VkBufferUsageFlags usage,
+               Memory memory)
+    : context_(&context), size_(size_bytes) {
+  FACET_CHECK(size_bytes > 0, "Vulkan: cannot create an empty buffer");
+  VkDevice device = context.device();
+  VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+  info.size = size_bytes;
+  info.usage = usage | VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+  const bool addressable = usage & VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+  if (addressable) info.usage |= VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
+  info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  CheckVk(vkCreateBuffer(device, &info, nullptr, &buffer_), "vkCreateBuffer");
+
+  VkMemoryRequirements requirements;
+  vkGetBufferMemoryRequirements(device, buffer_, &requirements);
+  VkMemoryPropertyFlags flags = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+  if (memory != Memory::kDevice) {
+    flags = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  }
+  std::uint32_t type = 0;
+  try {
+    // Reading back from uncached memory is slow on discrete GPUs: ask for cached first.
+    type = memory == Memory::kHostRead
+               ? context.FindMemoryType(requirements.memoryTypeBits,
+                                        flags | VK_MEMORY_PROPERTY_HOST_CACHED_BIT)
+               : context.FindMemoryType(requirements.memoryTypeBits, flags);
+  } catch (const Error&) {
+    type = context.FindMemoryType(requirements.memoryTypeBits, flags);
+  }
+  VkMemoryAllocateFlagsInfo flags_info{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO};
+  flags_info.flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT;
+  VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+  alloc.pNext = addressable ? &flags_info : nullptr;
+  alloc.allocationSize = requirements.size;
+  alloc.memoryTypeIndex = type;
+  try {
+    CheckVk(vkAllocateMemory(device, &alloc, nullptr, &memory_), "vkAllocateMemory (buffer)");
+    CheckVk(vkBindBufferMemory(device, buffer_, memory_, 0), "vkBindBufferMemory");
+    if (memory != Memory::kDevice) {
+      CheckVk(vkMapMemory(device, memory_, 0, VK_WHOLE_SIZE, 0, &mapped_), "vkMapMemory");
+    }
+  } catch (...) {
+    Reset();
+    throw;
+  }
+  if (addressable) {
+    VkBufferDeviceAddressInfo address_info{VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO};
+    address_info.buffer = buffer_;
+    address_ = vkGetBufferDeviceAddress(device, &address_info);
+  }
+}
+
+Buffer& Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    context_ = std::exchange(other.context_, nullptr);
+    buffer_ = std::exchange(other.buffer_, VK_NULL_HANDLE);
+    memory_ = std::exchange(other.memory_, VK_NULL_HANDLE);
+    size_ = std::exchange(other.size_, 0);
+    address_ = std::exchange(other.address_, 0);
+    mapped_ = std::exchange(other.mapped_, nullptr);
+  }
+  return *this;
+}
+
+void Buffer::Upload(std::span<const std::byte> bytes) {
+  FACET_CHECK(bytes.size() <= size_, "Vulkan: uploading {} bytes into a buffer of {}", bytes.size(),
+              size_);
+  if (bytes.empty()) return;
+  if (mapped_ != nullptr) {
+    std::memcpy(mapped_, bytes.data(), bytes.size());
+    return;
+  }
+  Buffer staging(*context_, bytes.size(), VK_BUFFER_USAGE_TRANSFER_SRC_BIT, Memory::kHostWrite);
+  std::memcpy(staging.mapped(), bytes.data(), bytes.size());
+  context_->SubmitAndWait([&](VkCommandBuffer cmd) {
+    VkBufferCopy region{0, 0, bytes.size()};
+    vkCmdCopyBuffer(cmd, staging.handle(), buffer_, 1, &region);
+  });
+}
+
+void Buffer::Reset() {
+  if (context_ == nullptr) return;
+  VkDevice device = context_->device();
+  if (buffer_ != VK_NULL_HANDLE) vkDestroyBuffer(device, buffer_, nullptr);
+  if (memory_ != VK_NULL_HANDLE) vkFreeMemory(device, memory_, nullptr);  // also unmaps
+  buffer_ = VK_NULL_HANDLE;
+  memory_ = VK_NULL_HANDLE;
+  mapped_ = nullptr;
+  size_ = 0;
+  address_ = 0;
+  context_ = nullptr;
+}
+
+Image::Image(const VulkanContext& context, int width, int height, VkFormat format,
+             VkImageUsageFlags usage, VkImageAspectFlags aspect)
+    : context_(&context), format_(format), aspect_(aspect), width_(width), height_(height) {
+  const auto max_size = static_cast<int>(context.properties().limits.maxImageDimension2D);
+  FACET_CHECK(width > 0 && height > 0 && width <= max_size && height <= max_size,
+              "Vulkan: image size {}x{} is outside 1..{} on {}", width, height, max_size,
+              context.DeviceName());
+  VkDevice device = context.device();
+  VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
+  info.imageType = VK_IMAGE_TYPE_2D;
+  info.format = format;
+  info.extent = {static_cast<std::uint32_t>(width), static_cast<std::uint32_t>(height), 1};
+  info.mipLevels = 1;
+  info.arrayLayers = 1;
+  info.samples = VK_SAMPLE_COUNT_1_BIT;
+  info.tiling = VK_IMAGE_TILING_OPTIMAL;
+  info.usage = usage;
+  info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+  CheckVk(vkCreateImage(device, &info, nullptr, &image_), "vkCreateImage");
+  try {
+    VkMemoryRequirements requirements;
+    vkGetImageMemoryRequirements(device, image_, &requirements);
+    VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+    alloc.allocationSize = requirements.size;
+    alloc.memoryTypeIndex =
+        context.FindMemoryType(requirements.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+    CheckVk(vkAllocateMemory(device, &alloc, nullptr, &memory_), "vkAllocateMemory (image)");
+    CheckVk(vkBindImageMemory(device, image_, memory_, 0), "vkBindImageMemory");
+    VkImageViewCreateInfo view_info{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
+    view_info.image = image_;
+    view_info.viewType = VK_IMAGE_VIEW_TYPE_2D;
+    view_info.format = format;
+    view_info.subresourceRange = {aspect, 0, 1, 0, 1};
+    CheckVk(vkCreateImageView(device, &view_info, nullptr, &view_), "vkCreateImageView");
+  } catch (...) {
+    Reset();
+    throw;
+  }
+}
+
+Image& Image::operator=(Image&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    context_ = std::exchange(other.context_, nullptr);
+    image_ = std::exchange(other.image_, VK_NULL_HANDLE);
+    view_ = std::exchange(other.view_, VK_NULL_HANDLE);
+    memory_ = std::exchange(other.memory_, VK_NULL_HANDLE);
+    format_ = other.format_;
+    aspect_ = other.aspect_;
+    width_ = std::exchange(other.width_, 0);
+    height_ = std::exchange(other.height_, 0);
+  }
+  return *this;
+}
+
+void Image::Reset() {
+  if (context_ == nullptr) return;
+  VkDevice device = context_->device();
+  if (view_ != VK_NULL_HANDLE) vkDestroyImageView(device, view_, nullptr);
+  if (image_ != VK_NULL_HANDLE) vkDestroyImage(device, image_, nullptr);
+  if (memory_ != VK_NULL_HANDLE) vkFreeMemory(device, memory_, nullptr);
+  view_ = VK_NULL_HANDLE;
+  image_ = VK_NULL_HANDLE;
+  memory_ = VK_NULL_HANDLE;
+  width_ = height_ = 0;
+  context_ = nullptr;
+}
+
+ShaderModule::ShaderModule(const VulkanContext& context, std::span<const std::uint32_t> spirv)
+    : context_(context) {
+  VkShaderModuleCreateInfo info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
+  info.codeSize = spirv.size_bytes();
+  info.pCode = spirv.data();
+  CheckVk(vkCreateShaderModule(context.device(), &info, nullptr, &module_), "vkCreateShaderModule");
+}
+
+ShaderModule::~ShaderModule() { vkDestroyShaderModule(context_.device(), module_, nullptr); }
+
+void TransitionImage(VkCommandBuffer cmd, const Image& image, VkImageLayout from, VkImageLayout to,
+                     VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
+                     VkPipelineStageFlags2 dst_stage, VkAccessFlags2 dst_access) {
+  VkImageMemoryBarrier2 barrier{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER_2};
+  barrier.srcStageMask = src_stage;
+  barrier.srcAccessMask = src_access;
+  barrier.dstStageMask = dst_stage;
+  barrier.dstAccessMask = dst_access;
+  barrier.oldLayout = from;
+  barrier.newLayout = to;
+  barrier.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+  barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+  barrier.image = image.handle();
+  barrier.subresourceRange = {image.aspect(), 0, 1, 0, 1};
+  VkDependencyInfo dependency{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
+  dependency.imageMemoryBarrierCount = 1;
+  dependency.pImageMemoryBarriers = &barrier;
+  vkCmdPipelineBarrier2(cmd, &dependency);
+}
+
+}  // namespace facet::viewer

@@ -1,0 +1,109 @@
+// Move-only owners of Vulkan buffers, images and shader modules, each with its own
+// VkDeviceMemory (one allocation per resource: fine for the viewer's few large resources; a
+// sub-allocator is the upgrade path if that changes). The VulkanContext must outlive them.
+#pragma once
+
+#include <vulkan/vulkan.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <utility>
+
+#include "viewer/vulkan_context.h"
+
+namespace facet::viewer {
+
+class Buffer {
+ public:
+  enum class Memory {
+    kDevice,    // device-local; fill it with Upload()
+    kHostRead,  // host-visible and coherent, mapped: readback (prefers host-cached memory)
+    kHostWrite  // host-visible and coherent, mapped: staging and per-frame data
+  };
+
+  Buffer() = default;
+  // `usage` gains SHADER_DEVICE_ADDRESS and TRANSFER_DST/SRC as needed. Throws facet::Error when
+  // `size_bytes` is 0 or the allocation fails.
+  Buffer(const VulkanContext& context, VkDeviceSize size_bytes, VkBufferUsageFlags usage,
+         Memory memory);
+  ~Buffer() { Reset(); }
+  Buffer(Buffer&& other) noexcept { *this = std::move(other); }
+  Buffer& operator=(Buffer&& other) noexcept;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  VkBuffer handle() const { return buffer_; }
+  VkDeviceSize size() const { return size_; }
+  // The shader-visible address (MeshPushConstants::vertices and friends).
+  VkDeviceAddress address() const { return address_; }
+  // Host pointer of a kHostRead / kHostWrite buffer; nullptr for kDevice.
+  void* mapped() const { return mapped_; }
+
+  // Copies `bytes` to the start of the buffer: directly when mapped, else through a staging
+  // buffer and a blocking submit.
+  void Upload(std::span<const std::byte> bytes);
+
+  void Reset();
+
+ private:
+  const VulkanContext* context_ = nullptr;
+  VkBuffer buffer_ = VK_NULL_HANDLE;
+  VkDeviceMemory memory_ = VK_NULL_HANDLE;
+  VkDeviceSize size_ = 0;
+  VkDeviceAddress address_ = 0;
+  void* mapped_ = nullptr;
+};
+
+// A device-local 2D image (one mip level, one layer) with a view over all of it.
+class Image {
+ public:
+  Image() = default;
+  Image(const VulkanContext& context, int width, int height, VkFormat format,
+        VkImageUsageFlags usage, VkImageAspectFlags aspect);
+  ~Image() { Reset(); }
+  Image(Image&& other) noexcept { *this = std::move(other); }
+  Image& operator=(Image&& other) noexcept;
+  Image(const Image&) = delete;
+  Image& operator=(const Image&) = delete;
+
+  VkImage handle() const { return image_; }
+  VkImageView view() const { return view_; }
+  VkFormat format() const { return format_; }
+  VkImageAspectFlags aspect() const { return aspect_; }
+  int width() const { return width_; }
+  int height() const { return height_; }
+
+  void Reset();
+
+ private:
+  const VulkanContext* context_ = nullptr;
+  VkImage image_ = VK_NULL_HANDLE;
+  VkImageView view_ = VK_NULL_HANDLE;
+  VkDeviceMemory memory_ = VK_NULL_HANDLE;
+  VkFormat format_ = VK_FORMAT_UNDEFINED;
+  VkImageAspectFlags aspect_ = 0;
+  int width_ = 0;
+  int height_ = 0;
+};
+
+// A VkShaderModule made from embedded SPIR-V (EmbeddedShader("mesh.vert")).
+class ShaderModule {
+ public:
+  ShaderModule(const VulkanContext& context, std::span<const std::uint32_t> spirv);
+  ~ShaderModule();
+  ShaderModule(const ShaderModule&) = delete;
+  ShaderModule& operator=(const ShaderModule&) = delete;
+  VkShaderModule handle() const { return module_; }
+
+ private:
+  const VulkanContext& context_;
+  VkShaderModule module_ = VK_NULL_HANDLE;
+};
+
+// Records a synchronization2 layout transition of all of `image` (colour or depth aspect).
+void TransitionImage(VkCommandBuffer cmd, const Image& image, VkImageLayout from, VkImageLayout to,
+                     VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
+                     VkPipelineStageFlags2 dst_stage, VkAccessFlags2 dst_access);
+
+}  // namespace facet::viewer
