@@ -175,13 +175,15 @@ void VulkanContext::CreateDevice() {
   queue_info.queueCount = 1;
   queue_info.pQueuePriorities = &priority;
 
-  // Vulkan 1.3 guarantees all three: dynamic rendering and synchronization2 replace render
+  // Vulkan 1.3 guarantees all four: dynamic rendering and synchronization2 replace render
   // passes and old barriers; buffer device addresses let shaders pull vertices without
-  // descriptor sets.
+  // descriptor sets; maintenance4 allows the LocalSizeId that glslc emits for compute shaders
+  // under --target-env=vulkan1.3.
   VkPhysicalDeviceVulkan13Features features13{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES};
   features13.dynamicRendering = VK_TRUE;
   features13.synchronization2 = VK_TRUE;
+  features13.maintenance4 = VK_TRUE;
   VkPhysicalDeviceVulkan12Features features12{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
   features12.bufferDeviceAddress = VK_TRUE;
