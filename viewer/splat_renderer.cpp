@@ -47,6 +47,7 @@ GpuSplats::GpuSplats(const VulkanContext& context, const datasets::GaussianSplat
               "opacities, {} scales, {} rotations, {} SH rest floats)",
               n, splats.sh_dc.size(), splats.opacities.size(), splats.log_scales.size(),
               splats.rotations.size(), splats.sh_rest.size());
+  FACET_CHECK(n < (std::size_t{1} << 31), "viewer: {} splats exceed the 2^31 limit", n);
   if (n == 0) return;
   std::vector<shader::SplatGaussian> gaussians(n);
   const int coeffs = NumShCoeffs(sh_degree_);
@@ -221,9 +222,14 @@ void SplatRenderer::Preprocess(VkCommandBuffer cmd, const GpuSplats& splats,
   push.sh_stride = static_cast<std::uint32_t>(3 * NumShCoeffs(splats.sh_degree()));
   push.clamp_factor = options.clamp_factor;
 
+  const std::uint32_t groups = (splats.count() + kPreprocessGroupSize - 1) / kPreprocessGroupSize;
+  FACET_CHECK(groups <= context_.properties().limits.maxComputeWorkGroupCount[0],
+              "viewer: {} splats need {} preprocess work groups, {} allows {} (split the model)",
+              splats.count(), groups, context_.DeviceName(),
+              context_.properties().limits.maxComputeWorkGroupCount[0]);
   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, preprocess_);
   vkCmdPushConstants(cmd, preprocess_layout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
-  vkCmdDispatch(cmd, (splats.count() + kPreprocessGroupSize - 1) / kPreprocessGroupSize, 1, 1);
+  vkCmdDispatch(cmd, groups, 1, 1);
 
   VkMemoryBarrier2 barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
   barrier.srcStageMask = VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT;
