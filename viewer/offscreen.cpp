@@ -1,6 +1,12 @@
 #include "viewer/offscreen.h"
 
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+
+#include "core/error.h"
 
 namespace facet::viewer {
 namespace {
@@ -14,18 +20,31 @@ void CopyImageToBuffer(VkCommandBuffer cmd, const Image& image, const Buffer& bu
                          1, &region);
 }
 
+VkFormat CheckColorFormat(VkFormat format) {
+  FACET_CHECK(format == OffscreenTarget::kColorFormat || format == OffscreenTarget::kHdrColorFormat,
+              "OffscreenTarget: colour format {} is not supported (use kColorFormat or "
+              "kHdrColorFormat)",
+              int(format));
+  return format;
+}
+
+VkDeviceSize ColorBytesPerPixel(VkFormat format) {
+  return format == OffscreenTarget::kHdrColorFormat ? 8 : 4;
+}
+
 }  // namespace
 
-OffscreenTarget::OffscreenTarget(const VulkanContext& context, int width, int height)
+OffscreenTarget::OffscreenTarget(const VulkanContext& context, int width, int height,
+                                 VkFormat color_format)
     : context_(context),
-      color_(context, width, height, kColorFormat,
+      color_(context, width, height, CheckColorFormat(color_format),
              VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
              VK_IMAGE_ASPECT_COLOR_BIT),
       depth_(context, width, height, kDepthFormat,
              VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
              VK_IMAGE_ASPECT_DEPTH_BIT),
-      color_readback_(context, VkDeviceSize(width) * height * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                      Buffer::Memory::kHostRead),
+      color_readback_(context, VkDeviceSize(width) * height * ColorBytesPerPixel(color_format),
+                      VK_BUFFER_USAGE_TRANSFER_DST_BIT, Buffer::Memory::kHostRead),
       depth_readback_(context, VkDeviceSize(width) * height * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                       Buffer::Memory::kHostRead) {}
 
@@ -104,10 +123,19 @@ OffscreenFrame OffscreenTarget::Render(const Eigen::Vector3f& clear_rgb,
   });
   OffscreenFrame frame;
   frame.rgb.Reset(width(), height(), 3);
-  const auto* rgba = static_cast<const std::uint8_t*>(color_readback_.mapped());
   const std::size_t pixels = std::size_t(width()) * height();
-  for (std::size_t i = 0; i < pixels; ++i) {
-    std::memcpy(frame.rgb.data() + 3 * i, rgba + 4 * i, 3);
+  if (color_format() == kHdrColorFormat) {
+    const auto* rgba = static_cast<const std::uint16_t*>(color_readback_.mapped());
+    for (std::size_t i = 0; i < 3 * pixels; ++i) {
+      const float v = Eigen::numext::bit_cast<Eigen::half>(rgba[4 * (i / 3) + i % 3]);
+      frame.rgb.data()[i] =
+          static_cast<std::uint8_t>(std::lround(std::clamp(v, 0.0f, 1.0f) * 255.0f));
+    }
+  } else {
+    const auto* rgba = static_cast<const std::uint8_t*>(color_readback_.mapped());
+    for (std::size_t i = 0; i < pixels; ++i) {
+      std::memcpy(frame.rgb.data() + 3 * i, rgba + 4 * i, 3);
+    }
   }
   frame.depth_ndc.Reset(width(), height(), 1);
   std::memcpy(frame.depth_ndc.data(), depth_readback_.mapped(), pixels * sizeof(float));

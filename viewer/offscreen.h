@@ -1,4 +1,5 @@
-// OffscreenTarget: a W x H colour (RGBA8 UNORM) + depth (D32 float, reversed Z) target rendered
+// OffscreenTarget: a W x H colour (RGBA8 UNORM, or RGBA16F for blending many layers) + depth
+// (D32 float, reversed Z) target rendered
 // with Vulkan 1.3 dynamic rendering, and read back to host images. Used by `facet view
 // --offscreen`, the report and the tests; the window path renders the same draws into a
 // swapchain image instead.
@@ -17,20 +18,29 @@ namespace facet::viewer {
 
 // What one offscreen render returns.
 struct OffscreenFrame {
-  ImageU8 rgb;         // W x H x 3, the colour attachment's RGB (values as written, no sRGB)
+  ImageU8 rgb;  // W x H x 3, the colour attachment's RGB (values as written, no sRGB; a float
+                // target's values clamped to [0, 1] and rounded to round(v * 255))
   ImageF32 depth_ndc;  // W x H x 1, near_m / z_in_cam where something was drawn, 0 elsewhere
 };
 
 class OffscreenTarget {
  public:
   static constexpr VkFormat kColorFormat = VK_FORMAT_R8G8B8A8_UNORM;
+  // Half floats: blending hundreds of translucent splats into 8 bits rounds at every layer
+  // (several levels of error on a trained scene); 16-bit floats keep the sum to the CPU's within
+  // the final rounding. Blending into it is required of every Vulkan device.
+  static constexpr VkFormat kHdrColorFormat = VK_FORMAT_R16G16B16A16_SFLOAT;
   static constexpr VkFormat kDepthFormat = VK_FORMAT_D32_SFLOAT;
 
-  // Throws facet::Error when the size is not within 1..maxImageDimension2D.
-  OffscreenTarget(const VulkanContext& context, int width, int height);
+  // `color_format`: kColorFormat or kHdrColorFormat (pipelines drawing into the target must be
+  // made for the same format). Throws facet::Error when the size is not within
+  // 1..maxImageDimension2D or the format is neither.
+  OffscreenTarget(const VulkanContext& context, int width, int height,
+                  VkFormat color_format = kColorFormat);
 
   int width() const { return color_.width(); }
   int height() const { return color_.height(); }
+  VkFormat color_format() const { return color_.format(); }
 
   // Records: both attachments to their attachment layouts, vkCmdBeginRendering clearing colour
   // to (clear_rgb, 1) and depth to 0 (the far plane at infinity), and a viewport and scissor

@@ -29,8 +29,20 @@ TEST_F(OffscreenTest, ClearColourReadsBackExactly) {
   EXPECT_EQ(black.rgb(36, 22, 2), 0);
 }
 
-TEST_F(OffscreenTest, RejectsAnEmptySize) {
+TEST_F(OffscreenTest, HalfFloatTargetReadsBackRoundedBytes) {
+  const OffscreenTarget target(*context_, 19, 7, OffscreenTarget::kHdrColorFormat);
+  EXPECT_EQ(target.color_format(), OffscreenTarget::kHdrColorFormat);
+  // Values that half floats hold exactly (the float -> half rounding of a clear value is the
+  // device's choice); the readback clamps to [0, 1] and rounds v * 255.
+  const OffscreenFrame frame = target.Render({0.25f, 0.75f, 1.5f}, {});
+  EXPECT_EQ(frame.rgb(0, 0, 0), 64);    // 63.75
+  EXPECT_EQ(frame.rgb(18, 6, 1), 191);  // 191.25
+  EXPECT_EQ(frame.rgb(9, 3, 2), 255);
+}
+
+TEST_F(OffscreenTest, RejectsAnEmptySizeAndOtherFormats) {
   EXPECT_THROW(OffscreenTarget(*context_, 0, 10), Error);
+  EXPECT_THROW(OffscreenTarget(*context_, 4, 4, VK_FORMAT_R8G8B8A8_SRGB), Error);
 }
 
 // The counter that every VulkanTest checks at its end does count: an invalid call (a buffer of

@@ -50,12 +50,78 @@ struct MeshPushConstants {
   uint flags;                                 // FACET_MESH_FLAG_*
 };
 
+// ---- Gaussian splats (splat_renderer.h) ----
+
+// One Gaussian as uploaded (splatting/gaussians.h's parametrisation, so that the shaders run the
+// CPU rasterizer's float math on the same numbers). Its SH coefficients live in a separate float
+// array, coefficient-major: coefficient k of channel c at [stride * i + 3 k + c], k = 0 the DC.
+struct SplatGaussian {
+  vec4 mean_opacity;  // xyz mean in world (scene units), w opacity logit (opacity = sigmoid)
+  vec4 log_scale;     // xyz log standard deviations along the local axes, w unused
+  vec4 rotation;      // quaternion (w, x, y, z) in (x, y, z, w) order, unnormalised
+};
+
+// What splat_preprocess.comp writes per Gaussian for one view: the rasterizer's Splat2D
+// (splatting/kernels/rasterize.h). A zero radius (zw) marks a culled Gaussian.
+struct SplatRecord {
+  vec4 mean2d_radius;  // xy mean in pixels (COLMAP: first pixel centre at 0.5), zw radius px
+  vec4 conic_opacity;  // xyz conic (a, b, c) = inverse 2D covariance (low-pass included), w opacity
+  vec4 color_depth;    // rgb view-dependent colour (>= 0), w camera-space z
+};
+
+#ifndef __cplusplus
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer SplatGaussianBuffer {
+  SplatGaussian gaussians[];
+};
+layout(buffer_reference, std430, buffer_reference_align = 4) readonly buffer SplatShBuffer {
+  float sh[];
+};
+layout(buffer_reference, std430, buffer_reference_align = 16) buffer SplatRecordBuffer {
+  SplatRecord records[];
+};
+layout(buffer_reference, std430, buffer_reference_align = 4) buffer SplatIndexBuffer {
+  uint indices[];
+};
+#endif
+
+// The depth key of a culled Gaussian in SplatPreprocessPushConstants::sort_keys (visible ones hold
+// floatBitsToUint(z_in_cam), which orders like z for z > 0).
+#define FACET_SPLAT_CULLED_KEY 0xffffffffu
+
+// Push constants of splat_preprocess.comp (128 bytes, Vulkan's guaranteed minimum).
+struct SplatPreprocessPushConstants {
+  vec4 cam_from_world_rows[3];  // rows of [R | t] of cam_from_world
+  vec4 intrinsics;              // fx, fy, cx, cy (pixels)
+  vec4 image;                   // width px, height px, near plane (scene units), low-pass px^2
+  FACET_BUFFER_REF(SplatGaussianBuffer) gaussians;  // [count]
+  FACET_BUFFER_REF(SplatShBuffer) sh;               // [count * sh_stride]
+  FACET_BUFFER_REF(SplatRecordBuffer) records;      // [count], written
+  FACET_BUFFER_REF(SplatIndexBuffer) sort_keys;     // [count], written: depth keys
+  uint count;                                       // Gaussians
+  uint sh_degree;                                   // degree evaluated, <= the stored degree
+  uint sh_stride;                                   // floats per Gaussian in `sh`
+  float clamp_factor;  // Jacobian tangent clamp, multiple of the half field of view
+};
+
+// Push constants of splat.vert / splat.frag.
+struct SplatDrawPushConstants {
+  FACET_BUFFER_REF(SplatRecordBuffer) records;  // SplatPreprocessPushConstants::records
+  FACET_BUFFER_REF(SplatIndexBuffer) order;     // Gaussian indices, back to front
+  vec4 image;  // width px, height px, near plane (scene units), unused
+};
+
 #ifdef __cplusplus
 static_assert(sizeof(MeshVertex) == 48 && offsetof(MeshVertex, color) == 32);
 static_assert(offsetof(MeshPushConstants, light_dir_in_world) == 64);
 static_assert(offsetof(MeshPushConstants, vertices) == 80);
 static_assert(offsetof(MeshPushConstants, point_size_px) == 88);
 static_assert(offsetof(MeshPushConstants, flags) == 92 && sizeof(MeshPushConstants) == 96);
+static_assert(sizeof(SplatGaussian) == 48 && sizeof(SplatRecord) == 48);
+static_assert(offsetof(SplatPreprocessPushConstants, gaussians) == 80);
+static_assert(offsetof(SplatPreprocessPushConstants, count) == 112);
+static_assert(sizeof(SplatPreprocessPushConstants) == 128);
+static_assert(offsetof(SplatDrawPushConstants, image) == 16);
+static_assert(sizeof(SplatDrawPushConstants) == 32);
 }  // namespace facet::viewer::shader
 #endif
 

@@ -1,0 +1,264 @@
+#include "viewer/splat_renderer.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/error.h"
+#include "viewer/embedded_shaders.h"
+#include "viewer/shaders/shader_io.h"
+
+namespace facet::viewer {
+namespace {
+
+constexpr std::uint32_t kPreprocessGroupSize = 256;  // local_size_x of splat_preprocess.comp
+
+int NumShCoeffs(int degree) { return (degree + 1) * (degree + 1); }
+
+template <typename T>
+Buffer UploadStorage(const VulkanContext& context, const std::vector<T>& values) {
+  const auto bytes = std::as_bytes(std::span(values));
+  Buffer buffer(context, bytes.size(), VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, Buffer::Memory::kDevice);
+  buffer.Upload(bytes);
+  return buffer;
+}
+
+VkPipelineLayout MakeLayout(VkDevice device, VkShaderStageFlags stages, std::uint32_t size) {
+  VkPushConstantRange push{stages, 0, size};
+  VkPipelineLayoutCreateInfo info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+  info.pushConstantRangeCount = 1;
+  info.pPushConstantRanges = &push;
+  VkPipelineLayout layout = VK_NULL_HANDLE;
+  CheckVk(vkCreatePipelineLayout(device, &info, nullptr, &layout),
+          "vkCreatePipelineLayout (splat)");
+  return layout;
+}
+
+}  // namespace
+
+GpuSplats::GpuSplats(const VulkanContext& context, const datasets::GaussianSplats& splats)
+    : count_(static_cast<std::uint32_t>(splats.size())), sh_degree_(splats.sh_degree) {
+  const std::size_t n = splats.size();
+  FACET_CHECK(splats.sh_degree >= 0 && splats.sh_degree <= 3,
+              "viewer: splats with SH degree {} (expected 0-3)", splats.sh_degree);
+  FACET_CHECK(splats.sh_dc.size() == n && splats.opacities.size() == n &&
+                  splats.log_scales.size() == n && splats.rotations.size() == n &&
+                  splats.sh_rest.size() == n * std::size_t(splats.NumShRest()),
+              "viewer: splat attributes are not one per splat ({} positions, {} colours, {} "
+              "opacities, {} scales, {} rotations, {} SH rest floats)",
+              n, splats.sh_dc.size(), splats.opacities.size(), splats.log_scales.size(),
+              splats.rotations.size(), splats.sh_rest.size());
+  FACET_CHECK(n < (std::size_t{1} << 31), "viewer: {} splats exceed the 2^31 limit", n);
+  if (n == 0) return;
+  std::vector<shader::SplatGaussian> gaussians(n);
+  const int coeffs = NumShCoeffs(sh_degree_);
+  std::vector<float> sh(n * 3 * coeffs);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Eigen::Vector3f& p = splats.positions[i];
+    const Eigen::Vector3f& s = splats.log_scales[i];
+    const Eigen::Vector4f& q = splats.rotations[i];
+    gaussians[i].mean_opacity = {p.x(), p.y(), p.z(), splats.opacities[i]};
+    gaussians[i].log_scale = {s.x(), s.y(), s.z(), 0.0f};
+    gaussians[i].rotation = {q[0], q[1], q[2], q[3]};
+    // The file's channel-major rest coefficients to the shader's coefficient-major layout
+    // (splatting::FromSplats does the same for the CPU rasterizer).
+    float* out = sh.data() + i * 3 * coeffs;
+    for (int c = 0; c < 3; ++c) {
+      out[c] = splats.sh_dc[i][c];
+      for (int k = 0; k + 1 < coeffs; ++k) out[3 * (k + 1) + c] = splats.ShRest(i, c, k);
+    }
+  }
+  gaussians_ = UploadStorage(context, gaussians);
+  sh_ = UploadStorage(context, sh);
+  records_ = Buffer(context, n * sizeof(shader::SplatRecord), VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+                    Buffer::Memory::kDevice);
+  sort_keys_ = Buffer(context, n * sizeof(std::uint32_t), VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+                      Buffer::Memory::kDevice);
+}
+
+void SplatDrawOptions::Check() const {
+  FACET_CHECK(sh_degree >= 0 && sh_degree <= 3, "SplatDrawOptions::sh_degree must be 0-3 (got {})",
+              sh_degree);
+  FACET_CHECK(near_m > 0.0, "SplatDrawOptions::near_m must be positive (got {})", near_m);
+  FACET_CHECK(low_pass >= 0.0f, "SplatDrawOptions::low_pass must be >= 0 (got {})", low_pass);
+  FACET_CHECK(clamp_factor > 0.0f, "SplatDrawOptions::clamp_factor must be positive (got {})",
+              clamp_factor);
+}
+
+SplatRenderer::SplatRenderer(const VulkanContext& context, VkFormat color_format,
+                             VkFormat depth_format)
+    : context_(context) {
+  VkDevice device = context.device();
+  try {
+    preprocess_layout_ = MakeLayout(device, VK_SHADER_STAGE_COMPUTE_BIT,
+                                    sizeof(shader::SplatPreprocessPushConstants));
+    const ShaderModule comp(context, EmbeddedShader("splat_preprocess.comp"));
+    VkComputePipelineCreateInfo compute{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+    compute.stage = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO};
+    compute.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+    compute.stage.module = comp.handle();
+    compute.stage.pName = "main";
+    compute.layout = preprocess_layout_;
+    CheckVk(vkCreateComputePipelines(device, VK_NULL_HANDLE, 1, &compute, nullptr, &preprocess_),
+            "vkCreateComputePipelines (splat preprocess)");
+
+    draw_layout_ = MakeLayout(device, VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT,
+                              sizeof(shader::SplatDrawPushConstants));
+    const ShaderModule vert(context, EmbeddedShader("splat.vert"));
+    const ShaderModule frag(context, EmbeddedShader("splat.frag"));
+    VkPipelineShaderStageCreateInfo stages[2] = {
+        {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO},
+        {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO}};
+    stages[0].stage = VK_SHADER_STAGE_VERTEX_BIT;
+    stages[0].module = vert.handle();
+    stages[0].pName = "main";
+    stages[1].stage = VK_SHADER_STAGE_FRAGMENT_BIT;
+    stages[1].module = frag.handle();
+    stages[1].pName = "main";
+    VkPipelineVertexInputStateCreateInfo vertex_input{
+        VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO};  // pulled from buffers
+    VkPipelineInputAssemblyStateCreateInfo assembly{
+        VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO};
+    assembly.topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_STRIP;
+    VkPipelineViewportStateCreateInfo viewport{
+        VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO};
+    viewport.viewportCount = 1;
+    viewport.scissorCount = 1;
+    VkPipelineRasterizationStateCreateInfo raster{
+        VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO};
+    raster.polygonMode = VK_POLYGON_MODE_FILL;
+    raster.cullMode = VK_CULL_MODE_NONE;
+    raster.lineWidth = 1.0f;
+    VkPipelineMultisampleStateCreateInfo multisample{
+        VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO};
+    multisample.rasterizationSamples = VK_SAMPLE_COUNT_1_BIT;
+    VkPipelineDepthStencilStateCreateInfo depth{
+        VK_STRUCTURE_TYPE_PIPELINE_DEPTH_STENCIL_STATE_CREATE_INFO};
+    depth.depthTestEnable = VK_TRUE;
+    depth.depthWriteEnable = VK_FALSE;  // splats are blended, never occlude each other
+    depth.depthCompareOp = VK_COMPARE_OP_GREATER_OR_EQUAL;  // reversed Z (projection.h)
+    // Premultiplied "over", back to front: dst = src + (1 - src_alpha) dst, for colour and alpha.
+    VkPipelineColorBlendAttachmentState blend_attachment{};
+    blend_attachment.blendEnable = VK_TRUE;
+    blend_attachment.srcColorBlendFactor = VK_BLEND_FACTOR_ONE;
+    blend_attachment.dstColorBlendFactor = VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA;
+    blend_attachment.colorBlendOp = VK_BLEND_OP_ADD;
+    blend_attachment.srcAlphaBlendFactor = VK_BLEND_FACTOR_ONE;
+    blend_attachment.dstAlphaBlendFactor = VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA;
+    blend_attachment.alphaBlendOp = VK_BLEND_OP_ADD;
+    blend_attachment.colorWriteMask = VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT |
+                                      VK_COLOR_COMPONENT_B_BIT | VK_COLOR_COMPONENT_A_BIT;
+    VkPipelineColorBlendStateCreateInfo blend{
+        VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO};
+    blend.attachmentCount = 1;
+    blend.pAttachments = &blend_attachment;
+    const VkDynamicState dynamic_states[] = {VK_DYNAMIC_STATE_VIEWPORT, VK_DYNAMIC_STATE_SCISSOR};
+    VkPipelineDynamicStateCreateInfo dynamic{VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO};
+    dynamic.dynamicStateCount = 2;
+    dynamic.pDynamicStates = dynamic_states;
+    VkPipelineRenderingCreateInfo rendering{VK_STRUCTURE_TYPE_PIPELINE_RENDERING_CREATE_INFO};
+    rendering.colorAttachmentCount = 1;
+    rendering.pColorAttachmentFormats = &color_format;
+    rendering.depthAttachmentFormat = depth_format;
+
+    VkGraphicsPipelineCreateInfo info{VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO};
+    info.pNext = &rendering;
+    info.stageCount = 2;
+    info.pStages = stages;
+    info.pVertexInputState = &vertex_input;
+    info.pInputAssemblyState = &assembly;
+    info.pViewportState = &viewport;
+    info.pRasterizationState = &raster;
+    info.pMultisampleState = &multisample;
+    info.pDepthStencilState = &depth;
+    info.pColorBlendState = &blend;
+    info.pDynamicState = &dynamic;
+    info.layout = draw_layout_;
+    CheckVk(vkCreateGraphicsPipelines(device, VK_NULL_HANDLE, 1, &info, nullptr, &draw_),
+            "vkCreateGraphicsPipelines (splats)");
+  } catch (...) {
+    Destroy();  // the constructor did not finish, so the destructor will not run
+    throw;
+  }
+}
+
+SplatRenderer::~SplatRenderer() { Destroy(); }
+
+void SplatRenderer::Destroy() {
+  VkDevice device = context_.device();
+  if (draw_ != VK_NULL_HANDLE) vkDestroyPipeline(device, draw_, nullptr);
+  if (draw_layout_ != VK_NULL_HANDLE) vkDestroyPipelineLayout(device, draw_layout_, nullptr);
+  if (preprocess_ != VK_NULL_HANDLE) vkDestroyPipeline(device, preprocess_, nullptr);
+  if (preprocess_layout_ != VK_NULL_HANDLE) {
+    vkDestroyPipelineLayout(device, preprocess_layout_, nullptr);
+  }
+  draw_ = preprocess_ = VK_NULL_HANDLE;
+  draw_layout_ = preprocess_layout_ = VK_NULL_HANDLE;
+}
+
+void SplatRenderer::Preprocess(VkCommandBuffer cmd, const GpuSplats& splats,
+                               const geometry::Camera& camera,
+                               const geometry::Rigid3& cam_from_world,
+                               const SplatDrawOptions& options) const {
+  options.Check();
+  camera.Check();
+  if (splats.count() == 0) return;
+  shader::SplatPreprocessPushConstants push{};
+  // Float casts of the double pose, as splatting::MakeRasterCamera makes them.
+  const Eigen::Matrix3d r = cam_from_world.rotation.toRotationMatrix();
+  const Eigen::Vector3d& t = cam_from_world.translation;
+  for (int row = 0; row < 3; ++row) {
+    push.cam_from_world_rows[row] = {float(r(row, 0)), float(r(row, 1)), float(r(row, 2)),
+                                     float(t(row))};
+  }
+  const Eigen::Vector2d pp = camera.PrincipalPoint();
+  push.intrinsics = {float(camera.FocalX()), float(camera.FocalY()), float(pp.x()), float(pp.y())};
+  push.image = {float(camera.width), float(camera.height), float(options.near_m), options.low_pass};
+  push.gaussians = splats.gaussians().address();
+  push.sh = splats.sh().address();
+  push.records = splats.records().address();
+  push.sort_keys = splats.sort_keys().address();
+  push.count = splats.count();
+  push.sh_degree = static_cast<std::uint32_t>(std::min(options.sh_degree, splats.sh_degree()));
+  push.sh_stride = static_cast<std::uint32_t>(3 * NumShCoeffs(splats.sh_degree()));
+  push.clamp_factor = options.clamp_factor;
+
+  const std::uint32_t groups = (splats.count() + kPreprocessGroupSize - 1) / kPreprocessGroupSize;
+  FACET_CHECK(groups <= context_.properties().limits.maxComputeWorkGroupCount[0],
+              "viewer: {} splats need {} preprocess work groups, {} allows {} (split the model)",
+              splats.count(), groups, context_.DeviceName(),
+              context_.properties().limits.maxComputeWorkGroupCount[0]);
+  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, preprocess_);
+  vkCmdPushConstants(cmd, preprocess_layout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
+  vkCmdDispatch(cmd, groups, 1, 1);
+
+  VkMemoryBarrier2 barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
+  barrier.srcStageMask = VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT;
+  barrier.srcAccessMask = VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT;
+  barrier.dstStageMask = VK_PIPELINE_STAGE_2_VERTEX_SHADER_BIT |
+                         VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_2_COPY_BIT;
+  barrier.dstAccessMask = VK_ACCESS_2_SHADER_STORAGE_READ_BIT | VK_ACCESS_2_TRANSFER_READ_BIT;
+  VkDependencyInfo dependency{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
+  dependency.memoryBarrierCount = 1;
+  dependency.pMemoryBarriers = &barrier;
+  vkCmdPipelineBarrier2(cmd, &dependency);
+}
+
+void SplatRenderer::Draw(VkCommandBuffer cmd, const GpuSplats& splats, const Buffer& order,
+                         std::uint32_t count, const geometry::Camera& camera,
+                         const SplatDrawOptions& options) const {
+  options.Check();
+  if (count == 0 || splats.count() == 0) return;
+  FACET_CHECK(count <= splats.count() && order.size() >= count * sizeof(std::uint32_t),
+              "viewer: drawing {} splats from an order of {} bytes over {} splats", count,
+              order.size(), splats.count());
+  shader::SplatDrawPushConstants push{};
+  push.records = splats.records().address();
+  push.order = order.address();
+  push.image = {float(camera.width), float(camera.height), float(options.near_m), 0.0f};
+  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, draw_);
+  vkCmdPushConstants(cmd, draw_layout_, VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT,
+                     0, sizeof(push), &push);
+  vkCmdDraw(cmd, 4, count, 0, 0);
+}
+
+}  // namespace facet::viewer

@@ -1,0 +1,100 @@
+// Gaussian splats drawn as facet's CPU rasterizer (splatting/rasterizer.h) renders them, so the
+// viewer shows what training optimised: (1) splat_preprocess.comp projects every Gaussian (EWA,
+// Kerbl et al. 2023, eq. 5; the CPU's culling, low-pass, opacity-aware radius and SH colour) into
+// a shader::SplatRecord and a depth key; (2) the caller orders the visible splats back to front
+// from the keys; (3) splat.{vert,frag} draw one screen-space rectangle per splat, evaluating the
+// Gaussian at each pixel centre, with the premultiplied "over" blend src + (1 - src_alpha) dst.
+// Back to front, over a colour target cleared to the background, that is the CPU's front-to-back
+// C = sum_i c_i alpha_i T_i + T_final background (its early stop at T < 1e-4 changes a pixel by
+// at most 1e-4). The colour target must not be SRGB (the CPU writes SH colours as is), and is best
+// half-float (OffscreenTarget::kHdrColorFormat): an RGBA8 UNORM target rounds every blend to 8
+// bits and clamps SH colours above 1 per layer, which on splats-small (9k Gaussians, ~100 layers
+// a pixel) costs 39 dB against the CPU image where half floats give 47 dB (the 2000-Gaussian
+// test: 51 vs 58 dB; tests/viewer/splat_renderer_test.cpp).
+#pragma once
+
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+
+#include "datasets/gaussian_splats.h"
+#include "geometry/camera.h"
+#include "geometry/rigid3.h"
+#include "viewer/vulkan_context.h"
+#include "viewer/vulkan_resources.h"
+
+namespace facet::viewer {
+
+// Gaussians copied to the GPU (shader::SplatGaussian + coefficient-major SH floats), with the
+// per-view outputs of the preprocess pass: one shader::SplatRecord and one depth key per Gaussian.
+class GpuSplats {
+ public:
+  GpuSplats() = default;
+  // Throws facet::Error when an attribute array of `splats` is not one per splat. 0 splats give an
+  // empty object that draws nothing.
+  GpuSplats(const VulkanContext& context, const datasets::GaussianSplats& splats);
+
+  std::uint32_t count() const { return count_; }
+  int sh_degree() const { return sh_degree_; }  // stored SH degree, 0-3
+  const Buffer& gaussians() const { return gaussians_; }
+  const Buffer& sh() const { return sh_; }
+  // Written by SplatRenderer::Preprocess: [count] shader::SplatRecord.
+  const Buffer& records() const { return records_; }
+  // Written by SplatRenderer::Preprocess: [count] uint32 depth keys, floatBitsToUint(z_in_cam)
+  // for a visible splat (ascending = front to back), FACET_SPLAT_CULLED_KEY for a culled one.
+  // Vertex-shader and transfer reads after Preprocess are synchronised by it.
+  const Buffer& sort_keys() const { return sort_keys_; }
+
+ private:
+  Buffer gaussians_;
+  Buffer sh_;
+  Buffer records_;
+  Buffer sort_keys_;
+  std::uint32_t count_ = 0;
+  int sh_degree_ = 0;
+};
+
+// The projection tunables; defaults are splatting::RasterOptions' (keep them equal to compare).
+struct SplatDrawOptions {
+  int sh_degree = 3;          // SH degree evaluated, 0-3 (capped at the model's stored degree)
+  double near_m = 0.01;       // camera-space z below which a splat is culled; > 0
+  float low_pass = 0.3f;      // px^2 added to the 2D covariance; >= 0
+  float clamp_factor = 1.3f;  // Jacobian tangent clamp, multiple of the half field of view; > 0
+
+  // Throws facet::Error naming the field out of range.
+  void Check() const;
+};
+
+class SplatRenderer {
+ public:
+  // A compute pipeline (preprocess) and a graphics pipeline for dynamic rendering into
+  // `color_format` + `depth_format`: depth test GREATER_OR_EQUAL against reversed Z (meshes drawn
+  // first occlude splats), no depth writes.
+  SplatRenderer(const VulkanContext& context, VkFormat color_format, VkFormat depth_format);
+  ~SplatRenderer();
+  SplatRenderer(const SplatRenderer&) = delete;
+  SplatRenderer& operator=(const SplatRenderer&) = delete;
+
+  // Records, outside a rendering pass, the preprocess dispatch of all of `splats` for the view
+  // (PINHOLE or SIMPLE_PINHOLE; other models use their pinhole part) and a barrier making records
+  // and keys visible to vertex shaders, compute shaders and transfers that follow.
+  void Preprocess(VkCommandBuffer cmd, const GpuSplats& splats, const geometry::Camera& camera,
+                  const geometry::Rigid3& cam_from_world, const SplatDrawOptions& options) const;
+
+  // Records, inside a rendering pass whose viewport is the camera's image, the draw of the first
+  // `count` splats of `order` (a storage buffer of uint32 Gaussian indices, back to front) from
+  // the records of the last Preprocess. count 0 records nothing.
+  void Draw(VkCommandBuffer cmd, const GpuSplats& splats, const Buffer& order, std::uint32_t count,
+            const geometry::Camera& camera, const SplatDrawOptions& options) const;
+
+ private:
+  void Destroy();
+
+  const VulkanContext& context_;
+  VkPipelineLayout preprocess_layout_ = VK_NULL_HANDLE;
+  VkPipeline preprocess_ = VK_NULL_HANDLE;
+  VkPipelineLayout draw_layout_ = VK_NULL_HANDLE;
+  VkPipeline draw_ = VK_NULL_HANDLE;
+};
+
+}  // namespace facet::viewer
