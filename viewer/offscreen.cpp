@@ -115,8 +115,10 @@ void OffscreenTarget::EndRenderingAndCopy(VkCommandBuffer cmd) const {
 }
 
 OffscreenFrame OffscreenTarget::Render(const Eigen::Vector3f& clear_rgb,
-                                       const std::function<void(VkCommandBuffer)>& draw) const {
+                                       const std::function<void(VkCommandBuffer)>& draw,
+                                       const std::function<void(VkCommandBuffer)>& prepare) const {
   context_.SubmitAndWait([&](VkCommandBuffer cmd) {
+    if (prepare) prepare(cmd);
     BeginRendering(cmd, clear_rgb);
     if (draw) draw(cmd);
     EndRenderingAndCopy(cmd);

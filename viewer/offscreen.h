@@ -49,10 +49,12 @@ class OffscreenTarget {
   // Records vkCmdEndRendering and the copy of both attachments into the readback buffers.
   void EndRenderingAndCopy(VkCommandBuffer cmd) const;
 
-  // Begins, lets `draw` record its draws, ends and copies, submits, waits and returns the
-  // frame. `draw` may be empty (a clear).
+  // Lets `prepare` record work outside the rendering pass (compute: splat preprocess and sort),
+  // begins, lets `draw` record its draws, ends and copies, submits the one command buffer, waits
+  // and returns the frame. Either may be empty (`draw` empty: a clear).
   OffscreenFrame Render(const Eigen::Vector3f& clear_rgb,
-                        const std::function<void(VkCommandBuffer)>& draw) const;
+                        const std::function<void(VkCommandBuffer)>& draw,
+                        const std::function<void(VkCommandBuffer)>& prepare = {}) const;
 
  private:
   const VulkanContext& context_;

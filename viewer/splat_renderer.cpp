@@ -86,7 +86,7 @@ void SplatDrawOptions::Check() const {
 
 SplatRenderer::SplatRenderer(const VulkanContext& context, VkFormat color_format,
                              VkFormat depth_format)
-    : context_(context) {
+    : context_(context), color_format_(color_format) {
   VkDevice device = context.device();
   try {
     preprocess_layout_ = MakeLayout(device, VK_SHADER_STAGE_COMPUTE_BIT,

@@ -1,16 +1,16 @@
 // Gaussian splats drawn as facet's CPU rasterizer (splatting/rasterizer.h) renders them, so the
 // viewer shows what training optimised: (1) splat_preprocess.comp projects every Gaussian (EWA,
 // Kerbl et al. 2023, eq. 5; the CPU's culling, low-pass, opacity-aware radius and SH colour) into
-// a shader::SplatRecord and a depth key; (2) the caller orders the visible splats back to front
-// from the keys; (3) splat.{vert,frag} draw one screen-space rectangle per splat, evaluating the
-// Gaussian at each pixel centre, with the premultiplied "over" blend src + (1 - src_alpha) dst.
-// Back to front, over a colour target cleared to the background, that is the CPU's front-to-back
-// C = sum_i c_i alpha_i T_i + T_final background (its early stop at T < 1e-4 changes a pixel by
-// at most 1e-4). The colour target must not be SRGB (the CPU writes SH colours as is), and is best
-// half-float (OffscreenTarget::kHdrColorFormat): an RGBA8 UNORM target rounds every blend to 8
-// bits and clamps SH colours above 1 per layer, which on splats-small (9k Gaussians, ~100 layers
-// a pixel) costs 39 dB against the CPU image where half floats give 47 dB (the 2000-Gaussian
-// test: 51 vs 58 dB; tests/viewer/splat_renderer_test.cpp).
+// a shader::SplatRecord and a depth key; (2) SplatSort (viewer/splat_view.h) orders the splats
+// back to front from the keys with the GPU radix sort; (3) splat.{vert,frag} draw one screen-space
+// rectangle per splat, evaluating the Gaussian at each pixel centre, with the premultiplied "over"
+// blend src + (1 - src_alpha) dst. Back to front, over a colour target cleared to the background,
+// that is the CPU's front-to-back C = sum_i c_i alpha_i T_i + T_final background (its early stop at
+// T < 1e-4 changes a pixel by at most 1e-4). The colour target must not be SRGB (the CPU writes SH
+// colours as is), and is best half-float (OffscreenTarget::kHdrColorFormat): an RGBA8 UNORM target
+// rounds every blend to 8 bits and clamps SH colours above 1 per layer, which on splats-small (9k
+// Gaussians, ~100 layers a pixel) costs 39 dB against the CPU image where half floats give 47 dB
+// (the 2000-Gaussian test: 51 vs 58 dB; tests/viewer/splat_renderer_test.cpp).
 #pragma once
 
 #include <vulkan/vulkan.h>
@@ -40,8 +40,9 @@ class GpuSplats {
   const Buffer& sh() const { return sh_; }
   // Written by SplatRenderer::Preprocess: [count] shader::SplatRecord.
   const Buffer& records() const { return records_; }
-  // Written by SplatRenderer::Preprocess: [count] uint32 depth keys, floatBitsToUint(z_in_cam)
-  // for a visible splat (ascending = front to back), FACET_SPLAT_CULLED_KEY for a culled one.
+  // Written by SplatRenderer::Preprocess: [count] uint32 depth keys, ~floatBitsToUint(z_in_cam)
+  // for a visible splat (ascending = back to front), FACET_SPLAT_CULLED_KEY (above every visible
+  // key) for a culled one; SplatSort sorts them in place.
   // Vertex-shader and transfer reads after Preprocess are synchronised by it.
   const Buffer& sort_keys() const { return sort_keys_; }
 
@@ -75,6 +76,8 @@ class SplatRenderer {
   SplatRenderer(const SplatRenderer&) = delete;
   SplatRenderer& operator=(const SplatRenderer&) = delete;
 
+  VkFormat color_format() const { return color_format_; }
+
   // Records, outside a rendering pass, the preprocess dispatch of all of `splats` for the view
   // (PINHOLE or SIMPLE_PINHOLE; other models use their pinhole part) and a barrier making records
   // and keys visible to vertex shaders, compute shaders and transfers that follow.
@@ -91,6 +94,7 @@ class SplatRenderer {
   void Destroy();
 
   const VulkanContext& context_;
+  VkFormat color_format_ = VK_FORMAT_UNDEFINED;
   VkPipelineLayout preprocess_layout_ = VK_NULL_HANDLE;
   VkPipeline preprocess_ = VK_NULL_HANDLE;
   VkPipelineLayout draw_layout_ = VK_NULL_HANDLE;

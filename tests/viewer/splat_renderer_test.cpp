@@ -19,6 +19,7 @@
 #include "splatting/rasterizer.h"
 #include "viewer/offscreen.h"
 #include "viewer/shaders/shader_io.h"
+#include "viewer/splat_view.h"
 #include "vulkan_test_context.h"
 
 namespace facet::viewer {
@@ -87,55 +88,14 @@ class SplatRendererTest : public test::VulkanTest {
     VulkanTest::TearDown();
   }
 
-  // Preprocess on the GPU, order the visible splats back to front, draw. TEMPORARY STAND-IN: the
-  // order is sorted here on the CPU from the read-back depth keys; the per-frame GPU radix sort
-  // (viewer/gpu_sort) replaces this when it lands. Ties in depth go by descending index, the
-  // reverse of the CPU rasterizer's (depth, index) front-to-back order.
+  // The one-call path the viewer uses: preprocess, GPU radix sort and draw in one command buffer.
   ImageU8 RenderGpu(const GpuSplats& splats, const Camera& camera, const Rigid3& cam_from_world,
                     const SplatDrawOptions& options, const Eigen::Vector3f& background,
                     VkFormat format, std::uint32_t* visible_count = nullptr) {
-    const SplatRenderer& renderer = *renderers_.at(format);
-    const OffscreenTarget target(*context_, camera.width, camera.height, format);
-    std::vector<std::uint32_t> order;
-    if (splats.count() > 0) {
-      const Buffer keys(*context_, splats.count() * sizeof(std::uint32_t),
-                        VK_BUFFER_USAGE_TRANSFER_DST_BIT, Buffer::Memory::kHostRead);
-      context_->SubmitAndWait([&](VkCommandBuffer cmd) {
-        renderer.Preprocess(cmd, splats, camera, cam_from_world, options);
-        const VkBufferCopy region{0, 0, keys.size()};
-        vkCmdCopyBuffer(cmd, splats.sort_keys().handle(), keys.handle(), 1, &region);
-        VkMemoryBarrier2 to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
-        to_host.srcStageMask = VK_PIPELINE_STAGE_2_COPY_BIT;
-        to_host.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT;
-        to_host.dstStageMask = VK_PIPELINE_STAGE_2_HOST_BIT;
-        to_host.dstAccessMask = VK_ACCESS_2_HOST_READ_BIT;
-        VkDependencyInfo dependency{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
-        dependency.memoryBarrierCount = 1;
-        dependency.pMemoryBarriers = &to_host;
-        vkCmdPipelineBarrier2(cmd, &dependency);
-      });
-      const auto* key = static_cast<const std::uint32_t*>(keys.mapped());
-      for (std::uint32_t i = 0; i < splats.count(); ++i) {
-        if (key[i] != FACET_SPLAT_CULLED_KEY) order.push_back(i);
-      }
-      std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-        return key[a] != key[b] ? key[a] > key[b] : a > b;  // back to front
-      });
-    }
-    if (visible_count != nullptr) *visible_count = static_cast<std::uint32_t>(order.size());
-    Buffer order_buffer;
-    if (!order.empty()) {
-      order_buffer = Buffer(*context_, order.size() * sizeof(std::uint32_t),
-                            VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, Buffer::Memory::kHostWrite);
-      order_buffer.Upload(std::as_bytes(std::span(order)));
-    }
-    return target
-        .Render(background,
-                [&](VkCommandBuffer cmd) {
-                  renderer.Draw(cmd, splats, order_buffer, static_cast<std::uint32_t>(order.size()),
-                                camera, options);
-                })
-        .rgb;
+    SplatImage image = RenderSplatsOffscreen(*context_, *renderers_.at(format), splats, camera,
+                                             cam_from_world, options, background);
+    if (visible_count != nullptr) *visible_count = image.visible;
+    return std::move(image.rgb);
   }
 
   // Both targets against the CPU render of `gaussians` (the same Gaussians as `splats`).

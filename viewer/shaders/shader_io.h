@@ -84,8 +84,9 @@ layout(buffer_reference, std430, buffer_reference_align = 4) buffer SplatIndexBu
 };
 #endif
 
-// The depth key of a culled Gaussian in SplatPreprocessPushConstants::sort_keys (visible ones hold
-// floatBitsToUint(z_in_cam), which orders like z for z > 0).
+// The depth key of a culled Gaussian in SplatPreprocessPushConstants::sort_keys. Visible ones hold
+// ~floatBitsToUint(z_in_cam): z > near > 0, whose bits order like z, so ascending keys run back to
+// front (the order of "over" blending) and never reach this value (that would need z = +0).
 #define FACET_SPLAT_CULLED_KEY 0xffffffffu
 
 // Push constants of splat_preprocess.comp (128 bytes, Vulkan's guaranteed minimum).

@@ -150,5 +150,5 @@ void main() {
   pc.records.records[i].mean2d_radius = vec4(mean2d, rx, ry);
   pc.records.records[i].conic_opacity = vec4(conic, opacity);
   pc.records.records[i].color_depth = vec4(color, p.z);
-  pc.sort_keys.indices[i] = floatBitsToUint(p.z);
+  pc.sort_keys.indices[i] = ~floatBitsToUint(p.z);  // back to front (shader_io.h)
 }

@@ -1,0 +1,85 @@
+#include "viewer/splat_view.h"
+
+#include <numeric>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/error.h"
+#include "viewer/offscreen.h"
+#include "viewer/shaders/shader_io.h"
+
+namespace facet::viewer {
+
+SplatSort::SplatSort(const VulkanContext& context, std::uint32_t max_count)
+    : sort_(context, max_count),
+      identity_(context, max_count * sizeof(std::uint32_t), VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+                Buffer::Memory::kDevice),
+      order_(context, max_count * sizeof(std::uint32_t),
+             VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+             Buffer::Memory::kDevice) {
+  std::vector<std::uint32_t> indices(max_count);
+  std::iota(indices.begin(), indices.end(), 0u);
+  identity_.Upload(std::as_bytes(std::span(indices)));
+}
+
+void SplatSort::Record(VkCommandBuffer cmd, const GpuSplats& splats) const {
+  FACET_CHECK(splats.count() <= max_count(),
+              "viewer: sorting {} splats with a SplatSort made for {} (make a larger one)",
+              splats.count(), max_count());
+  if (splats.count() == 0) return;
+  const VkBufferCopy region{0, 0, splats.count() * sizeof(std::uint32_t)};
+  vkCmdCopyBuffer(cmd, identity_.handle(), order_.handle(), 1, &region);
+  // GpuRadixSort::Record begins with a barrier after all earlier writes (this copy and the
+  // preprocess's keys) and ends with one before all later reads (the vertex shader's).
+  sort_.Record(cmd, splats.sort_keys(), order_, splats.count());
+}
+
+SplatImage RenderSplatsOffscreen(const VulkanContext& context, const SplatRenderer& renderer,
+                                 const GpuSplats& splats, const geometry::Camera& camera,
+                                 const geometry::Rigid3& cam_from_world,
+                                 const SplatDrawOptions& options,
+                                 const Eigen::Vector3f& background) {
+  options.Check();
+  camera.Check();
+  const OffscreenTarget target(context, camera.width, camera.height, renderer.color_format());
+  std::optional<SplatSort> sort;
+  Buffer sorted_keys;  // the sorted keys read back, to count the visible splats
+  if (splats.count() > 0) {
+    sort.emplace(context, splats.count());
+    sorted_keys = Buffer(context, splats.count() * sizeof(std::uint32_t),
+                         VK_BUFFER_USAGE_TRANSFER_DST_BIT, Buffer::Memory::kHostRead);
+  }
+  const auto prepare = [&](VkCommandBuffer cmd) {
+    if (!sort) return;
+    renderer.Preprocess(cmd, splats, camera, cam_from_world, options);
+    sort->Record(cmd, splats);
+    const VkBufferCopy region{0, 0, sorted_keys.size()};
+    vkCmdCopyBuffer(cmd, splats.sort_keys().handle(), sorted_keys.handle(), 1, &region);
+    // The copy's results reach the host through the submission's fence wait; the render pass
+    // that follows only reads the keys' buffer (no hazard with this read).
+    VkMemoryBarrier2 to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
+    to_host.srcStageMask = VK_PIPELINE_STAGE_2_COPY_BIT;
+    to_host.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT;
+    to_host.dstStageMask = VK_PIPELINE_STAGE_2_HOST_BIT;
+    to_host.dstAccessMask = VK_ACCESS_2_HOST_READ_BIT;
+    VkDependencyInfo dependency{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
+    dependency.memoryBarrierCount = 1;
+    dependency.pMemoryBarriers = &to_host;
+    vkCmdPipelineBarrier2(cmd, &dependency);
+  };
+  const auto draw = [&](VkCommandBuffer cmd) {
+    if (sort) renderer.Draw(cmd, splats, sort->order(), splats.count(), camera, options);
+  };
+  SplatImage image;
+  image.rgb = target.Render(background, draw, prepare).rgb;
+  if (sort) {
+    const auto* keys = static_cast<const std::uint32_t*>(sorted_keys.mapped());
+    for (std::uint32_t i = 0; i < splats.count(); ++i) {
+      image.visible += keys[i] != FACET_SPLAT_CULLED_KEY;
+    }
+  }
+  return image;
+}
+
+}  // namespace facet::viewer
