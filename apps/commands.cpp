@@ -15,6 +15,7 @@ Subcommand RegisterIcp(CLI::App& app);
 Subcommand RegisterSlam(CLI::App& app);
 Subcommand RegisterNerf(CLI::App& app);
 Subcommand RegisterReconstruct(CLI::App& app);
+Subcommand RegisterView(CLI::App& app);
 
 std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
   return {
@@ -29,6 +30,7 @@ std::vector<Subcommand> RegisterSubcommands(CLI::App& app) {
       RegisterSlam(app),
       RegisterNerf(app),
       RegisterEval(app),
+      RegisterView(app),
   };
 }
 
