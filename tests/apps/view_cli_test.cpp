@@ -1,0 +1,216 @@
+// `facet view --offscreen` as users run it: tiny splat files, a mesh and a workspace render to
+// PNGs of the requested size that show the content over the background; the cameras move the
+// view; bad input is refused with one line (exit 1), the missing window with a usage error (exit
+// 2). Skipped where no Vulkan device exists (install mesa-vulkan-drivers for lavapipe).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "common/run_command.h"
+#include "common/temp_dir.h"
+#include "core/file_io.h"
+#include "core/image.h"
+#include "core/image_io.h"
+#include "datasets/colmap_model.h"
+#include "datasets/gaussian_splats.h"
+#include "datasets/ply.h"
+
+namespace facet {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CommandResult;
+using testing::TempDir;
+
+CommandResult View(const fs::path& input, const std::string& extra) {
+  return testing::RunCommand(
+      fmt::format("'{}' view '{}' --quiet {}", FACET_BINARY, input.string(), extra));
+}
+
+// Opaque round splats of radius ~0.05: red ones along +x, green ones along +y (so that views
+// from +x and +y differ), all in the z = 0 plane around the origin.
+datasets::GaussianSplats RedAndGreenSplats() {
+  constexpr float kShC0 = 0.28209479177387814f;
+  datasets::GaussianSplats splats;
+  for (int i = 0; i < 6; ++i) {
+    for (const bool green : {false, true}) {
+      const float t = -0.5f + 0.2f * i;
+      splats.positions.push_back(green ? Eigen::Vector3f(0.0f, t, 0.0f)
+                                       : Eigen::Vector3f(t, 0.0f, 0.0f));
+      const Eigen::Vector3f rgb =
+          green ? Eigen::Vector3f(0.1f, 0.9f, 0.1f) : Eigen::Vector3f(0.9f, 0.1f, 0.1f);
+      splats.sh_dc.push_back((rgb.array() - 0.5f) / kShC0);
+      splats.opacities.push_back(5.0f);
+      splats.log_scales.push_back(Eigen::Vector3f::Constant(std::log(0.05f)));
+      splats.rotations.push_back(Eigen::Vector4f(1.0f, 0.0f, 0.0f, 0.0f));
+    }
+  }
+  return splats;
+}
+
+// Pixels farther than 30 levels (sum over RGB) from `rgb`.
+int PixelsAwayFrom(const ImageU8& image, int r, int g, int b) {
+  int count = 0;
+  for (int y = 0; y < image.height(); ++y) {
+    for (int x = 0; x < image.width(); ++x) {
+      count += std::abs(image(x, y, 0) - r) + std::abs(image(x, y, 1) - g) +
+                   std::abs(image(x, y, 2) - b) >
+               30;
+    }
+  }
+  return count;
+}
+
+int PixelsDiffering(const ImageU8& a, const ImageU8& b) {
+  int count = 0;
+  for (int y = 0; y < a.height(); ++y) {
+    for (int x = 0; x < a.width(); ++x) {
+      int diff = 0;
+      for (int c = 0; c < 3; ++c) diff += std::abs(a(x, y, c) - b(x, y, c));
+      count += diff > 30;
+    }
+  }
+  return count;
+}
+
+class ViewCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    splats_ = dir_ / "splats.ply";
+    datasets::WriteGaussianPly(splats_, RedAndGreenSplats());
+  }
+  // Renders `input`; skips the test when there is no Vulkan device, fails on any other error.
+  ImageU8 Render(const fs::path& input, const std::string& extra) {
+    const fs::path png = dir_ / "out.png";
+    fs::remove(png);
+    const CommandResult result =
+        View(input, "--offscreen --screenshot '" + png.string() + "' " + extra);
+    if (result.exit_code != 0 && result.output.find("no Vulkan device") != std::string::npos) {
+      skipped_ = true;
+      return {};
+    }
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    if (result.exit_code != 0) return {};
+    return ReadImage<std::uint8_t>(png);
+  }
+
+  TempDir dir_;
+  fs::path splats_;
+  bool skipped_ = false;
+};
+
+#define RENDER_OR_SKIP(image, ...)                                                \
+  const ImageU8 image = Render(__VA_ARGS__);                                      \
+  if (skipped_) GTEST_SKIP() << "no Vulkan device (install mesa-vulkan-drivers)"; \
+  ASSERT_FALSE(image.empty())
+
+TEST_F(ViewCliTest, SplatPlyRendersThePixelsItCoversOverTheBackground) {
+  RENDER_OR_SKIP(image, splats_, "--size 160x96 --background 0,0,1 --camera orbit:45");
+  EXPECT_EQ(image.width(), 160);
+  EXPECT_EQ(image.height(), 96);
+  EXPECT_EQ(image.channels(), 3);
+  // The background where nothing is (the corners: the content's sphere fills the field of view's
+  // height, the cross of splats much less).
+  EXPECT_EQ(image(0, 0, 0), 0);
+  EXPECT_EQ(image(0, 0, 2), 255);
+  EXPECT_EQ(image(159, 95, 2), 255);
+  // The splats: red and green pixels, and no more than a third of the image.
+  int red = 0, green = 0;
+  for (int y = 0; y < image.height(); ++y) {
+    for (int x = 0; x < image.width(); ++x) {
+      red += image(x, y, 0) > 150 && image(x, y, 2) < 100;
+      green += image(x, y, 1) > 150 && image(x, y, 2) < 100;
+    }
+  }
+  EXPECT_GT(red, 20);
+  EXPECT_GT(green, 20);
+  EXPECT_LT(PixelsAwayFrom(image, 0, 0, 255), 160 * 96 / 3);
+}
+
+TEST_F(ViewCliTest, OrbitAzimuthMovesTheCameraAndSplatFormatRendersTheSame) {
+  RENDER_OR_SKIP(from_x, splats_, "--size 96x64 --camera orbit:0");
+  RENDER_OR_SKIP(from_y, splats_, "--size 96x64 --camera orbit:90");
+  // Seen from +x the red line points at the camera (short); from +y it runs across (long).
+  EXPECT_GT(PixelsDiffering(from_x, from_y), 100);
+  const fs::path splat = dir_ / "splats.splat";
+  datasets::WriteSplat(splat, RedAndGreenSplats());
+  RENDER_OR_SKIP(from_splat, splat, "--size 96x64 --camera orbit:0");
+  // .splat stores colours and opacities in 8 bits and no SH rest: nearly the same image.
+  EXPECT_LT(PixelsDiffering(from_x, from_splat), 96 * 64 / 50);
+  EXPECT_GT(PixelsAwayFrom(from_splat, 0, 0, 0), 100);
+}
+
+TEST_F(ViewCliTest, MeshPlyAndEmptySplatFileRender) {
+  geometry::TriangleMesh mesh;  // a unit square in z = 0, white
+  mesh.vertices = {{-1, -1, 0}, {1, -1, 0}, {1, 1, 0}, {-1, 1, 0}};
+  mesh.triangles = {{0, 1, 2}, {0, 2, 3}};
+  mesh.vertex_colors.assign(4, Eigen::Vector3f::Ones());
+  const fs::path mesh_path = dir_ / "square.ply";
+  datasets::WriteMeshPly(mesh_path, mesh);
+  RENDER_OR_SKIP(image, mesh_path, "--size 64x48 --background 0,0,0");
+  // Seen from 30 degrees up, the square covers the centre and leaves the top corners black.
+  EXPECT_GT(image(32, 24, 0), 50);
+  EXPECT_EQ(image(0, 0, 0), 0);
+  const fs::path empty = dir_ / "empty.ply";
+  datasets::WriteGaussianPly(empty, datasets::GaussianSplats{});
+  RENDER_OR_SKIP(background, empty, "--size 32x16 --background 0,1,0");
+  EXPECT_EQ(PixelsAwayFrom(background, 0, 255, 0), 0);
+}
+
+TEST_F(ViewCliTest, WorkspaceCameraIndexRendersFromTheModelsCameras) {
+  // A workspace: splats.ply + sparse/0 with two cameras looking at the origin from -z and +x.
+  const fs::path workspace = dir_ / "ws";
+  fs::create_directories(workspace / "sparse/0");
+  fs::copy_file(splats_, workspace / "splats.ply");
+  datasets::Scene scene;
+  scene.cameras[datasets::CameraId(1)] =
+      geometry::Camera::Create(geometry::CameraModelId::kPinhole, 80.0, 80, 60);
+  const Eigen::Quaterniond turned(Eigen::AngleAxisd(-M_PI / 2, Eigen::Vector3d::UnitY()));
+  const geometry::Rigid3 poses[2] = {
+      geometry::Rigid3(Eigen::Quaterniond::Identity(), Eigen::Vector3d(0, 0, 3)),
+      geometry::Rigid3(turned, Eigen::Vector3d(0, 0, 3))};
+  for (int i = 0; i < 2; ++i) {
+    datasets::Image image;
+    image.id = datasets::ImageId(i + 1);
+    image.name = "view" + std::to_string(i) + ".png";
+    image.camera_id = datasets::CameraId(1);
+    image.cam_from_world = poses[i];
+    scene.images[image.id] = image;
+  }
+  datasets::WriteColmapModelBinary(workspace / "sparse/0", scene);
+  RENDER_OR_SKIP(first, workspace, "--size 80x60 --camera index:0");
+  RENDER_OR_SKIP(second, workspace, "--size 80x60 --camera index:1");
+  EXPECT_GT(PixelsAwayFrom(first, 0, 0, 0), 50);
+  EXPECT_GT(PixelsDiffering(first, second), 50);
+  const CommandResult missing = View(
+      workspace, "--offscreen --screenshot '" + (dir_ / "x.png").string() + "' --camera index:2");
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_NE(missing.output.find("2 registered images"), std::string::npos) << missing.output;
+}
+
+TEST(ViewCli, RefusesBadInputWithOneLine) {
+  const TempDir dir;
+  const fs::path png = dir / "out.png";
+  const fs::path corrupt = dir / "corrupt.ply";
+  WriteFileAtomically(corrupt, std::string_view("not a ply\n"));
+  for (const fs::path& input : {corrupt, dir / "missing.ply"}) {
+    const CommandResult result = View(input, "--offscreen --screenshot '" + png.string() + "'");
+    EXPECT_EQ(result.exit_code, 1) << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+    EXPECT_FALSE(fs::exists(png));
+  }
+  const CommandResult window = View(corrupt, "");
+  EXPECT_EQ(window.exit_code, 2) << window.output;
+  EXPECT_NE(window.output.find("the interactive viewer is not built yet; use --offscreen "
+                               "--screenshot FILE"),
+            std::string::npos)
+      << window.output;
+  EXPECT_EQ(std::count(window.output.begin(), window.output.end(), '\n'), 1) << window.output;
+}
+
+}  // namespace
+}  // namespace facet
