@@ -49,4 +49,6 @@ echo "  $recon/sparse/0/      cameras and sparse points (COLMAP), $recon/images/
 if [[ "${FACET_DEMO_ALL:-0}" == 1 ]]; then
   echo "The RGB-D sequence is in $out/rgbd and its SLAM trajectory and mesh in $out/slam."
 fi
-echo "Look at it: xdg-open $recon/report.html   (facet view $recon: the Vulkan viewer, when it lands)"
+echo "Look at it: xdg-open $recon/report.html"
+echo "  or render a view of the splats: $facet view $recon --offscreen --camera index:0 --screenshot view.png"
+echo "  (the interactive viewer window is not built yet)"
