@@ -209,7 +209,8 @@ void RunReconstruct(const ReconstructArgs& args, const GlobalOptions& global) {
                  stage.peak_memory_bytes / 1048576.0);
   }
   spdlog::info(
-      "reconstruct: done in {:.1f} s: {} (splats), {} (mesh); open {} or run facet view {}",
+      "reconstruct: done in {:.1f} s: {} (splats), {} (mesh); open {} (or render a view: facet "
+      "view {} --offscreen --screenshot view.png)",
       timer.ElapsedSeconds(), workspace.Splats().string(), workspace.Mesh().string(),
       workspace.Report().string(), workspace.root.string());
 }
@@ -324,7 +325,8 @@ Subcommand RegisterReconstruct(CLI::App& app) {
       "stages' outputs as they were.\n"
       "Presets (CPU / GPU): fast: photos at 480 / 1200 px, 1,000 / 7,000 splat iterations; "
       "default: 640 / 1600 px, 2,000 / 30,000; quality: 1600 px, 10,000 / 30,000.\n"
-      "Example: facet reconstruct photos/ -o out/ && facet view out/");
+      "Example: facet reconstruct photos/ -o out/ && facet view out/ --offscreen --screenshot "
+      "view.png");
   sub->add_option("photos", args->photos, "Folder of JPEG/PNG photos")->required();
   sub->add_option("-o,--output", args->output, "Output folder (the workspace)")->required();
   sub->add_option("--preset", args->preset, "fast, default or quality")
