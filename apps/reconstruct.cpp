@@ -19,6 +19,7 @@
 #include "core/interrupt.h"
 #include "core/log.h"
 #include "core/timer.h"
+#include "datasets/colmap_model.h"
 #include "datasets/image_folder.h"
 #include "pipeline/runner.h"
 #include "pipeline/stage_record.h"
@@ -148,6 +149,33 @@ fs::path LargestModel(const Workspace& workspace) {
   return workspace.Distorted() / models[best].at("path").get<std::string>();
 }
 
+// The mesh from three of the photos' cameras, rendered by `facet view --offscreen` into
+// OUT/thumbnails/ for the report. Without a Vulkan device (or a mesh) there are none, and the
+// report draws its own with the CPU.
+void RenderMeshThumbnails(const Workspace& workspace, const GlobalOptions& global) {
+  std::error_code ignored;
+  fs::remove_all(workspace.Thumbnails(), ignored);
+  if (!fs::exists(workspace.Mesh()) || !fs::exists(workspace.Model())) return;
+  try {
+    std::size_t registered = 0;
+    for (const auto& [id, image] : datasets::ReadColmapModel(workspace.Model()).images) {
+      registered += image.IsRegistered() ? 1 : 0;
+    }
+    if (registered == 0) return;
+    fs::create_directories(workspace.Thumbnails());
+    for (std::size_t k = 0; k < 3; ++k) {
+      RunSubcommand({"view", workspace.Mesh().string(), "--model", workspace.root.string(),
+                     "--offscreen", "--camera", fmt::format("index:{}", k * registered / 3),
+                     "--size", "400x300", "--background", "0.925,0.933,0.949", "--screenshot",
+                     (workspace.Thumbnails() / fmt::format("mesh_{}.png", k)).string()},
+                    global);
+    }
+  } catch (const std::exception& e) {
+    spdlog::info("reconstruct: mesh pictures by the CPU instead of the viewer ({})", e.what());
+    fs::remove_all(workspace.Thumbnails(), ignored);
+  }
+}
+
 // `facet undistort` into a temporary folder, then moved into place (OUT/images, OUT/sparse/0),
 // so that the workspace never holds half of a set of undistorted photos.
 void Undistort(const Workspace& workspace, const fs::path& photos, int max_size,
@@ -191,6 +219,7 @@ void RunReconstruct(const ReconstructArgs& args, const GlobalOptions& global) {
   if (args.nerf) report.stage_names.push_back("nerf");
   // The report is written however the run ends: a failed or interrupted run shows its stages.
   auto write_report = [&] {
+    RenderMeshThumbnails(workspace, global);
     report.history = runner.history();
     if (pipeline::WriteWorkspaceReport(workspace, report)) {
       spdlog::info("reconstruct: report in {}", workspace.Report().string());

@@ -44,6 +44,7 @@ struct ViewArgs {
   std::string camera = "orbit:0";
   int sh_degree = 3;
   std::string background = "0,0,0";
+  fs::path model;  // --model: the cameras of index:N (default: the input workspace's)
 };
 
 // What is shown: exactly one of splats, mesh, points; plus the COLMAP model of a workspace.
@@ -270,7 +271,8 @@ void RunView(const ViewArgs& args) {
   int width = 0, height = 0;
   ParseSize(args.size, &width, &height);
   const Eigen::Vector3f background = ParseBackground(args.background);
-  const Content content = LoadContent(args.input);
+  Content content = LoadContent(args.input);
+  if (!args.model.empty()) content.model = FindCameraModel(args.model);
   const View view = ChooseView(args, content, width, height);
 
   const viewer::VulkanContext context;
@@ -329,6 +331,9 @@ Subcommand RegisterView(CLI::App& app) {
                   "of view), index:N (the workspace model's N-th registered camera), or a text "
                   "file holding a 4x4 cam_from_world matrix")
       ->capture_default_str();
+  sub->add_option("--model", args->model,
+                  "A COLMAP model or workspace whose cameras index:N uses (default: the input "
+                  "workspace's sparse/0)");
   sub->add_option("--sh-degree", args->sh_degree, "Splats: SH degree evaluated")
       ->check(CLI::Range(0, 3))
       ->capture_default_str();

@@ -9,6 +9,7 @@
 //   OUT/splats.ply            the Gaussian splats (standard 3DGS PLY), splats_summary.json
 //   OUT/renders/              held-out views: render | photo | error pictures
 //   OUT/mesh.glb              the watertight coloured mesh, mesh_summary.json
+//   OUT/thumbnails/           the mesh seen from three photos' cameras (`facet view --offscreen`)
 //   OUT/nerf.bin              with --nerf: the NeRF snapshot, nerf_summary.json, nerf_renders/
 //   OUT/checkpoints/          training state of an unfinished stage (--resume continues it)
 //   OUT/stages.json           one record per stage: fingerprint, status, time, peak memory
@@ -39,6 +40,8 @@ struct Workspace {
   std::filesystem::path NerfSummary() const { return root / "nerf_summary.json"; }
   std::filesystem::path NerfRenders() const { return root / "nerf_renders"; }
   std::filesystem::path Checkpoints() const { return root / "checkpoints"; }
+  // The report's mesh pictures, mesh_0.png ... (facet view --offscreen at the photos' cameras).
+  std::filesystem::path Thumbnails() const { return root / "thumbnails"; }
   std::filesystem::path Stages() const { return root / "stages.json"; }
   std::filesystem::path Log() const { return root / "log.txt"; }
   std::filesystem::path Report() const { return root / "report.html"; }

@@ -216,6 +216,16 @@ void CollectMesh(const Workspace& workspace, ReportData& data) {
                                                           components, components == 1 ? "" : "s",
                                                           summary.value("genus", std::int64_t{0}))
                                             : "no: " + summary.value("reason", std::string())});
+  // Pictures the Vulkan viewer rendered (`facet view --offscreen`), when it could.
+  for (int k = 0;; ++k) {
+    const fs::path picture = workspace.Thumbnails() / fmt::format("mesh_{}.png", k);
+    if (!fs::exists(picture)) break;
+    data.mesh_thumbnails.emplace_back(
+        fmt::format("mesh.glb from a photo's camera ({} of 3, facet view)", k + 1),
+        ReadImage<std::uint8_t>(picture, {.channels = 3}));
+  }
+  if (!data.mesh_thumbnails.empty()) return;
+  // Otherwise the CPU rasteriser, around the region the cameras look at.
   const geometry::TriangleMesh mesh = datasets::ReadGlb(workspace.Mesh());
   const geometry::TriangleMesh focus = geometry::CropMesh(
       mesh, FocusBox(data.scene.cam_from_world, geometry::ComputeBounds(mesh.vertices)));

@@ -152,6 +152,20 @@ TEST_F(ReconstructCli, PhotosToSplatsAndAWatertightMeshThenResumeReusesEveryStag
   const nlohmann::json splats = ReadJson(out / "splats_summary.json");
   EXPECT_EQ(splats["iterations"], 60);
   EXPECT_GT(splats["eval"]["mean_psnr"].get<double>(), 12.0);
+  // The mesh pictures come from the Vulkan viewer at three photos' cameras, or (no Vulkan
+  // device) the log says the CPU drew them.
+  if (fs::exists(out / "thumbnails")) {
+    for (int k = 0; k < 3; ++k) {
+      const ImageU8 picture =
+          ReadImage<std::uint8_t>(out / "thumbnails" / fmt::format("mesh_{}.png", k));
+      EXPECT_EQ(picture.width(), 400);
+      EXPECT_EQ(picture.height(), 300);
+    }
+  } else {
+    const std::vector<std::uint8_t> log = ReadFile(out / "log.txt");
+    EXPECT_NE(std::string(log.begin(), log.end()).find("mesh pictures by the CPU"),
+              std::string::npos);
+  }
   // The report opens in a browser with every picture: 2 held-out views x (render, photo, error
   // map) and 3 mesh thumbnails.
   if (const std::string chromium = testing::FindChromium(); !chromium.empty()) {
