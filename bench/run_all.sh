@@ -19,8 +19,9 @@
 # RGB-D tracking against Open3D's trajectory (rgbd_tracking), 3DGS training speed against
 # OpenSplat's published CPU figure (splat_speed) and quality (bench/splat_quality.sh), the whole
 # pipeline (`facet synth`, then `facet reconstruct --preset fast|default`: per-stage seconds and
-# held-out PSNR), the viewer's FPS (once `facet view` exists) and, when nvidia-smi finds a GPU,
-# scripts/gpu-check.sh's figures (CUDA trainer against the CPU one, lego 800x800, CUDA TSDF).
+# held-out PSNR), the viewer's splat FPS (viewer_fps, 100k and 1M random splats at 1280x720) and,
+# when nvidia-smi finds a GPU, scripts/gpu-check.sh's figures (CUDA trainer against the CPU one,
+# lego 800x800, CUDA TSDF, viewer FPS at 1920x1080).
 # Needs cmake, GNU time and jq (scripts/deps.sh); COLMAP from scripts/deps.sh --peers.
 set -uo pipefail
 
@@ -85,7 +86,7 @@ jqr() {
 }
 
 # 1. Build what the rows need.
-targets=(facet icp_vs_open3d poisson_vs_open3d tsdf_vs_open3d rgbd_tracking splat_speed)
+targets=(facet icp_vs_open3d poisson_vs_open3d tsdf_vs_open3d rgbd_tracking splat_speed viewer_fps)
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
   [[ "$build" == "$root/build/release" ]] || die "$build is not a configured build folder"
   logged configure cmake --preset release || die "configure failed: $out/logs/configure.log"
@@ -256,11 +257,23 @@ else
   failed "$name" splat_quality "${cmd[*]}"
 fi
 
-# 10. The viewer (issue 9).
-if "$facet" --help 2>/dev/null | grep -q '^ *view '; then
-  skip "Viewer FPS" "skipped: facet view has no benchmark in run_all.sh yet" "facet view"
+# 10. The viewer (issue 9): splat frames per second (preprocess + GPU sort + draw, no readback) on
+#     random Gaussians at 1280x720, on the Vulkan device it picks (lavapipe without a GPU; the
+#     H200 figure at 1920x1080 comes from scripts/gpu-check.sh).
+cmd=("$bin/viewer_fps" --splats 100000,1000000 --size 1280x720 --json "$out/work/viewer_fps.json")
+((quick)) && cmd+=(--frames 3 --warmup 1) || cmd+=(--frames 20 --warmup 2)
+if logged viewer_fps "${cmd[@]}"; then
+  s="$out/work/viewer_fps.json"
+  n=$(jq '.runs | length' "$s")
+  for ((i = 0; i < n; ++i)); do
+    r=".runs[$i]"
+    row "Viewer FPS ($(jqr "$s" "$r.splats") splats, $(jqr "$s" '"\(.width)x\(.height)"'))" \
+      "$(jqr "$s" "$r.frames_per_s | f(1)") frames/s" "-" "-" \
+      "$(jqr "$s" "\"\($r.ms_per_frame | f(2)) ms/frame, \($r.visible) visible, \(.device)\"")" \
+      "${cmd[*]}"
+  done
 else
-  skip "Viewer FPS" "skipped: facet view not built yet" "facet view"
+  failed "Viewer FPS" viewer_fps "${cmd[*]}"
 fi
 
 # 11. GPU: scripts/gpu-check.sh (its own CUDA build in build/gpu, logs in build/gpu-check).
@@ -286,6 +299,13 @@ if command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q '^GPU
   if [[ -f "$g/lego_nerf.json" ]]; then
     row "GPU NeRF lego 800x800" "$(jqr "$g/lego_nerf.json" '.training_seconds | f(1)') s" "-" "-" \
       "$(jqr "$g/lego_nerf.json" '"held-out PSNR \(.held_out_psnr | f(2)) dB, \(.steps) steps"')" "${cmd[*]}"
+  fi
+  if [[ -f "$g/viewer_fps.json" ]]; then
+    v="$g/viewer_fps.json"
+    row "GPU viewer FPS ($(jqr "$v" '.runs[0].splats') splats, $(jqr "$v" '"\(.width)x\(.height)"'))" \
+      "$(jqr "$v" '.runs[0].frames_per_s | f(1)') frames/s" "-" "-" \
+      "$(jqr "$v" '"\(.runs[0].ms_per_frame | f(2)) ms/frame, target >= 300 frames/s, \(.device)"')" \
+      "${cmd[*]}"
   fi
   for scene in room synth_mesh; do
     [[ -f "$g/${scene}_cuda.json" && -f "$g/${scene}_cpu.json" ]] || continue

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Packs what a bare CUDA machine needs to run facet's GPU checks without building or installing
 # anything (the device machine lent to some sessions has nvcc and CMake but none of facet's
-# libraries, and cannot reach a package mirror): the CUDA test binaries, the GPU benchmarks and
-# the facet program built here with CUDA, plus every shared library they load that is not glibc
+# libraries, and cannot reach a package mirror): the CUDA test binaries, the GPU benchmarks,
+# viewer_fps and the facet program built here with CUDA, plus every shared library they load that is not glibc
 # or CUDA's, into .gpu/bundle.tar.xz (about 20 MB; with --facet-only, the program alone). OpenCV's
 # optional codecs (GDAL, GDCM, OpenEXR), which facet never calls, are replaced by stand-ins
 # (scripts/gpu/stub_library.py). Run it there with `scripts/gpu-check.sh --prebuilt
@@ -20,7 +20,8 @@ binaries=("$build/bin/facet")
 if [[ "$facet_only" != "--facet-only" ]]; then
   while IFS= read -r file; do binaries+=("$file"); done < <(
     find "$build/tests" -type f -name '*_cuda_test' -perm -u+x
-    find "$build/bench" -maxdepth 1 -type f \( -name '*cuda_bench' -o -name 'nerf_bench' \) -perm -u+x)
+    find "$build/bench" -maxdepth 1 -type f \( -name '*cuda_bench' -o -name 'nerf_bench' \
+      -o -name 'viewer_fps' \) -perm -u+x)
 fi
 imgcodecs="$(ldd "$build/bin/facet" | awk '/libopencv_imgcodecs/ {print $3}')"
 for library in $(ldd "$imgcodecs" | awk '$1 ~ /^lib(gdal|gdcm(MSFF|DSED)|OpenEXR)/ {print $3}'); do

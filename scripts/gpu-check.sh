@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU check, for a machine with an NVIDIA GPU: builds with CUDA for sm_90, runs the CUDA tests
-# (label "gpu") and the benchmarks, and copies logs and results into $OUT when it is set.
+# (label "gpu"), the benchmarks and the viewer's FPS, and copies logs and results into $OUT when it is set.
 #   scripts/gpu-check.sh [--no-deps]          (--no-deps: the machine cannot reach a package mirror)
 #   scripts/gpu-check.sh --prebuilt BUNDLE    (no build: the programs and libraries packed by
 #                                              scripts/gpu-bundle.sh on a machine with the deps)
@@ -49,6 +49,14 @@ for bench in "$build"/bench/*_bench; do
   "$bench" --benchmark_min_time=0.2 --benchmark_out="$out/$name.json" \
     --benchmark_out_format=json 2>&1 | tee "$out/$name.txt" || status=1
 done
+# The viewer's splat path (issue 9; target >= 300 FPS for 1M splats at 1920x1080 on an H200). It
+# uses the Vulkan device VulkanContext picks (the NVIDIA one when its ICD is installed; the device
+# name is in the output): the time limit stops a run that fell back to lavapipe.
+if [[ -x "$build/bench/viewer_fps" ]]; then
+  timeout 300 "$build/bench/viewer_fps" --splats 1000000 --full-hd --frames 200 --warmup 20 \
+    --json "$out/viewer_fps.json" 2>&1 | tee "$out/viewer_fps.txt"
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+fi
 # Without shared data: the built-in synthetic scene trained on the GPU (beside a short CPU run for
 # the speed ratio), and a synthetic RGB-D sequence meshed with the CUDA TSDF and marching cubes
 # beside the CPU (the triangle counts must agree).

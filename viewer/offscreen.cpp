@@ -49,14 +49,17 @@ OffscreenTarget::OffscreenTarget(const VulkanContext& context, int width, int he
                       Buffer::Memory::kHostRead) {}
 
 void OffscreenTarget::BeginRendering(VkCommandBuffer cmd, const Eigen::Vector3f& clear_rgb) const {
-  // The previous contents are discarded (UNDEFINED), which also orders after the last copy.
+  // The previous contents are discarded (UNDEFINED), which also orders after the last copy, or
+  // after the last frame's attachment writes when it was not copied (EndRendering).
   TransitionImage(cmd, color_, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
-                  VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_NONE,
+                  VK_PIPELINE_STAGE_2_COPY_BIT | VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT,
+                  VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT,
                   VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT,
                   VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT);
   TransitionImage(
       cmd, depth_, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_DEPTH_ATTACHMENT_OPTIMAL,
-      VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_NONE,
+      VK_PIPELINE_STAGE_2_COPY_BIT | VK_PIPELINE_STAGE_2_LATE_FRAGMENT_TESTS_BIT,
+      VK_ACCESS_2_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT,
       VK_PIPELINE_STAGE_2_EARLY_FRAGMENT_TESTS_BIT | VK_PIPELINE_STAGE_2_LATE_FRAGMENT_TESTS_BIT,
       VK_ACCESS_2_DEPTH_STENCIL_ATTACHMENT_READ_BIT |
           VK_ACCESS_2_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT);
@@ -90,8 +93,10 @@ void OffscreenTarget::BeginRendering(VkCommandBuffer cmd, const Eigen::Vector3f&
   vkCmdSetScissor(cmd, 0, 1, &scissor);
 }
 
+void OffscreenTarget::EndRendering(VkCommandBuffer cmd) const { vkCmdEndRendering(cmd); }
+
 void OffscreenTarget::EndRenderingAndCopy(VkCommandBuffer cmd) const {
-  vkCmdEndRendering(cmd);
+  EndRendering(cmd);
   TransitionImage(
       cmd, color_, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
       VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT,

@@ -46,6 +46,9 @@ class OffscreenTarget {
   // to (clear_rgb, 1) and depth to 0 (the far plane at infinity), and a viewport and scissor
   // covering the whole target (pipelines take them as dynamic state).
   void BeginRendering(VkCommandBuffer cmd, const Eigen::Vector3f& clear_rgb) const;
+  // Records vkCmdEndRendering only: for frames that are never read back (benchmarks). The next
+  // BeginRendering orders its writes after this frame's.
+  void EndRendering(VkCommandBuffer cmd) const;
   // Records vkCmdEndRendering and the copy of both attachments into the readback buffers.
   void EndRenderingAndCopy(VkCommandBuffer cmd) const;
 

@@ -35,6 +35,16 @@ void SplatSort::Record(VkCommandBuffer cmd, const GpuSplats& splats) const {
   sort_.Record(cmd, splats.sort_keys(), order_, splats.count());
 }
 
+void RecordSplatPreprocessAndSort(VkCommandBuffer cmd, const SplatRenderer& renderer,
+                                  const SplatSort& sort, const GpuSplats& splats,
+                                  const geometry::Camera& camera,
+                                  const geometry::Rigid3& cam_from_world,
+                                  const SplatDrawOptions& options) {
+  if (splats.count() == 0) return;
+  renderer.Preprocess(cmd, splats, camera, cam_from_world, options);
+  sort.Record(cmd, splats);
+}
+
 SplatImage RenderSplatsOffscreen(const VulkanContext& context, const SplatRenderer& renderer,
                                  const GpuSplats& splats, const geometry::Camera& camera,
                                  const geometry::Rigid3& cam_from_world,
@@ -52,8 +62,7 @@ SplatImage RenderSplatsOffscreen(const VulkanContext& context, const SplatRender
   }
   const auto prepare = [&](VkCommandBuffer cmd) {
     if (!sort) return;
-    renderer.Preprocess(cmd, splats, camera, cam_from_world, options);
-    sort->Record(cmd, splats);
+    RecordSplatPreprocessAndSort(cmd, renderer, *sort, splats, camera, cam_from_world, options);
     const VkBufferCopy region{0, 0, sorted_keys.size()};
     vkCmdCopyBuffer(cmd, splats.sort_keys().handle(), sorted_keys.handle(), 1, &region);
     // The copy's results reach the host through the submission's fence wait; the render pass

@@ -43,6 +43,16 @@ class SplatSort {
   Buffer order_;
 };
 
+// Records, outside a rendering pass, what one view of `splats` needs before its draw:
+// renderer.Preprocess for the view, then sort.Record. Afterwards renderer.Draw(cmd, splats,
+// sort.order(), splats.count(), camera, options) draws the frame. Persistent objects make a frame
+// loop (bench/viewer/viewer_fps.cpp); 0 splats record nothing.
+void RecordSplatPreprocessAndSort(VkCommandBuffer cmd, const SplatRenderer& renderer,
+                                  const SplatSort& sort, const GpuSplats& splats,
+                                  const geometry::Camera& camera,
+                                  const geometry::Rigid3& cam_from_world,
+                                  const SplatDrawOptions& options);
+
 // What RenderSplatsOffscreen returns.
 struct SplatImage {
   ImageU8 rgb;                // camera.width x camera.height x 3
