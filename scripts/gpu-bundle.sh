@@ -2,10 +2,10 @@
 # Packs what a bare CUDA machine needs to run facet's GPU checks without building or installing
 # anything (the device machine lent to some sessions has nvcc and CMake but none of facet's
 # libraries, and cannot reach a package mirror): the CUDA test binaries, the GPU benchmarks,
-# viewer_fps and the facet program built here with CUDA, plus every shared library they load that is not glibc
-# or CUDA's, into .gpu/bundle.tar.xz (about 20 MB; with --facet-only, the program alone). OpenCV's
-# optional codecs (GDAL, GDCM, OpenEXR), which facet never calls, are replaced by stand-ins
-# (scripts/gpu/stub_library.py). Run it there with `scripts/gpu-check.sh --prebuilt
+# viewer_fps and the facet program built here with CUDA, plus every shared library they load that
+# is not glibc or CUDA's, into .gpu/bundle.tar.xz (about 20 MB; with --facet-only, the program
+# alone). OpenCV's optional codecs (GDAL, GDCM, OpenEXR), which facet never calls, are replaced by
+# stand-ins (scripts/gpu/stub_library.py). Run it there with `scripts/gpu-check.sh --prebuilt
 # .gpu/bundle.tar.xz`; data the check should use can travel in .gpu/ too (FACET_LEGO).
 #   scripts/gpu-bundle.sh [BUILD_DIR] [--facet-only]   (default build/release, built with CUDA)
 set -euo pipefail
