@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check, for a machine with an NVIDIA GPU: builds with CUDA for sm_90, runs the CUDA tests
-# (label "gpu"), the benchmarks and the viewer's FPS, and copies logs and results into $OUT when it is set.
+# (label "gpu"), the benchmarks and the viewer's FPS, and copies logs and results into $OUT when it
+# is set.
 #   scripts/gpu-check.sh [--no-deps]          (--no-deps: the machine cannot reach a package mirror)
 #   scripts/gpu-check.sh --prebuilt BUNDLE    (no build: the programs and libraries packed by
 #                                              scripts/gpu-bundle.sh on a machine with the deps)
