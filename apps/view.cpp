@@ -1,6 +1,8 @@
 // `facet view`: renders splats (3DGS .ply / .splat, or a facet workspace), a mesh (.ply with
-// faces, .glb) or a point cloud with the Vulkan viewer (viewer/). For now only offscreen: one
-// frame from one camera written as an image; the interactive window is not built yet.
+// faces, .glb) or a point cloud with the Vulkan viewer (viewer/), and with --layers a
+// workspace's layers together (splats, mesh.glb, sparse points, camera frustums, a grid). For now
+// only offscreen: one frame from one camera written as an image; the interactive window is not
+// built yet.
 #include <Eigen/Geometry>
 #include <spdlog/spdlog.h>
 
@@ -25,6 +27,7 @@
 #include "datasets/gaussian_splats.h"
 #include "viewer/mesh_pipeline.h"
 #include "viewer/offscreen.h"
+#include "viewer/scene_lines.h"
 #include "viewer/splat_renderer.h"
 #include "viewer/splat_view.h"
 #include "viewer/vulkan_context.h"
@@ -44,48 +47,139 @@ struct ViewArgs {
   std::string camera = "orbit:0";
   int sh_degree = 3;
   std::string background = "0,0,0";
-  fs::path model;  // --model: the cameras of index:N (default: the input workspace's)
+  fs::path model;      // --model: the cameras of index:N (default: the input workspace's)
+  std::string layers;  // --layers: empty for the input's default
 };
 
-// What is shown: exactly one of splats, mesh, points; plus the COLMAP model of a workspace.
+// The layers --layers names (a bit each).
+enum Layer : unsigned {
+  kLayerSplats = 1u << 0,
+  kLayerMesh = 1u << 1,
+  kLayerPoints = 1u << 2,
+  kLayerCameras = 1u << 3,
+  kLayerGrid = 1u << 4,
+};
+
+// "" (the input's default) or a comma list of splats, mesh, points, cameras, grid.
+unsigned ParseLayers(const std::string& text) {
+  if (text.empty()) return 0;
+  unsigned layers = 0;
+  std::istringstream in(text);
+  std::string name;
+  while (std::getline(in, name, ',')) {
+    if (name == "splats") {
+      layers |= kLayerSplats;
+    } else if (name == "mesh") {
+      layers |= kLayerMesh;
+    } else if (name == "points") {
+      layers |= kLayerPoints;
+    } else if (name == "cameras") {
+      layers |= kLayerCameras;
+    } else if (name == "grid") {
+      layers |= kLayerGrid;
+    } else {
+      throw UsageError("--layers takes a comma list of splats, mesh, points, cameras, grid (got '" +
+                       name + "' in '" + text + "')");
+    }
+  }
+  if (layers == 0) throw UsageError("--layers names no layer (got '" + text + "')");
+  return layers;
+}
+
+// What is shown: the requested layers the input has, and the COLMAP model of a workspace.
 struct Content {
   std::optional<datasets::GaussianSplats> splats;
   std::optional<geometry::TriangleMesh> mesh;
   std::optional<geometry::PointCloud> points;
-  fs::path model;  // empty without one
+  fs::path model;                        // empty without one
+  std::optional<datasets::Scene> scene;  // read from `model`
+  unsigned layers = 0;
 };
 
-Content LoadContent(const fs::path& path) {
+// `requested`: ParseLayers's; 0 takes the input's default (a workspace: splats and, with a model,
+// cameras; a file: what it is). Throws facet::Error when a requested layer is not in the input.
+Content LoadContent(const fs::path& path, unsigned requested, const fs::path& model_override) {
   FACET_CHECK(fs::exists(path), "view: '{}' does not exist", path.string());
   Content content;
   std::string ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return std::tolower(c); });
-  if (!fs::is_directory(path) && ext == ".splat") {
-    content.splats = datasets::ReadSplat(path);
-    return content;
+  const bool splat_file = !fs::is_directory(path) && ext == ".splat";
+  MeshInput input;
+  if (splat_file) {
+    input.kind = MeshInputKind::kSplats;
+  } else {
+    input = ClassifyMeshInput(path);
+    content.model = input.model;
   }
-  const MeshInput input = ClassifyMeshInput(path);
-  content.model = input.model;
-  switch (input.kind) {
-    case MeshInputKind::kSplats:
+  if (!model_override.empty()) content.model = FindCameraModel(model_override);
+  const bool workspace = fs::is_directory(path);
+  const fs::path workspace_mesh = path / "mesh.glb";
+  unsigned layers = requested;
+  if (layers == 0) {
+    switch (input.kind) {
+      case MeshInputKind::kSplats:
+        layers = kLayerSplats | (workspace && !content.model.empty() ? kLayerCameras : 0u);
+        break;
+      case MeshInputKind::kMesh:
+        layers = kLayerMesh;
+        break;
+      case MeshInputKind::kPoints:
+        layers = kLayerPoints;
+        break;
+      default:
+        FACET_THROW(
+            "view: cannot show '{}' ({}): give splats (.ply, .splat, a facet workspace), a "
+            "mesh (.ply, .glb) or a point cloud (.ply, .pcd)",
+            path.string(), ToString(input.kind));
+    }
+  }
+  const auto missing = [&](const char* layer, const char* what) {
+    FACET_THROW("view: --layers {}: '{}' has no {}", layer, path.string(), what);
+  };
+  if (layers & kLayerSplats) {
+    if (splat_file) {
+      content.splats = datasets::ReadSplat(path);
+    } else if (input.kind == MeshInputKind::kSplats) {
       content.splats = datasets::ReadGaussianPly(input.file);
-      break;
-    case MeshInputKind::kMesh:
-      content.mesh = ReadMeshInput(input);
-      break;
-    case MeshInputKind::kPoints:
-      content.points = ReadPointsInput(input, nullptr);
-      break;
-    default:
-      FACET_THROW(
-          "view: cannot show '{}' ({}): give splats (.ply, .splat, a facet workspace), a "
-          "mesh (.ply, .glb) or a point cloud (.ply, .pcd)",
-          path.string(), ToString(input.kind));
+    } else {
+      missing("splats", "splats (a 3DGS .ply or .splat, or a workspace's splats.ply)");
+    }
   }
+  if (layers & kLayerMesh) {
+    if (input.kind == MeshInputKind::kMesh) {
+      content.mesh = ReadMeshInput(input);
+    } else if (workspace && fs::exists(workspace_mesh)) {
+      MeshInput mesh_input;
+      mesh_input.kind = MeshInputKind::kMesh;
+      mesh_input.file = workspace_mesh;
+      content.mesh = ReadMeshInput(mesh_input);
+    } else {
+      missing("mesh", "mesh (a .ply with faces, a .glb, or a workspace's mesh.glb)");
+    }
+  }
+  if (!content.model.empty()) content.scene = datasets::ReadColmapModel(content.model);
+  if (layers & kLayerPoints) {
+    if (input.kind == MeshInputKind::kPoints) {
+      content.points = ReadPointsInput(input, nullptr);
+    } else if (content.scene && !content.scene->points3d.empty()) {
+      content.points.emplace();
+      for (const auto& [id, point] : content.scene->points3d) {
+        content.points->points.push_back(point.xyz);
+        content.points->colors.push_back(point.color.cast<float>() / 255.0f);
+      }
+    } else {
+      missing("points", "points (a point cloud, or a COLMAP model with sparse points)");
+    }
+  }
+  if ((layers & kLayerCameras) && !content.scene) {
+    missing("cameras", "COLMAP model (sparse/0) with the cameras; --model gives one");
+  }
+  content.layers = layers;
   return content;
 }
 
+// The positions that frame the view: the first shown of splats, mesh, points.
 std::vector<Eigen::Vector3d> ContentPositions(const Content& content) {
   std::vector<Eigen::Vector3d> out;
   if (content.splats) {
@@ -98,23 +192,39 @@ std::vector<Eigen::Vector3d> ContentPositions(const Content& content) {
   return out;
 }
 
+// The registered cameras' centres when the cameras layer is shown.
+std::vector<Eigen::Vector3d> ShownCameraCentres(const Content& content) {
+  std::vector<Eigen::Vector3d> out;
+  if (!(content.layers & kLayerCameras) || !content.scene) return out;
+  for (const auto& [id, image] : content.scene->images) {
+    if (image.IsRegistered()) out.push_back(image.cam_from_world->Inverse().translation);
+  }
+  return out;
+}
+
 // Centre and radius of the robust bounds: per axis, the 5th to 95th percentile of the positions
-// (stray splats and outlier points do not move the camera away). Unit sphere when empty.
+// (stray splats and outlier points do not move the camera away), grown to hold every shown
+// camera centre (a few cameras would otherwise fall outside the percentiles). Unit sphere when
+// empty.
 void RobustBounds(const Content& content, Eigen::Vector3d* centre, double* radius) {
   std::vector<Eigen::Vector3d> positions = ContentPositions(content);
   std::erase_if(positions, [](const Eigen::Vector3d& p) { return !p.allFinite(); });
-  if (positions.empty()) {
+  const std::vector<Eigen::Vector3d> cameras = ShownCameraCentres(content);
+  if (positions.empty() && cameras.empty()) {
     *centre = Eigen::Vector3d::Zero(), *radius = 1.0;
     return;
   }
-  Eigen::Vector3d lo, hi;
-  std::vector<double> xs(positions.size());
-  for (int k = 0; k < 3; ++k) {
-    for (std::size_t i = 0; i < positions.size(); ++i) xs[i] = positions[i][k];
-    std::sort(xs.begin(), xs.end());
-    lo[k] = xs[xs.size() * 5 / 100];
-    hi[k] = xs[std::min(xs.size() - 1, xs.size() * 95 / 100)];
+  Eigen::Vector3d lo = Eigen::Vector3d::Constant(INFINITY), hi = -lo;
+  if (!positions.empty()) {
+    std::vector<double> xs(positions.size());
+    for (int k = 0; k < 3; ++k) {
+      for (std::size_t i = 0; i < positions.size(); ++i) xs[i] = positions[i][k];
+      std::sort(xs.begin(), xs.end());
+      lo[k] = xs[xs.size() * 5 / 100];
+      hi[k] = xs[std::min(xs.size() - 1, xs.size() * 95 / 100)];
+    }
   }
+  for (const Eigen::Vector3d& c : cameras) lo = lo.cwiseMin(c), hi = hi.cwiseMax(c);
   *centre = 0.5 * (lo + hi);
   *radius = std::max(0.5 * (hi - lo).norm(), 1e-6);
 }
@@ -194,8 +304,7 @@ struct View {
 };
 
 View ChooseView(const ViewArgs& args, const Content& content, int width, int height) {
-  std::optional<datasets::Scene> scene;
-  if (!content.model.empty()) scene = datasets::ReadColmapModel(content.model);
+  const std::optional<datasets::Scene>& scene = content.scene;
   const std::string& spec = args.camera;
   if (spec.starts_with("orbit:")) {
     double azimuth_deg = 0.0;
@@ -263,6 +372,33 @@ void ParseSize(const std::string& text, int* width, int* height) {
   }
 }
 
+// The cameras' frustums (at a depth of 10% of the bounds' radius) and the grid (10 x 10 cells
+// over three radii, in the scene's up plane through the 5th percentile of the positions' height)
+// that content.layers asks for, as DrawLines segments.
+geometry::PointCloud SceneLines(const Content& content) {
+  geometry::PointCloud lines;
+  if (!(content.layers & (kLayerCameras | kLayerGrid))) return lines;
+  Eigen::Vector3d centre;
+  double radius = 1.0;
+  RobustBounds(content, &centre, &radius);
+  if ((content.layers & kLayerCameras) && content.scene) {
+    lines = viewer::FrustumLines(*content.scene, 0.1 * radius);
+  }
+  if (content.layers & kLayerGrid) {
+    const Eigen::Vector3d up = SceneUp(content.scene ? &*content.scene : nullptr);
+    std::vector<double> heights;
+    for (const Eigen::Vector3d& p : ContentPositions(content)) {
+      if (p.allFinite()) heights.push_back((p - centre).dot(up));
+    }
+    std::sort(heights.begin(), heights.end());
+    const double floor = heights.empty() ? 0.0 : heights[heights.size() * 5 / 100];
+    const geometry::PointCloud grid = viewer::GridLines(centre + floor * up, up, 1.5 * radius, 10);
+    lines.points.insert(lines.points.end(), grid.points.begin(), grid.points.end());
+    lines.colors.insert(lines.colors.end(), grid.colors.begin(), grid.colors.end());
+  }
+  return lines;
+}
+
 void RunView(const ViewArgs& args) {
   if (!args.offscreen) {
     throw UsageError("the interactive viewer is not built yet; use --offscreen --screenshot FILE");
@@ -271,43 +407,46 @@ void RunView(const ViewArgs& args) {
   int width = 0, height = 0;
   ParseSize(args.size, &width, &height);
   const Eigen::Vector3f background = ParseBackground(args.background);
-  Content content = LoadContent(args.input);
-  if (!args.model.empty()) content.model = FindCameraModel(args.model);
+  const unsigned layers = ParseLayers(args.layers);
+  const Content content = LoadContent(args.input, layers, args.model);
   const View view = ChooseView(args, content, width, height);
+  const geometry::PointCloud lines = SceneLines(content);
 
   const viewer::VulkanContext context;
   spdlog::info("view: rendering on {}", context.DeviceName());
+  // Splats blend into a float target; the opaque layers are drawn into it first, with depth.
+  const VkFormat color_format = content.splats ? viewer::OffscreenTarget::kHdrColorFormat
+                                               : viewer::OffscreenTarget::kColorFormat;
+  std::optional<viewer::GpuMesh> mesh, points, gpu_lines;
+  if (content.mesh) mesh.emplace(context, *content.mesh);
+  if (content.points) points.emplace(context, *content.points);
+  if (!lines.empty()) gpu_lines.emplace(context, lines);
+  const viewer::MeshPipelines pipelines(context, color_format,
+                                        viewer::OffscreenTarget::kDepthFormat);
+  viewer::MeshDrawOptions options;
+  options.point_size_px = 2.0f;
+  const auto draw_opaque = [&](VkCommandBuffer cmd) {
+    if (mesh) pipelines.DrawTriangles(cmd, *mesh, view.camera, view.cam_from_world, options);
+    if (points) pipelines.DrawPoints(cmd, *points, view.camera, view.cam_from_world, options);
+    if (gpu_lines) {
+      pipelines.DrawLines(cmd, *gpu_lines, view.camera, view.cam_from_world, options);
+    }
+  };
   ImageU8 image;
   if (content.splats) {
-    viewer::SplatDrawOptions options;
-    options.sh_degree = args.sh_degree;
+    viewer::SplatDrawOptions splat_options;
+    splat_options.sh_degree = args.sh_degree;
     const viewer::GpuSplats splats(context, *content.splats);
-    const viewer::SplatRenderer renderer(context, viewer::OffscreenTarget::kHdrColorFormat,
+    const viewer::SplatRenderer renderer(context, color_format,
                                          viewer::OffscreenTarget::kDepthFormat);
-    const viewer::SplatImage result = viewer::RenderSplatsOffscreen(
-        context, renderer, splats, view.camera, view.cam_from_world, options, background);
+    const viewer::SplatImage result =
+        viewer::RenderSplatsOffscreen(context, renderer, splats, view.camera, view.cam_from_world,
+                                      splat_options, background, draw_opaque);
     spdlog::info("view: {} of {} splats visible", result.visible, splats.count());
     image = result.rgb;
   } else {
-    const viewer::GpuMesh mesh = content.mesh ? viewer::GpuMesh(context, *content.mesh)
-                                              : viewer::GpuMesh(context, *content.points);
-    const viewer::MeshPipelines pipelines(context, viewer::OffscreenTarget::kColorFormat,
-                                          viewer::OffscreenTarget::kDepthFormat);
-    viewer::MeshDrawOptions options;
-    options.point_size_px = 2.0f;
-    const viewer::OffscreenTarget target(context, width, height);
-    image =
-        target
-            .Render(background,
-                    [&](VkCommandBuffer cmd) {
-                      if (content.mesh) {
-                        pipelines.DrawTriangles(cmd, mesh, view.camera, view.cam_from_world,
-                                                options);
-                      } else {
-                        pipelines.DrawPoints(cmd, mesh, view.camera, view.cam_from_world, options);
-                      }
-                    })
-            .rgb;
+    const viewer::OffscreenTarget target(context, width, height, color_format);
+    image = target.Render(background, draw_opaque).rgb;
   }
   WriteImage(args.screenshot, image);
   spdlog::info("view: wrote {} ({}x{})", args.screenshot.string(), width, height);
@@ -334,6 +473,10 @@ Subcommand RegisterView(CLI::App& app) {
   sub->add_option("--model", args->model,
                   "A COLMAP model or workspace whose cameras index:N uses (default: the input "
                   "workspace's sparse/0)");
+  sub->add_option("--layers", args->layers,
+                  "What to draw, a comma list of splats, mesh, points (a workspace: its model's "
+                  "sparse points), cameras (the model's camera frustums), grid (a ground grid). "
+                  "Default: a workspace's splats,cameras; a file's content");
   sub->add_option("--sh-degree", args->sh_degree, "Splats: SH degree evaluated")
       ->check(CLI::Range(0, 3))
       ->capture_default_str();
@@ -341,6 +484,7 @@ Subcommand RegisterView(CLI::App& app) {
       ->capture_default_str();
   sub->footer(
       "Example: facet view out/ --offscreen --screenshot view.png --camera index:0\n"
+      "         facet view out/ --layers splats,mesh,cameras,grid --offscreen --screenshot a.png\n"
       "The interactive window is not built yet.");
   return {sub, [args](const GlobalOptions&) { RunView(*args); }};
 }

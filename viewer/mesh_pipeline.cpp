@@ -118,6 +118,8 @@ MeshPipelines::MeshPipelines(const VulkanContext& context, VkFormat color_format
     triangles_ = CreateGraphicsPipeline(device, desc, "triangles");
     desc.topology = VK_PRIMITIVE_TOPOLOGY_POINT_LIST;
     points_ = CreateGraphicsPipeline(device, desc, "points");
+    desc.topology = VK_PRIMITIVE_TOPOLOGY_LINE_LIST;
+    lines_ = CreateGraphicsPipeline(device, desc, "lines");
   } catch (...) {
     Destroy();  // the constructor did not finish, so the destructor will not run
     throw;
@@ -128,10 +130,11 @@ MeshPipelines::~MeshPipelines() { Destroy(); }
 
 void MeshPipelines::Destroy() {
   VkDevice device = context_.device();
+  if (lines_ != VK_NULL_HANDLE) vkDestroyPipeline(device, lines_, nullptr);
   if (points_ != VK_NULL_HANDLE) vkDestroyPipeline(device, points_, nullptr);
   if (triangles_ != VK_NULL_HANDLE) vkDestroyPipeline(device, triangles_, nullptr);
   if (layout_ != VK_NULL_HANDLE) vkDestroyPipelineLayout(device, layout_, nullptr);
-  points_ = triangles_ = VK_NULL_HANDLE;
+  lines_ = points_ = triangles_ = VK_NULL_HANDLE;
   layout_ = VK_NULL_HANDLE;
 }
 
@@ -139,21 +142,34 @@ void MeshPipelines::DrawTriangles(VkCommandBuffer cmd, const GpuMesh& mesh,
                                   const geometry::Camera& camera,
                                   const geometry::Rigid3& cam_from_world,
                                   const MeshDrawOptions& options) const {
-  Draw(cmd, /*points=*/false, mesh, camera, cam_from_world, options);
+  Draw(cmd, Primitive::kTriangles, mesh, camera, cam_from_world, options);
 }
 
 void MeshPipelines::DrawPoints(VkCommandBuffer cmd, const GpuMesh& mesh,
                                const geometry::Camera& camera,
                                const geometry::Rigid3& cam_from_world,
                                const MeshDrawOptions& options) const {
-  Draw(cmd, /*points=*/true, mesh, camera, cam_from_world, options);
+  Draw(cmd, Primitive::kPoints, mesh, camera, cam_from_world, options);
 }
 
-void MeshPipelines::Draw(VkCommandBuffer cmd, bool points, const GpuMesh& mesh,
+void MeshPipelines::DrawLines(VkCommandBuffer cmd, const GpuMesh& lines,
+                              const geometry::Camera& camera,
+                              const geometry::Rigid3& cam_from_world,
+                              const MeshDrawOptions& options) const {
+  FACET_CHECK(lines.index_count() == 0,
+              "viewer: DrawLines takes the segments' end points as a point cloud GpuMesh, not a "
+              "triangle mesh");
+  Draw(cmd, Primitive::kLines, lines, camera, cam_from_world, options);
+}
+
+void MeshPipelines::Draw(VkCommandBuffer cmd, Primitive primitive, const GpuMesh& mesh,
                          const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
                          const MeshDrawOptions& options) const {
   options.Check();
-  if (mesh.vertex_count() == 0 || (!points && mesh.index_count() == 0)) return;
+  const bool triangles = primitive == Primitive::kTriangles;
+  const std::uint32_t vertex_count =
+      primitive == Primitive::kLines ? mesh.vertex_count() / 2 * 2 : mesh.vertex_count();
+  if (vertex_count == 0 || (triangles && mesh.index_count() == 0)) return;
   const float* range = context_.properties().limits.pointSizeRange;
   const Eigen::Vector3d light_in_world =
       cam_from_world.rotation.inverse() * options.light_dir_in_cam.normalized();
@@ -164,13 +180,14 @@ void MeshPipelines::Draw(VkCommandBuffer cmd, bool points, const GpuMesh& mesh,
                              float(light_in_world.z()), options.ambient};
   push.vertices = mesh.vertices().address();
   push.point_size_px = std::clamp(options.point_size_px, range[0], range[1]);
-  push.flags = options.lit && !points ? FACET_MESH_FLAG_LIT : 0u;
+  push.flags = options.lit && triangles ? FACET_MESH_FLAG_LIT : 0u;
 
-  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, points ? points_ : triangles_);
+  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS,
+                    triangles ? triangles_ : (primitive == Primitive::kPoints ? points_ : lines_));
   vkCmdPushConstants(cmd, layout_, VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, 0,
                      sizeof(push), &push);
-  if (points) {
-    vkCmdDraw(cmd, mesh.vertex_count(), 1, 0, 0);
+  if (!triangles) {
+    vkCmdDraw(cmd, vertex_count, 1, 0, 0);
   } else {
     vkCmdBindIndexBuffer(cmd, mesh.indices().handle(), 0, VK_INDEX_TYPE_UINT32);
     vkCmdDrawIndexed(cmd, mesh.index_count(), 1, 0, 0, 0);

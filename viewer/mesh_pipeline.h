@@ -1,5 +1,6 @@
-// Meshes (vertex colours, two-sided Lambert shading) and point clouds drawn with two graphics
-// pipelines (triangle list, point list) over one pair of shaders (shaders/mesh.{vert,frag}).
+// Meshes (vertex colours, two-sided Lambert shading), point clouds and line segments (camera
+// frustums, a grid: viewer/scene_lines.h) drawn with three graphics pipelines (triangle, point and
+// line lists) over one pair of shaders (shaders/mesh.{vert,frag}).
 // Vertices live in a storage buffer of shader::MeshVertex read through its device address.
 #pragma once
 
@@ -63,21 +64,27 @@ class MeshPipelines {
 
   // Record inside a dynamic rendering pass whose viewport is the camera's image (W x H). An
   // empty mesh records nothing. DrawTriangles needs a TriangleMesh GpuMesh; DrawPoints draws
-  // the vertices of either kind.
+  // the vertices of either kind. DrawLines draws a PointCloud GpuMesh's vertices as segments
+  // (0-1, 2-3, ...: an odd last vertex is left out), unlit, 1 pixel wide.
   void DrawTriangles(VkCommandBuffer cmd, const GpuMesh& mesh, const geometry::Camera& camera,
                      const geometry::Rigid3& cam_from_world, const MeshDrawOptions& options) const;
   void DrawPoints(VkCommandBuffer cmd, const GpuMesh& mesh, const geometry::Camera& camera,
                   const geometry::Rigid3& cam_from_world, const MeshDrawOptions& options) const;
+  void DrawLines(VkCommandBuffer cmd, const GpuMesh& lines, const geometry::Camera& camera,
+                 const geometry::Rigid3& cam_from_world, const MeshDrawOptions& options) const;
 
  private:
-  void Draw(VkCommandBuffer cmd, bool points, const GpuMesh& mesh, const geometry::Camera& camera,
-            const geometry::Rigid3& cam_from_world, const MeshDrawOptions& options) const;
+  enum class Primitive { kTriangles, kPoints, kLines };
+  void Draw(VkCommandBuffer cmd, Primitive primitive, const GpuMesh& mesh,
+            const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
+            const MeshDrawOptions& options) const;
   void Destroy();
 
   const VulkanContext& context_;
   VkPipelineLayout layout_ = VK_NULL_HANDLE;
   VkPipeline triangles_ = VK_NULL_HANDLE;
   VkPipeline points_ = VK_NULL_HANDLE;
+  VkPipeline lines_ = VK_NULL_HANDLE;
 };
 
 }  // namespace facet::viewer

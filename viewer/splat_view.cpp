@@ -48,8 +48,8 @@ void RecordSplatPreprocessAndSort(VkCommandBuffer cmd, const SplatRenderer& rend
 SplatImage RenderSplatsOffscreen(const VulkanContext& context, const SplatRenderer& renderer,
                                  const GpuSplats& splats, const geometry::Camera& camera,
                                  const geometry::Rigid3& cam_from_world,
-                                 const SplatDrawOptions& options,
-                                 const Eigen::Vector3f& background) {
+                                 const SplatDrawOptions& options, const Eigen::Vector3f& background,
+                                 const std::function<void(VkCommandBuffer)>& draw_opaque) {
   options.Check();
   camera.Check();
   const OffscreenTarget target(context, camera.width, camera.height, renderer.color_format());
@@ -78,6 +78,7 @@ SplatImage RenderSplatsOffscreen(const VulkanContext& context, const SplatRender
     vkCmdPipelineBarrier2(cmd, &dependency);
   };
   const auto draw = [&](VkCommandBuffer cmd) {
+    if (draw_opaque) draw_opaque(cmd);
     if (sort) renderer.Draw(cmd, splats, sort->order(), splats.count(), camera, options);
   };
   SplatImage image;

@@ -8,6 +8,7 @@
 #include <vulkan/vulkan.h>
 
 #include <cstdint>
+#include <functional>
 
 #include "core/image.h"
 #include "geometry/camera.h"
@@ -61,12 +62,15 @@ struct SplatImage {
 
 // Renders `splats` seen by `camera` at `cam_from_world` into a fresh offscreen target of
 // renderer.color_format() cleared to `background`: preprocess, GPU sort and draw recorded into
-// one command buffer, submitted and waited for. 0 splats render the background. Throws
+// one command buffer, submitted and waited for. `draw_opaque`, when given, records draws into the
+// same pass before the splats (meshes, points, lines with depth writes; the splats test against
+// their depth): its pipelines must be made for renderer.color_format() and
+// OffscreenTarget::kDepthFormat. 0 splats render the background and the opaque draws. Throws
 // facet::Error on bad options or a Vulkan failure.
 SplatImage RenderSplatsOffscreen(const VulkanContext& context, const SplatRenderer& renderer,
                                  const GpuSplats& splats, const geometry::Camera& camera,
                                  const geometry::Rigid3& cam_from_world,
-                                 const SplatDrawOptions& options,
-                                 const Eigen::Vector3f& background);
+                                 const SplatDrawOptions& options, const Eigen::Vector3f& background,
+                                 const std::function<void(VkCommandBuffer)>& draw_opaque = {});
 
 }  // namespace facet::viewer

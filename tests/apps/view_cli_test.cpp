@@ -192,6 +192,77 @@ TEST_F(ViewCliTest, WorkspaceCameraIndexRendersFromTheModelsCameras) {
   EXPECT_NE(missing.output.find("2 registered images"), std::string::npos) << missing.output;
 }
 
+// Pixels of the camera frustums' orange (viewer/scene_lines.h: 1, 0.5, 0).
+int OrangePixels(const ImageU8& image) {
+  int count = 0;
+  for (int y = 0; y < image.height(); ++y) {
+    for (int x = 0; x < image.width(); ++x) {
+      count += image(x, y, 0) > 200 && image(x, y, 1) > 100 && image(x, y, 1) < 160 &&
+               image(x, y, 2) < 50;
+    }
+  }
+  return count;
+}
+
+TEST_F(ViewCliTest, WorkspaceLayersShowCamerasSparsePointsAndGrid) {
+  // A workspace: splats.ply + sparse/0 with three cameras around the origin and white points.
+  const fs::path workspace = dir_ / "ws";
+  fs::create_directories(workspace / "sparse/0");
+  fs::copy_file(splats_, workspace / "splats.ply");
+  datasets::Scene scene;
+  scene.cameras[datasets::CameraId(1)] =
+      geometry::Camera::Create(geometry::CameraModelId::kPinhole, 80.0, 80, 60);
+  for (int i = 0; i < 3; ++i) {
+    datasets::Image image;
+    image.id = datasets::ImageId(i + 1);
+    image.name = "view" + std::to_string(i) + ".png";
+    image.camera_id = datasets::CameraId(1);
+    const Eigen::Quaterniond turned(Eigen::AngleAxisd(0.5 * i, Eigen::Vector3d::UnitY()));
+    image.cam_from_world = geometry::Rigid3(turned, Eigen::Vector3d(0, 0, 2));
+    scene.images[image.id] = image;
+  }
+  for (int i = 0; i < 50; ++i) {
+    datasets::Point3D point;
+    point.xyz = Eigen::Vector3d(0.02 * i - 0.5, 0.3, 0.01 * i);
+    point.color.setConstant(255);
+    scene.points3d[datasets::Point3DId(i + 1)] = point;
+  }
+  datasets::WriteColmapModelBinary(workspace / "sparse/0", scene);
+  const std::string size = "--size 160x120 --background 0,0,0 ";
+
+  RENDER_OR_SKIP(cameras_points, workspace, size + "--layers cameras,points");
+  EXPECT_GT(OrangePixels(cameras_points), 30);
+  int white = 0;
+  for (int y = 0; y < 120; ++y) {
+    for (int x = 0; x < 160; ++x) white += cameras_points(x, y, 1) > 240;
+  }
+  EXPECT_GT(white, 10);  // the sparse points (2 px each)
+  // The default for a workspace: splats and cameras, the frustums drawn with depth under the
+  // blended splats; splats alone show no frustum colour.
+  RENDER_OR_SKIP(by_default, workspace, size);
+  EXPECT_GT(OrangePixels(by_default), 30);
+  RENDER_OR_SKIP(splats_only, workspace, size + "--layers splats");
+  EXPECT_EQ(OrangePixels(splats_only), 0);
+  EXPECT_GT(PixelsAwayFrom(splats_only, 0, 0, 0), 50);
+  RENDER_OR_SKIP(grid, workspace, size + "--layers grid");
+  int gray = 0;
+  for (int y = 0; y < 120; ++y) {
+    for (int x = 0; x < 160; ++x) {
+      gray += grid(x, y, 0) > 90 && grid(x, y, 0) < 140 && grid(x, y, 0) == grid(x, y, 1) &&
+              grid(x, y, 1) == grid(x, y, 2);
+    }
+  }
+  EXPECT_GT(gray, 200);
+
+  const std::string png = "--offscreen --screenshot '" + (dir_ / "x.png").string() + "' ";
+  const CommandResult unknown = View(workspace, png + "--layers splats,bogus");
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_NE(unknown.output.find("'bogus'"), std::string::npos) << unknown.output;
+  const CommandResult no_mesh = View(workspace, png + "--layers mesh");
+  EXPECT_EQ(no_mesh.exit_code, 1) << no_mesh.output;
+  EXPECT_NE(no_mesh.output.find("has no mesh"), std::string::npos) << no_mesh.output;
+}
+
 TEST(ViewCli, RefusesBadInputWithOneLine) {
   const TempDir dir;
   const fs::path png = dir / "out.png";
