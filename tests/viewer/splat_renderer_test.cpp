@@ -14,9 +14,13 @@
 #include <random>
 #include <string>
 
+#include "common/temp_dir.h"
 #include "datasets/gaussian_splats.h"
+#include "datasets/synthetic/dataset_writer.h"
+#include "datasets/training_data.h"
 #include "splatting/gaussians.h"
 #include "splatting/rasterizer.h"
+#include "splatting/trainer.h"
 #include "viewer/offscreen.h"
 #include "viewer/shaders/shader_io.h"
 #include "viewer/splat_view.h"
@@ -270,6 +274,45 @@ TEST_F(SplatRendererTest, ShippedSplatSceneMatchesTheCpuRasterizer) {
   // a few levels at most, where the 8-bit target drifts by tens.
   EXPECT_GE(result.psnr_hdr, 45.0);
   EXPECT_LE(result.max_diff_hdr, 8);
+}
+
+// The second scene: splats trained (briefly, on the CPU) on the built-in synthetic scene,
+// seen from a held-out camera.
+TEST_F(SplatRendererTest, SplatsTrainedOnTheSyntheticSceneMatchTheCpuRasterizer) {
+  const testing::TempDir dir;
+  datasets::synthetic::SynthOptions synth;
+  synth.num_views = 9;
+  synth.width = 80;
+  synth.height = 60;
+  synth.supersampling = 1;
+  synth.mesh_voxel_size = 0.05;
+  datasets::synthetic::WriteSyntheticDataset(synth, dir.path() / "synth");
+  const datasets::TrainingData data =
+      datasets::LoadTrainingData(dir.path() / "synth" / "transforms.json");
+  ASSERT_FALSE(data.test.empty());
+  splatting::InitOptions init;
+  init.random_count = 5000;
+  splatting::TrainOptions train;
+  train.iterations = 300;
+  train.sh_increase_every = 100;  // all bands in use by the end
+  splatting::Trainer trainer(data, splatting::InitialModel(data, init), train);
+  while (!trainer.Done()) trainer.Step();
+  const int sh_degree = trainer.ActiveShDegree();
+  const splatting::Gaussians model =
+      splatting::FromSplats(splatting::ToSplats(trainer.Model(), sh_degree));
+  ASSERT_GT(model.size(), 1000u);
+
+  const datasets::TrainingView& view = data.test.front();
+  const Camera camera = datasets::ScaleCamera(view.camera, 160, 120);
+  SplatDrawOptions options;
+  options.sh_degree = sh_degree;
+  const GpuSplats splats(*context_, splatting::ToSplats(model, sh_degree));
+  const Comparison result = Compare("synthetic scene", model, splats, camera, view.cam_from_world,
+                                    options, data.background);
+  std::printf("synthetic scene: %zu Gaussians, SH degree %d\n", model.size(), sh_degree);
+  EXPECT_GT(result.visible, model.size() / 4);
+  EXPECT_GE(result.psnr_unorm, 35.0);
+  EXPECT_GE(result.psnr_hdr, 45.0);
 }
 
 TEST_F(SplatRendererTest, EmptyModelDrawsTheBackgroundAndBadOptionsThrow) {
