@@ -22,6 +22,7 @@
 #include "apps/mesh_inputs.h"
 #include "apps/usage_error.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "core/image_io.h"
 #include "datasets/colmap_model.h"
 #include "datasets/gaussian_splats.h"
@@ -101,10 +102,7 @@ struct Content {
 Content LoadContent(const fs::path& path, unsigned requested, const fs::path& model_override) {
   FACET_CHECK(fs::exists(path), "view: '{}' does not exist", path.string());
   Content content;
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  const bool splat_file = !fs::is_directory(path) && ext == ".splat";
+  const bool splat_file = !fs::is_directory(path) && LowercaseExtension(path) == ".splat";
   MeshInput input;
   if (splat_file) {
     input.kind = MeshInputKind::kSplats;
@@ -241,28 +239,15 @@ Camera FovCamera(int width, int height, double fov_deg) {
 
 // cam_from_world of a camera at `eye` looking at `target` with `up` pointing up in the image
 // (COLMAP camera frame: x right, y down, z forward).
-Rigid3 LookAt(const Eigen::Vector3d& eye, const Eigen::Vector3d& target,
-              const Eigen::Vector3d& up) {
-  const Eigen::Vector3d forward = (target - eye).normalized();
-  const Eigen::Vector3d right = forward.cross(up).normalized();
-  const Eigen::Vector3d down = forward.cross(right);
-  Eigen::Matrix3d world_from_cam;
-  world_from_cam << right, down, forward;
-  const Eigen::Matrix3d r = world_from_cam.transpose();
-  return Rigid3(Eigen::Quaterniond(r), -(r * eye));
-}
-
 // Scene up: the mean of the registered cameras' up (-y) axes, else +z.
 Eigen::Vector3d SceneUp(const datasets::Scene* scene) {
-  Eigen::Vector3d sum = Eigen::Vector3d::Zero();
+  std::vector<Rigid3> poses;
   if (scene != nullptr) {
     for (const auto& [id, image] : scene->images) {
-      if (image.cam_from_world) {
-        sum -= image.cam_from_world->rotation.toRotationMatrix().row(1).transpose();
-      }
+      if (image.cam_from_world) poses.push_back(*image.cam_from_world);
     }
   }
-  return sum.norm() > 1e-9 ? Eigen::Vector3d(sum.normalized()) : Eigen::Vector3d::UnitZ();
+  return geometry::UpFromCameras(poses);
 }
 
 // The model camera of the view, scaled uniformly to fit `width` x `height` and centred there
@@ -325,7 +310,8 @@ View ChooseView(const ViewArgs& args, const Content& content, int width, int hei
     const Eigen::Vector3d dir =
         std::cos(el) * (std::cos(az) * e1 + std::sin(az) * e2) + std::sin(el) * up;
     // The bounds' sphere fills the 60 degree vertical field of view: distance r / sin(30).
-    return {FovCamera(width, height, 60.0), LookAt(centre + 2.0 * radius * dir, centre, up)};
+    return {FovCamera(width, height, 60.0),
+            geometry::LookAt(centre + 2.0 * radius * dir, centre, up)};
   }
   if (spec.starts_with("index:")) {
     int index = -1;

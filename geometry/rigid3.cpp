@@ -2,6 +2,8 @@
 
 #include <Eigen/Dense>
 
+#include "core/error.h"
+
 namespace facet::geometry {
 
 Rigid3 Rigid3::FromMatrix(const Eigen::Matrix<double, 3, 4>& m) {
@@ -19,6 +21,30 @@ Eigen::Matrix<double, 3, 4> Rigid3::ToMatrix() const {
 Rigid3 Rigid3::Inverse() const {
   const Eigen::Quaterniond inverse = rotation.conjugate();
   return {inverse, inverse * -translation};
+}
+
+Rigid3 LookAt(const Eigen::Vector3d& eye, const Eigen::Vector3d& target,
+              const Eigen::Vector3d& up) {
+  const Eigen::Vector3d forward = (target - eye).normalized();
+  Eigen::Vector3d right = forward.cross(up);
+  FACET_CHECK(right.norm() > 1e-9,
+              "camera looks straight along its up direction; cannot orient it");
+  right.normalize();
+  const Eigen::Vector3d down = forward.cross(right);
+  Eigen::Matrix3d world_from_cam;
+  world_from_cam << right, down, forward;  // columns: camera axes x (right), y (down), z (forward)
+  const Eigen::Matrix3d cam_from_world = world_from_cam.transpose();
+  return {Eigen::Quaterniond(cam_from_world).normalized(), -cam_from_world * eye};
+}
+
+Eigen::Vector3d UpFromCameras(std::span<const Rigid3> cam_from_world) {
+  Eigen::Vector3d sum = Eigen::Vector3d::Zero();
+  for (const Rigid3& pose : cam_from_world)
+    sum -= pose.rotation.inverse() * Eigen::Vector3d::UnitY();
+  if (cam_from_world.empty() || !(sum.norm() > 0.25 * double(cam_from_world.size()))) {
+    return Eigen::Vector3d::UnitZ();
+  }
+  return sum.normalized();
 }
 
 std::optional<Eigen::Vector3d> PointNearestToOpticalAxes(std::span<const Rigid3> cam_from_world) {

@@ -44,6 +44,17 @@ inline Eigen::Vector3d CameraCenter(const Rigid3& cam_from_world) {
   return cam_from_world.Inverse().translation;
 }
 
+// cam_from_world of a camera at `eye` looking at `target`, its image's y axis pointing away from
+// `up` (COLMAP's frame: x right, y down, z forward). Throws facet::Error when the viewing
+// direction is parallel to `up` (the camera's roll is then undefined).
+Rigid3 LookAt(const Eigen::Vector3d& eye, const Eigen::Vector3d& target,
+              const Eigen::Vector3d& up = Eigen::Vector3d::UnitZ());
+
+// The scene's up direction in the world: the mean of the cameras' -y axes (COLMAP cameras have y
+// pointing down in the image, and photos are mostly taken upright), unit length. +z when there
+// are no cameras or their y axes cancel out (half of them upside down says nothing about up).
+Eigen::Vector3d UpFromCameras(std::span<const Rigid3> cam_from_world);
+
 // The point the cameras look at: the least-squares meeting point of their optical axes, solving
 // sum_i (I - d_i d_i^T) (p - c_i) = 0 over the centres c_i and viewing directions d_i. std::nullopt
 // when the axes are (nearly) parallel, or there are fewer than two cameras: the smallest

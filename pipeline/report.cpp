@@ -298,16 +298,6 @@ void WriteReport(const ReportData& data, const std::filesystem::path& path,
   WriteFileAtomically(path, RenderReportHtml(data, options));
 }
 
-Eigen::Vector3d EstimateUp(const std::vector<geometry::Rigid3>& cam_from_world) {
-  Eigen::Vector3d sum = Eigen::Vector3d::Zero();
-  for (const auto& pose : cam_from_world) sum -= pose.rotation.inverse() * Eigen::Vector3d::UnitY();
-  // Cameras whose y axes cancel out (half of them upside down) say nothing about up.
-  if (cam_from_world.empty() || !(sum.norm() > 0.25 * double(cam_from_world.size()))) {
-    return Eigen::Vector3d::UnitZ();
-  }
-  return sum.normalized();
-}
-
 std::string FormatDuration(double seconds) {
   if (!(seconds > 0)) return "\xE2\x80\x93";  // an en dash
   if (seconds < 10) return fmt::format("{:.2f} s", seconds);

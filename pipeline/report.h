@@ -63,8 +63,8 @@ struct ReportView {
   double ssim = 0.0;
 };
 
-// The top-down plot: points projected onto the plane orthogonal to the scene's up (EstimateUp),
-// cameras drawn as small wedges opening in their viewing direction.
+// The top-down plot: points projected onto the plane orthogonal to the scene's up
+// (geometry::UpFromCameras), cameras drawn as small wedges opening in their viewing direction.
 struct ReportScenePlot {
   std::vector<Eigen::Vector3d> points;                     // world frame
   std::vector<std::array<std::uint8_t, 3>> point_colours;  // sRGB, one per point, or empty
@@ -105,11 +105,6 @@ void WriteReport(const ReportData& data, const std::filesystem::path& path,
                  const ReportOptions& options = {});
 
 // ---- Building blocks, public for the orchestrator and the tests ----
-
-// The scene's up direction in the world: the mean of the cameras' -y axes (COLMAP cameras have y
-// pointing down in the image, and photos are mostly taken upright), unit length. Falls back to
-// +z when there are no cameras or their y axes cancel out.
-Eigen::Vector3d EstimateUp(const std::vector<geometry::Rigid3>& cam_from_world);
 
 // The error map of a held-out view: 3-channel sRGB, each pixel the colour map (ErrorColour) of
 // min(1, gain * mean_c |render_c - photo_c| / 255) over the RGB channels. Throws facet::Error when

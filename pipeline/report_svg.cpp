@@ -54,7 +54,7 @@ std::vector<double> NiceTicks(double lo, double hi, int target) {
 ScenePlotSvg RenderScenePlotSvg(const ReportScenePlot& scene, int max_points) {
   ScenePlotSvg out;
   if (scene.points.empty() && scene.cam_from_world.empty()) return out;
-  const Eigen::Vector3d up = EstimateUp(scene.cam_from_world);
+  const Eigen::Vector3d up = geometry::UpFromCameras(scene.cam_from_world);
   // Any basis of the ground plane, then rotated to the principal axis of what is drawn.
   Eigen::Vector3d a = up.unitOrthogonal();
   Eigen::Vector3d b = up.cross(a);

@@ -16,11 +16,11 @@ struct ScenePlotSvg {
   std::int64_t cameras_drawn = 0;
 };
 
-// Points and cameras projected onto the plane orthogonal to EstimateUp(cameras), seen from above,
-// the plot's horizontal axis along the scene's longest extent. The frame covers the cameras and
-// the points between their 2nd and 98th percentiles (stray points fall outside and are dropped).
-// At most `max_points` points, evenly subsampled; their colours quantised to 4 bits a channel so
-// points of one colour share one <path>.
+// Points and cameras projected onto the plane orthogonal to geometry::UpFromCameras(cameras), seen
+// from above, the plot's horizontal axis along the scene's longest extent. The frame covers the
+// cameras and the points between their 2nd and 98th percentiles (stray points fall outside and are
+// dropped). At most `max_points` points, evenly subsampled; their colours quantised to 4 bits a
+// channel so points of one colour share one <path>.
 ScenePlotSvg RenderScenePlotSvg(const ReportScenePlot& scene, int max_points);
 
 // A line chart with axes, ticks, grid, axis labels and (for several series) a legend; empty when

@@ -230,7 +230,7 @@ void CollectMesh(const Workspace& workspace, ReportData& data) {
   const geometry::TriangleMesh focus = geometry::CropMesh(
       mesh, FocusBox(data.scene.cam_from_world, geometry::ComputeBounds(mesh.vertices)));
   const geometry::TriangleMesh& shown = focus.triangles.empty() ? mesh : focus;
-  const Eigen::Vector3d up = EstimateUp(data.scene.cam_from_world);
+  const Eigen::Vector3d up = geometry::UpFromCameras(data.scene.cam_from_world);
   // Looking down at 30 degrees from three sides 120 degrees apart.
   const Eigen::Vector3d side = up.unitOrthogonal();
   const Eigen::Vector3d other = up.cross(side);

@@ -37,15 +37,7 @@ void SynthOptions::Check() const {
 }
 
 geometry::Rigid3 LookAt(const Eigen::Vector3d& eye, const Eigen::Vector3d& target) {
-  const Eigen::Vector3d forward = (target - eye).normalized();
-  Eigen::Vector3d right = forward.cross(Eigen::Vector3d::UnitZ());
-  FACET_CHECK(right.norm() > 1e-9, "camera looks straight up or down; cannot orient it");
-  right.normalize();
-  const Eigen::Vector3d down = forward.cross(right);
-  Eigen::Matrix3d world_from_cam;
-  world_from_cam << right, down, forward;  // columns: camera axes x (right), y (down), z (forward)
-  const Eigen::Matrix3d cam_from_world = world_from_cam.transpose();
-  return {Eigen::Quaterniond(cam_from_world).normalized(), -cam_from_world * eye};
+  return geometry::LookAt(eye, target, Eigen::Vector3d::UnitZ());
 }
 
 std::vector<geometry::Rigid3> OrbitTrajectory(int num_views, std::uint32_t seed) {

@@ -22,18 +22,6 @@ int Count(const std::string& text, const std::string& what) {
   return n;
 }
 
-// cam_from_world of a camera at `eye` looking at `target`, image y pointing away from `up`.
-geometry::Rigid3 LookAt(const Eigen::Vector3d& eye, const Eigen::Vector3d& target,
-                        const Eigen::Vector3d& up) {
-  const Eigen::Vector3d forward = (target - eye).normalized();
-  const Eigen::Vector3d right = forward.cross(up).normalized();
-  Eigen::Matrix3d r;
-  r.row(0) = right;
-  r.row(1) = forward.cross(right);
-  r.row(2) = forward;
-  return {Eigen::Quaterniond(r), -r * eye};
-}
-
 ImageU8 Gradient(int width, int height, int offset) {
   ImageU8 image(width, height, 3);
   for (int y = 0; y < height; ++y) {
@@ -68,8 +56,8 @@ ReportData FullData() {
   }
   for (int k = 0; k < 12; ++k) {
     const double a = 2 * M_PI * k / 12;
-    data.scene.cam_from_world.push_back(
-        LookAt({4 * std::cos(a), 4 * std::sin(a), 1.5}, Eigen::Vector3d::Zero(), {0, 0, 1}));
+    data.scene.cam_from_world.push_back(geometry::LookAt({4 * std::cos(a), 4 * std::sin(a), 1.5},
+                                                         Eigen::Vector3d::Zero(), {0, 0, 1}));
   }
   data.held_out = {{"IMG_0007.jpg", Gradient(48, 32, 10), Gradient(48, 32, 0), 27.1, 0.88},
                    {"IMG_0015.jpg", Gradient(48, 32, -20), Gradient(48, 32, 0), 24.3, 0.81}};
@@ -254,15 +242,16 @@ TEST(Report, UpIsTheCamerasMeanMinusY) {
     const Eigen::Vector3d eye =
         3 * (up.unitOrthogonal() * std::cos(a) + up.cross(up.unitOrthogonal()) * std::sin(a)) +
         0.5 * up;
-    cams.push_back(LookAt(eye, Eigen::Vector3d::Zero(), up));
+    cams.push_back(geometry::LookAt(eye, Eigen::Vector3d::Zero(), up));
   }
   // Cameras look slightly down, so their -y axes tilt, but symmetrically around up.
-  EXPECT_LT((EstimateUp(cams) - up).norm(), 1e-9);
-  EXPECT_EQ(EstimateUp({}), Eigen::Vector3d::UnitZ());
+  EXPECT_LT((geometry::UpFromCameras(cams) - up).norm(), 1e-9);
+  EXPECT_EQ(geometry::UpFromCameras(std::vector<geometry::Rigid3>{}), Eigen::Vector3d::UnitZ());
   // One upright and one upside-down camera cancel out: the fallback.
-  const geometry::Rigid3 upright = LookAt({1, 0, 0}, Eigen::Vector3d::Zero(), {0, 1, 0});
-  const geometry::Rigid3 flipped = LookAt({1, 0, 0}, Eigen::Vector3d::Zero(), {0, -1, 0});
-  EXPECT_EQ(EstimateUp({upright, flipped}), Eigen::Vector3d::UnitZ());
+  const geometry::Rigid3 upright = geometry::LookAt({1, 0, 0}, Eigen::Vector3d::Zero(), {0, 1, 0});
+  const geometry::Rigid3 flipped = geometry::LookAt({1, 0, 0}, Eigen::Vector3d::Zero(), {0, -1, 0});
+  EXPECT_EQ(geometry::UpFromCameras(std::vector<geometry::Rigid3>{upright, flipped}),
+            Eigen::Vector3d::UnitZ());
 }
 
 TEST(ReportSvg, ScenePlotSubsamplesPointsAndDrawsEveryCamera) {
