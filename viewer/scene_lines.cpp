@@ -20,11 +20,11 @@ void AddSegment(geometry::PointCloud* cloud, const Eigen::Vector3d& a, const Eig
 
 }  // namespace
 
-geometry::PointCloud FrustumLines(const datasets::Scene& scene, double depth,
-                                  const Eigen::Vector3f& color) {
+std::vector<FrustumImagePlane> FrustumImagePlaneCorners(const datasets::Scene& scene,
+                                                        double depth) {
   FACET_CHECK(depth > 0.0 && std::isfinite(depth),
               "viewer: frustum depth must be positive (got {})", depth);
-  geometry::PointCloud lines;
+  std::vector<FrustumImagePlane> planes;
   for (const auto& [id, image] : scene.images) {
     if (!image.IsRegistered()) continue;
     const auto camera = scene.cameras.find(image.camera_id);
@@ -32,11 +32,10 @@ geometry::PointCloud FrustumLines(const datasets::Scene& scene, double depth,
                 "viewer: image '{}' refers to camera {}, which the model lacks", image.name,
                 image.camera_id.value);
     const geometry::Rigid3 world_from_cam = image.cam_from_world->Inverse();
-    const Eigen::Vector3d centre = world_from_cam.translation;
     const double w = camera->second.width, h = camera->second.height;
     const std::array<Eigen::Vector2d, 4> pixels = {Eigen::Vector2d(0, 0), Eigen::Vector2d(w, 0),
                                                    Eigen::Vector2d(w, h), Eigen::Vector2d(0, h)};
-    std::array<Eigen::Vector3d, 4> corners;
+    FrustumImagePlane plane{.image_id = id};
     for (int i = 0; i < 4; ++i) {
       // Distorted models may not undistort the far corners: fall back to the pinhole ray.
       const std::optional<Eigen::Vector2d> ray = camera->second.CamFromImg(pixels[i]);
@@ -46,11 +45,22 @@ geometry::PointCloud FrustumLines(const datasets::Scene& scene, double depth,
                     (pixels[i].x() - camera->second.PrincipalPoint().x()) / camera->second.FocalX(),
                     (pixels[i].y() - camera->second.PrincipalPoint().y()) /
                         camera->second.FocalY());
-      corners[i] = world_from_cam * Eigen::Vector3d(depth * xy.x(), depth * xy.y(), depth);
+      plane.corners[i] = world_from_cam * Eigen::Vector3d(depth * xy.x(), depth * xy.y(), depth);
     }
+    planes.push_back(plane);
+  }
+  return planes;
+}
+
+geometry::PointCloud FrustumLines(const datasets::Scene& scene, double depth,
+                                  const Eigen::Vector3f& color) {
+  geometry::PointCloud lines;
+  for (const FrustumImagePlane& plane : FrustumImagePlaneCorners(scene, depth)) {
+    const Eigen::Vector3d centre =
+        geometry::CameraCenter(*scene.images.at(plane.image_id).cam_from_world);
     for (int i = 0; i < 4; ++i) {
-      AddSegment(&lines, centre, corners[i], color);
-      AddSegment(&lines, corners[i], corners[(i + 1) % 4], color);
+      AddSegment(&lines, centre, plane.corners[i], color);
+      AddSegment(&lines, plane.corners[i], plane.corners[(i + 1) % 4], color);
     }
   }
   return lines;

@@ -36,6 +36,38 @@ datasets::Scene OneCameraScene() {
   return scene;
 }
 
+TEST(FrustumImagePlaneCorners, AreTheFarRectangleOfFrustumLines) {
+  datasets::Scene scene = OneCameraScene();
+  scene.images.at(datasets::ImageId(1)).cam_from_world =
+      Rigid3(Eigen::Quaterniond(Eigen::AngleAxisd(0.7, Eigen::Vector3d(1, 2, 3).normalized())),
+             Eigen::Vector3d(0.3, -1.0, 2.0));
+  datasets::Image third = scene.images.at(datasets::ImageId(1));
+  third.id = datasets::ImageId(3);
+  third.cam_from_world =
+      Rigid3(Eigen::Quaterniond(Eigen::AngleAxisd(-0.4, Eigen::Vector3d(0, 1, 0))),
+             Eigen::Vector3d(1.0, 0.5, -0.2));
+  scene.images[third.id] = third;
+  const std::vector<FrustumImagePlane> planes = FrustumImagePlaneCorners(scene, 0.8);
+  const geometry::PointCloud lines = FrustumLines(scene, 0.8);
+  ASSERT_EQ(planes.size(), 2u);  // the unregistered image has none
+  ASSERT_EQ(lines.points.size(), 32u);
+  EXPECT_EQ(planes[0].image_id, datasets::ImageId(1));
+  EXPECT_EQ(planes[1].image_id, datasets::ImageId(3));
+  for (int p = 0; p < 2; ++p) {
+    for (int i = 0; i < 4; ++i) {
+      // Edge i of the far rectangle runs from corner i to corner i + 1.
+      EXPECT_LT((planes[p].corners[i] - lines.points[16 * p + 4 * i + 2]).norm(), 1e-12);
+      EXPECT_LT((planes[p].corners[(i + 1) % 4] - lines.points[16 * p + 4 * i + 3]).norm(), 1e-12);
+    }
+  }
+  // Top-left first: the corner projects to pixel (0, 0).
+  const Rigid3& pose = *third.cam_from_world;
+  const Eigen::Vector2d top_left =
+      scene.cameras.at(datasets::CameraId(1)).ImgFromCam(pose * planes[1].corners[0]).value();
+  EXPECT_LT(top_left.norm(), 1e-9);
+  EXPECT_THROW(FrustumImagePlaneCorners(scene, -1.0), Error);
+}
+
 TEST(FrustumLines, PyramidFromTheCentreToTheImageCornersAtTheDepth) {
   datasets::Scene scene = OneCameraScene();
   // Move and turn the camera, so that the world frame and the camera frame differ.

@@ -43,11 +43,11 @@ layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer Me
 
 // Push constants of the mesh and point pipelines (96 bytes; Vulkan guarantees 128).
 struct MeshPushConstants {
-  mat4 clip_from_world;                       // projection * cam_from_world (see projection.h)
-  vec4 light_dir_in_world;                    // xyz towards the light, unit; w = ambient term
+  mat4 clip_from_world;                         // projection * cam_from_world (see projection.h)
+  vec4 light_dir_in_world;                      // xyz towards the light, unit; w = ambient term
   FACET_BUFFER_REF(MeshVertexBuffer) vertices;  // the MeshVertex array
-  float point_size_px;                        // gl_PointSize of the point pipeline
-  uint flags;                                 // FACET_MESH_FLAG_*
+  float point_size_px;                          // gl_PointSize of the point pipeline
+  uint flags;                                   // FACET_MESH_FLAG_*
 };
 
 // ---- Gaussian splats (splat_renderer.h) ----
@@ -111,6 +111,28 @@ struct SplatDrawPushConstants {
   vec4 image;  // width px, height px, near plane (scene units), unused
 };
 
+// ---- Photo thumbnails on camera frustums (image_quads.h) ----
+
+// One textured quad: its corners in the world and where its thumbnail lies in the 2D-array
+// texture (each thumbnail fills the top-left w x h texels of its W x H layer).
+struct ImageQuad {
+  vec4 corners_in_world[4];  // xyz: top-left, top-right, bottom-right, bottom-left; w = 1
+  vec4 uv_max_layer;         // xy: (w / W, h / H), the thumbnail's texture extent; z: layer; w 0
+};
+
+#ifndef __cplusplus
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer ImageQuadBuffer {
+  ImageQuad quads[];
+};
+#endif
+
+// Push constants of image_quad.{vert,frag} (88 bytes used; the C++ struct pads to 96).
+struct ImageQuadPushConstants {
+  mat4 clip_from_world;                     // projection * cam_from_world (see projection.h)
+  vec4 params;                              // x: opacity in [0, 1]; yz: half a texel in uv; w 0
+  FACET_BUFFER_REF(ImageQuadBuffer) quads;  // the ImageQuad array
+};
+
 #ifdef __cplusplus
 static_assert(sizeof(MeshVertex) == 48 && offsetof(MeshVertex, color) == 32);
 static_assert(offsetof(MeshPushConstants, light_dir_in_world) == 64);
@@ -123,6 +145,9 @@ static_assert(offsetof(SplatPreprocessPushConstants, count) == 112);
 static_assert(sizeof(SplatPreprocessPushConstants) == 128);
 static_assert(offsetof(SplatDrawPushConstants, image) == 16);
 static_assert(sizeof(SplatDrawPushConstants) == 32);
+static_assert(sizeof(ImageQuad) == 80 && offsetof(ImageQuad, uv_max_layer) == 64);
+static_assert(offsetof(ImageQuadPushConstants, params) == 64);
+static_assert(offsetof(ImageQuadPushConstants, quads) == 80);
 }  // namespace facet::viewer::shader
 #endif
 
