@@ -106,6 +106,36 @@ void GaussianSplats::Check() const {
               sh_rest.size(), sh_degree, NumShRest(), n * NumShRest());
 }
 
+GaussianSplats CropSplats(const GaussianSplats& splats, const Eigen::Vector3f& box_min,
+                          const Eigen::Vector3f& box_max, float min_opacity) {
+  splats.Check();
+  FACET_CHECK(
+      box_min.allFinite() && box_max.allFinite() && (box_min.array() <= box_max.array()).all(),
+      "CropSplats: the box ({}, {}, {}) - ({}, {}, {}) must be finite with min <= max in "
+      "every axis",
+      box_min.x(), box_min.y(), box_min.z(), box_max.x(), box_max.y(), box_max.z());
+  FACET_CHECK(min_opacity >= 0.0f && min_opacity <= 1.0f,
+              "CropSplats: min_opacity must be in [0, 1] (got {})", min_opacity);
+  GaussianSplats out;
+  out.sh_degree = splats.sh_degree;
+  const std::size_t rest = static_cast<std::size_t>(splats.NumShRest());
+  for (std::size_t i = 0; i < splats.size(); ++i) {
+    const Eigen::Vector3f& p = splats.positions[i];
+    if (!((p.array() >= box_min.array()).all() && (p.array() <= box_max.array()).all())) continue;
+    // The renderers' sigmoid (splatting::kernels::Sigmoid), in float.
+    if (1.0f / (1.0f + std::exp(-splats.opacities[i])) < min_opacity) continue;
+    out.positions.push_back(p);
+    if (splats.HasNormals()) out.normals.push_back(splats.normals[i]);
+    out.sh_dc.push_back(splats.sh_dc[i]);
+    out.sh_rest.insert(out.sh_rest.end(), splats.sh_rest.begin() + i * rest,
+                       splats.sh_rest.begin() + (i + 1) * rest);
+    out.opacities.push_back(splats.opacities[i]);
+    out.log_scales.push_back(splats.log_scales[i]);
+    out.rotations.push_back(splats.rotations[i]);
+  }
+  return out;
+}
+
 GaussianSplats ReadGaussianPly(const fs::path& path) {
   const std::string file = path.string();
   const std::vector<std::uint8_t> bytes = ReadFile(path);

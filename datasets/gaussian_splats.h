@@ -73,6 +73,14 @@ struct GaussianSplats {
   void Check() const;
 };
 
+// The splats whose position lies in the box [box_min, box_max] (bounds included) and whose opacity
+// sigmoid(logit) is at least min_opacity, in their order, with every attribute (normals when
+// present). The viewer's crop box and opacity threshold (viewer::SplatDrawOptions) cull the same
+// splats, so this exports what it shows. Throws facet::Error when splats.Check() fails, the box is
+// not finite with box_min <= box_max, or min_opacity is outside [0, 1].
+GaussianSplats CropSplats(const GaussianSplats& splats, const Eigen::Vector3f& box_min,
+                          const Eigen::Vector3f& box_max, float min_opacity = 0.0f);
+
 // Reads an INRIA-layout 3DGS PLY in any PLY encoding, with properties in any order and of any
 // scalar type; unknown properties and elements are ignored. The SH degree comes from the number of
 // f_rest_* properties (0, 9, 24, 45 -> 0..3; they must be f_rest_0 .. f_rest_{M-1}). Throws

@@ -1,6 +1,8 @@
 #include "viewer/splat_renderer.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
 #include "core/error.h"
@@ -12,6 +14,12 @@ namespace facet::viewer {
 namespace {
 
 constexpr std::uint32_t kPreprocessGroupSize = 256;  // local_size_x of splat_preprocess.comp
+
+static_assert(std::uint32_t(SplatRenderMode::kSplats) == FACET_SPLAT_MODE_SPLATS);
+static_assert(std::uint32_t(SplatRenderMode::kCentres) == FACET_SPLAT_MODE_CENTRES);
+static_assert(std::uint32_t(SplatRenderMode::kEllipsoids) == FACET_SPLAT_MODE_ELLIPSOIDS);
+static_assert(std::uint32_t(SplatRenderMode::kDepth) == FACET_SPLAT_MODE_DEPTH);
+static_assert(std::uint32_t(SplatRenderMode::kAlpha) == FACET_SPLAT_MODE_ALPHA);
 
 int NumShCoeffs(int degree) { return (degree + 1) * (degree + 1); }
 
@@ -74,6 +82,14 @@ GpuSplats::GpuSplats(const VulkanContext& context, const datasets::GaussianSplat
                     Buffer::Memory::kDevice);
   sort_keys_ = Buffer(context, n * sizeof(std::uint32_t), VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
                       Buffer::Memory::kDevice);
+  shader::SplatModel model{};
+  model.gaussians = gaussians_.address();
+  model.sh = sh_.address();
+  model.records = records_.address();
+  model.sort_keys = sort_keys_.address();
+  model.count = count_;
+  model.sh_stride = static_cast<std::uint32_t>(3 * coeffs);
+  model_ = UploadStorage(context, std::vector<shader::SplatModel>{model});
 }
 
 void SplatDrawOptions::Check() const {
@@ -83,6 +99,27 @@ void SplatDrawOptions::Check() const {
   FACET_CHECK(low_pass >= 0.0f, "SplatDrawOptions::low_pass must be >= 0 (got {})", low_pass);
   FACET_CHECK(clamp_factor > 0.0f, "SplatDrawOptions::clamp_factor must be positive (got {})",
               clamp_factor);
+  FACET_CHECK(int(mode) >= 0 && int(mode) <= int(SplatRenderMode::kAlpha),
+              "SplatDrawOptions::mode {} is not a SplatRenderMode", int(mode));
+  FACET_CHECK(std::isfinite(scale) && scale > 0.0f,
+              "SplatDrawOptions::scale must be positive and finite (got {})", scale);
+  FACET_CHECK(opacity_threshold >= 0.0f && opacity_threshold < 1.0f,
+              "SplatDrawOptions::opacity_threshold must be in [0, 1) (got {})", opacity_threshold);
+  if (crop) {
+    FACET_CHECK(crop_min.allFinite() && crop_max.allFinite() &&
+                    (crop_min.array() <= crop_max.array()).all(),
+                "SplatDrawOptions: the crop box ({}, {}, {}) - ({}, {}, {}) must be finite with "
+                "crop_min <= crop_max in every axis",
+                crop_min.x(), crop_min.y(), crop_min.z(), crop_max.x(), crop_max.y(), crop_max.z());
+  }
+  FACET_CHECK(depth_range.allFinite() && depth_range.x() < depth_range.y(),
+              "SplatDrawOptions::depth_range must be finite with near < far (got {} - {})",
+              depth_range.x(), depth_range.y());
+  FACET_CHECK(std::isfinite(centre_radius_px) && centre_radius_px > 0.0f,
+              "SplatDrawOptions::centre_radius_px must be positive (got {})", centre_radius_px);
+  FACET_CHECK(ellipsoid_min_opacity >= 0.0f && ellipsoid_min_opacity <= 1.0f,
+              "SplatDrawOptions::ellipsoid_min_opacity must be in [0, 1] (got {})",
+              ellipsoid_min_opacity);
 }
 
 SplatRenderer::SplatRenderer(const VulkanContext& context, VkFormat color_format,
@@ -156,13 +193,14 @@ void SplatRenderer::Preprocess(VkCommandBuffer cmd, const GpuSplats& splats,
   const Eigen::Vector2d pp = camera.PrincipalPoint();
   push.intrinsics = {float(camera.FocalX()), float(camera.FocalY()), float(pp.x()), float(pp.y())};
   push.image = {float(camera.width), float(camera.height), float(options.near_m), options.low_pass};
-  push.gaussians = splats.gaussians().address();
-  push.sh = splats.sh().address();
-  push.records = splats.records().address();
-  push.sort_keys = splats.sort_keys().address();
-  push.count = splats.count();
+  // Without a crop the box is all of space: the test culls nothing.
+  constexpr float kHuge = std::numeric_limits<float>::infinity();
+  const Eigen::Vector3f lo = options.crop ? options.crop_min : Eigen::Vector3f::Constant(-kHuge);
+  const Eigen::Vector3f hi = options.crop ? options.crop_max : Eigen::Vector3f::Constant(kHuge);
+  push.crop_min_scale = {lo.x(), lo.y(), lo.z(), options.scale};
+  push.crop_max_opacity = {hi.x(), hi.y(), hi.z(), options.opacity_threshold};
+  push.model = splats.model().address();
   push.sh_degree = static_cast<std::uint32_t>(std::min(options.sh_degree, splats.sh_degree()));
-  push.sh_stride = static_cast<std::uint32_t>(3 * NumShCoeffs(splats.sh_degree()));
   push.clamp_factor = options.clamp_factor;
 
   const std::uint32_t groups = (splats.count() + kPreprocessGroupSize - 1) / kPreprocessGroupSize;
@@ -197,7 +235,12 @@ void SplatRenderer::Draw(VkCommandBuffer cmd, const GpuSplats& splats, const Buf
   shader::SplatDrawPushConstants push{};
   push.records = splats.records().address();
   push.order = order.address();
-  push.image = {float(camera.width), float(camera.height), float(options.near_m), 0.0f};
+  push.image = {float(camera.width), float(camera.height), float(options.near_m),
+                options.centre_radius_px};
+  push.depth = {options.depth_range.x(), 1.0f / (options.depth_range.y() - options.depth_range.x()),
+                0.0f, 0.0f};
+  push.mode = static_cast<std::uint32_t>(options.mode);
+  push.min_opacity = options.ellipsoid_min_opacity;
   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, draw_);
   vkCmdPushConstants(cmd, draw_layout_, VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT,
                      0, sizeof(push), &push);

@@ -11,8 +11,13 @@
 // rounds every blend to 8 bits and clamps SH colours above 1 per layer, which on splats-small (9k
 // Gaussians, ~100 layers a pixel) costs 39 dB against the CPU image where half floats give 47 dB
 // (the 2000-Gaussian test: 51 vs 58 dB; tests/viewer/splat_renderer_test.cpp).
+//
+// SplatDrawOptions adds the viewer's inspection tools: render modes besides the colour image
+// (centres, ellipsoids, depth, alpha), a factor on every splat's size, an opacity threshold and a
+// crop box; datasets::CropSplats (datasets/gaussian_splats.h) keeps the same splats on the CPU.
 #pragma once
 
+#include <Eigen/Core>
 #include <vulkan/vulkan.h>
 
 #include <cstdint>
@@ -26,7 +31,8 @@
 namespace facet::viewer {
 
 // Gaussians copied to the GPU (shader::SplatGaussian + coefficient-major SH floats), with the
-// per-view outputs of the preprocess pass: one shader::SplatRecord and one depth key per Gaussian.
+// per-view outputs of the preprocess pass: one shader::SplatRecord and one depth key per Gaussian,
+// and a shader::SplatModel holding the addresses of all four.
 class GpuSplats {
  public:
   GpuSplats() = default;
@@ -45,22 +51,53 @@ class GpuSplats {
   // key) for a culled one; SplatSort sorts them in place.
   // Vertex-shader and transfer reads after Preprocess are synchronised by it.
   const Buffer& sort_keys() const { return sort_keys_; }
+  // One shader::SplatModel: the buffers above, the count and the SH stride.
+  const Buffer& model() const { return model_; }
 
  private:
   Buffer gaussians_;
   Buffer sh_;
   Buffer records_;
   Buffer sort_keys_;
+  Buffer model_;
   std::uint32_t count_ = 0;
   int sh_degree_ = 0;
 };
 
-// The projection tunables; defaults are splatting::RasterOptions' (keep them equal to compare).
+// What each splat draws (shader_io.h's FACET_SPLAT_MODE_* hold the same values). kDepth and kAlpha
+// blend like kSplats, so over a background b a pixel shows v + (1 - alpha) b: clear the target to
+// black to see v alone (the shaders cannot remove a background already in the target).
+enum class SplatRenderMode {
+  kSplats,      // the Gaussians in their colours: the CPU rasterizer's rgb
+  kCentres,     // an opaque dot (centre_radius_px) of each visible splat's colour at its 2D mean
+  kEllipsoids,  // each splat of opacity >= ellipsoid_min_opacity opaque in its colour inside its
+                // 1-sigma ellipse (the conic, low-pass included: d^T conic d <= 1)
+  kDepth,       // the Gaussians in grey clamp((z - near) / (far - near), 0, 1) of their
+                // camera-space z: alpha x the normalised expected depth (the CPU's depth)
+  kAlpha,       // the Gaussians in white: the accumulated opacity (the CPU's alpha)
+};
+// kCentres and kEllipsoids draw back to front like the Gaussians, so the nearest is on top.
+
+// The projection tunables, whose defaults are splatting::RasterOptions' (keep them equal to
+// compare), then the viewer's render mode and filters, whose defaults draw every splat as trained.
 struct SplatDrawOptions {
   int sh_degree = 3;          // SH degree evaluated, 0-3 (capped at the model's stored degree)
   double near_m = 0.01;       // camera-space z below which a splat is culled; > 0
   float low_pass = 0.3f;      // px^2 added to the 2D covariance; >= 0
   float clamp_factor = 1.3f;  // Jacobian tangent clamp, multiple of the half field of view; > 0
+
+  SplatRenderMode mode = SplatRenderMode::kSplats;
+  float scale = 1.0f;              // factor on every standard deviation (splat size); > 0
+  float opacity_threshold = 0.0f;  // splats with sigmoid(opacity) below it are culled; [0, 1)
+  // When set, splats whose mean lies outside the world-space box [crop_min, crop_max] (bounds
+  // included) are culled; crop_min <= crop_max componentwise.
+  bool crop = false;
+  Eigen::Vector3f crop_min = Eigen::Vector3f::Zero();
+  Eigen::Vector3f crop_max = Eigen::Vector3f::Zero();
+  // kDepth: the camera-space depths (scene units) drawn black and white; near < far.
+  Eigen::Vector2f depth_range{0.0f, 10.0f};
+  float centre_radius_px = 1.5f;       // kCentres: dot radius; > 0
+  float ellipsoid_min_opacity = 0.1f;  // kEllipsoids: fainter splats are not drawn; [0, 1]
 
   // Throws facet::Error naming the field out of range.
   void Check() const;

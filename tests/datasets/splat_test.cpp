@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "common/temp_dir.h"
+#include "core/error.h"
 #include "datasets/detail/ply_parser.h"
 #include "datasets/gaussian_splats.h"
 #include "datasets/ply.h"
@@ -55,6 +57,73 @@ TEST(GaussianPly, RoundTripKeepsEverythingForEveryDegree) {
       }
     }
   }
+}
+
+TEST(CropSplats, KeepsEverySplatInTheBoxAboveTheOpacityWithAllItsAttributes) {
+  GaussianSplats splats = testing::SampleSplats(300, 3, /*normals=*/true);
+  const Eigen::Vector3f box_min(-20.0f, -50.0f, -10.0f), box_max(30.0f, 0.0f, 50.0f);
+  const float min_opacity = 0.3f;
+  // On the box's bounds counts as inside.
+  splats.positions[0] = box_min;
+  splats.opacities[0] = 3.0f;
+  splats.positions[1] = box_max;
+  splats.opacities[1] = 3.0f;
+  std::vector<std::size_t> expected;
+  for (std::size_t i = 0; i < splats.size(); ++i) {
+    const Eigen::Vector3f& p = splats.positions[i];
+    bool inside = true;
+    for (int k = 0; k < 3; ++k) inside = inside && p[k] >= box_min[k] && p[k] <= box_max[k];
+    if (inside && Sigmoid(splats.opacities[i]) >= min_opacity) expected.push_back(i);
+  }
+  ASSERT_GT(expected.size(), 10u);
+  ASSERT_LT(expected.size(), splats.size() / 4);
+  const GaussianSplats cropped = CropSplats(splats, box_min, box_max, min_opacity);
+  EXPECT_NO_THROW(cropped.Check());
+  ASSERT_EQ(cropped.size(), expected.size());
+  EXPECT_EQ(cropped.sh_degree, 3);
+  ASSERT_TRUE(cropped.HasNormals());
+  for (std::size_t j = 0; j < expected.size(); ++j) {
+    const std::size_t i = expected[j];
+    EXPECT_EQ(cropped.positions[j], splats.positions[i]);
+    EXPECT_EQ(cropped.normals[j], splats.normals[i]);
+    EXPECT_EQ(cropped.sh_dc[j], splats.sh_dc[i]);
+    EXPECT_EQ(cropped.opacities[j], splats.opacities[i]);
+    EXPECT_EQ(cropped.log_scales[j], splats.log_scales[i]);
+    EXPECT_EQ(cropped.rotations[j], splats.rotations[i]);
+    for (int c = 0; c < 3; ++c) {
+      for (int k = 0; k < cropped.NumShRest() / 3; ++k) {
+        EXPECT_EQ(cropped.ShRest(j, c, k), splats.ShRest(i, c, k));
+      }
+    }
+  }
+  // Without an opacity bound, a box around everything keeps everything.
+  EXPECT_EQ(CropSplats(splats, Eigen::Vector3f::Constant(-50.0f), Eigen::Vector3f::Constant(50.0f))
+                .size(),
+            splats.size());
+
+  // The export: the cropped splats written as PLY read back unchanged.
+  TempDir dir;
+  WriteGaussianPly(dir / "cropped.ply", cropped);
+  const GaussianSplats read = ReadGaussianPly(dir / "cropped.ply");
+  EXPECT_EQ(read.sh_degree, cropped.sh_degree);
+  EXPECT_EQ(read.positions, cropped.positions);
+  EXPECT_EQ(read.normals, cropped.normals);
+  EXPECT_EQ(read.sh_dc, cropped.sh_dc);
+  EXPECT_EQ(read.sh_rest, cropped.sh_rest);
+  EXPECT_EQ(read.opacities, cropped.opacities);
+  EXPECT_EQ(read.log_scales, cropped.log_scales);
+  EXPECT_EQ(read.rotations, cropped.rotations);
+
+  EXPECT_NE(ErrorMessage([&] { CropSplats(splats, box_max, box_min); }).find("min <= max"),
+            std::string::npos);
+  EXPECT_NE(ErrorMessage([&] {
+              CropSplats(splats, box_min, Eigen::Vector3f::Constant(std::nanf("")));
+            }).find("finite"),
+            std::string::npos);
+  EXPECT_NE(ErrorMessage([&] { CropSplats(splats, box_min, box_max, 1.5f); }).find("min_opacity"),
+            std::string::npos);
+  splats.opacities.pop_back();
+  EXPECT_THROW(CropSplats(splats, box_min, box_max), Error);
 }
 
 TEST(GaussianPly, WritesTheInriaLayoutWithChannelMajorShRest) {

@@ -84,7 +84,25 @@ layout(buffer_reference, std430, buffer_reference_align = 4) buffer SplatIndexBu
 };
 #endif
 
-// The depth key of a culled Gaussian in SplatPreprocessPushConstants::sort_keys. Visible ones hold
+// The buffers of one GpuSplats, written once when it is made (the per-view push constants below
+// reference it, leaving their room to the view's parameters).
+struct SplatModel {
+  FACET_BUFFER_REF(SplatGaussianBuffer) gaussians;  // [count]
+  FACET_BUFFER_REF(SplatShBuffer) sh;               // [count * sh_stride]
+  FACET_BUFFER_REF(SplatRecordBuffer) records;      // [count], written by the preprocess
+  FACET_BUFFER_REF(SplatIndexBuffer) sort_keys;     // [count], written: depth keys
+  uint count;                                       // Gaussians
+  uint sh_stride;                                   // floats per Gaussian in `sh`
+  uint unused0, unused1;
+};
+
+#ifndef __cplusplus
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer SplatModelBuffer {
+  SplatModel model;
+};
+#endif
+
+// The depth key of a culled Gaussian in SplatModel::sort_keys. Visible ones hold
 // ~floatBitsToUint(z_in_cam): z > near > 0, whose bits order like z, so ascending keys run back to
 // front (the order of "over" blending) and never reach this value (that would need z = +0).
 #define FACET_SPLAT_CULLED_KEY 0xffffffffu
@@ -94,21 +112,33 @@ struct SplatPreprocessPushConstants {
   vec4 cam_from_world_rows[3];  // rows of [R | t] of cam_from_world
   vec4 intrinsics;              // fx, fy, cx, cy (pixels)
   vec4 image;                   // width px, height px, near plane (scene units), low-pass px^2
-  FACET_BUFFER_REF(SplatGaussianBuffer) gaussians;  // [count]
-  FACET_BUFFER_REF(SplatShBuffer) sh;               // [count * sh_stride]
-  FACET_BUFFER_REF(SplatRecordBuffer) records;      // [count], written
-  FACET_BUFFER_REF(SplatIndexBuffer) sort_keys;     // [count], written: depth keys
-  uint count;                                       // Gaussians
-  uint sh_degree;                                   // degree evaluated, <= the stored degree
-  uint sh_stride;                                   // floats per Gaussian in `sh`
+  // xyz: the crop box's minimum corner in world (means below it are culled); w: the factor
+  // applied to every standard deviation.
+  vec4 crop_min_scale;
+  // xyz: the crop box's maximum corner in world (means above it are culled); w: the opacity
+  // below which a Gaussian is culled.
+  vec4 crop_max_opacity;
+  FACET_BUFFER_REF(SplatModelBuffer) model;  // the GpuSplats' buffers
+  uint sh_degree;                            // degree evaluated, <= the stored degree
   float clamp_factor;  // Jacobian tangent clamp, multiple of the half field of view
 };
 
+// SplatDrawPushConstants::mode: what each splat contributes (SplatRenderMode in splat_renderer.h).
+#define FACET_SPLAT_MODE_SPLATS 0u      // the Gaussian, in its colour
+#define FACET_SPLAT_MODE_CENTRES 1u     // an opaque dot of its colour at its 2D mean
+#define FACET_SPLAT_MODE_ELLIPSOIDS 2u  // opaque inside its 1-sigma conic, in its colour
+#define FACET_SPLAT_MODE_DEPTH 3u       // the Gaussian, in its normalised depth (grey)
+#define FACET_SPLAT_MODE_ALPHA 4u       // the Gaussian, in white
+
 // Push constants of splat.vert / splat.frag.
 struct SplatDrawPushConstants {
-  FACET_BUFFER_REF(SplatRecordBuffer) records;  // SplatPreprocessPushConstants::records
+  FACET_BUFFER_REF(SplatRecordBuffer) records;  // SplatModel::records
   FACET_BUFFER_REF(SplatIndexBuffer) order;     // Gaussian indices, back to front
-  vec4 image;  // width px, height px, near plane (scene units), unused
+  vec4 image;  // width px, height px, near plane (scene units), centre dot radius px
+  vec4 depth;  // FACET_SPLAT_MODE_DEPTH: x the depth drawn black, y 1 / (white - black depth)
+  uint mode;   // FACET_SPLAT_MODE_*
+  float min_opacity;  // FACET_SPLAT_MODE_ELLIPSOIDS: splats below it are not drawn
+  uint unused0, unused1;
 };
 
 // ---- Photo thumbnails on camera frustums (image_quads.h) ----
@@ -140,11 +170,15 @@ static_assert(offsetof(MeshPushConstants, vertices) == 80);
 static_assert(offsetof(MeshPushConstants, point_size_px) == 88);
 static_assert(offsetof(MeshPushConstants, flags) == 92 && sizeof(MeshPushConstants) == 96);
 static_assert(sizeof(SplatGaussian) == 48 && sizeof(SplatRecord) == 48);
-static_assert(offsetof(SplatPreprocessPushConstants, gaussians) == 80);
-static_assert(offsetof(SplatPreprocessPushConstants, count) == 112);
+static_assert(offsetof(SplatModel, count) == 32 && sizeof(SplatModel) == 48);
+static_assert(offsetof(SplatPreprocessPushConstants, crop_min_scale) == 80);
+static_assert(offsetof(SplatPreprocessPushConstants, model) == 112);
+static_assert(offsetof(SplatPreprocessPushConstants, sh_degree) == 120);
 static_assert(sizeof(SplatPreprocessPushConstants) == 128);
 static_assert(offsetof(SplatDrawPushConstants, image) == 16);
-static_assert(sizeof(SplatDrawPushConstants) == 32);
+static_assert(offsetof(SplatDrawPushConstants, depth) == 32);
+static_assert(offsetof(SplatDrawPushConstants, mode) == 48);
+static_assert(sizeof(SplatDrawPushConstants) == 64);
 static_assert(sizeof(ImageQuad) == 80 && offsetof(ImageQuad, uv_max_layer) == 64);
 static_assert(offsetof(ImageQuadPushConstants, params) == 64);
 static_assert(offsetof(ImageQuadPushConstants, quads) == 80);

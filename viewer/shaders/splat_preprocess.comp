@@ -27,10 +27,11 @@ mat3 QuatToRotation(vec4 q) {  // q = (w, x, y, z)
                         2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)));
 }
 
-// kernels::QuatScaleToCovariance (Kerbl et al. 2023, eq. 6): Sigma = R S S^T R^T.
-mat3 QuatScaleToCovariance(vec4 q, vec3 log_scale) {
+// kernels::QuatScaleToCovariance (Kerbl et al. 2023, eq. 6): Sigma = R S S^T R^T, with every
+// standard deviation times `factor` (SplatDrawOptions::scale; 1 leaves the float math as is).
+mat3 QuatScaleToCovariance(vec4 q, vec3 log_scale, float factor) {
   mat3 m = QuatToRotation(q);
-  vec3 s = exp(log_scale);
+  vec3 s = exp(log_scale) * factor;
   m[0] *= s.x;  // M = R S scales the columns
   m[1] *= s.y;
   m[2] *= s.z;
@@ -38,7 +39,7 @@ mat3 QuatScaleToCovariance(vec4 q, vec3 log_scale) {
 }
 
 // kernels::ShBasis and kernels::ShToColor (sh.h): colour = max(sum_k b_k(d) sh_k + 0.5, 0).
-vec3 ShToColor(uint base, uint degree, vec3 dir) {
+vec3 ShToColor(SplatShBuffer sh, uint base, uint degree, vec3 dir) {
   float norm = length(dir);
   vec3 d = norm > 0.0 ? dir / norm : vec3(0.0);
   float x = d.x, y = d.y, z = d.z;
@@ -70,20 +71,23 @@ vec3 ShToColor(uint base, uint degree, vec3 dir) {
   vec3 sum = vec3(0.5);  // the reference code's offset
   for (uint k = 0; k < n; ++k) {
     uint at = base + 3 * k;
-    sum += b[k] * vec3(pc.sh.sh[at], pc.sh.sh[at + 1], pc.sh.sh[at + 2]);
+    sum += b[k] * vec3(sh.sh[at], sh.sh[at + 1], sh.sh[at + 2]);
   }
   return max(sum, vec3(0.0));
 }
 
+SplatModel model;
+
 void Cull(uint i) {
-  pc.records.records[i].mean2d_radius = vec4(0.0);
-  pc.sort_keys.indices[i] = FACET_SPLAT_CULLED_KEY;
+  model.records.records[i].mean2d_radius = vec4(0.0);
+  model.sort_keys.indices[i] = FACET_SPLAT_CULLED_KEY;
 }
 
 void main() {
+  model = pc.model.model;
   uint i = gl_GlobalInvocationID.x;
-  if (i >= pc.count) return;
-  SplatGaussian g = pc.gaussians.gaussians[i];
+  if (i >= model.count) return;
+  SplatGaussian g = model.gaussians.gaussians[i];
   mat3 w = transpose(mat3(pc.cam_from_world_rows[0].xyz, pc.cam_from_world_rows[1].xyz,
                           pc.cam_from_world_rows[2].xyz));
   vec3 t = vec3(pc.cam_from_world_rows[0].w, pc.cam_from_world_rows[1].w,
@@ -91,8 +95,14 @@ void main() {
   float fx = pc.intrinsics.x, fy = pc.intrinsics.y, cx = pc.intrinsics.z, cy = pc.intrinsics.w;
   float width = pc.image.x, height = pc.image.y, near_plane = pc.image.z, low_pass = pc.image.w;
 
-  // kernels::ProjectGaussian (project.h): near-plane cull (also rejects NaN).
+  // The viewer's crop box (SplatDrawOptions::crop; without one it spans every float).
   vec3 mean = g.mean_opacity.xyz;
+  if (any(lessThan(mean, pc.crop_min_scale.xyz)) ||
+      any(greaterThan(mean, pc.crop_max_opacity.xyz))) {
+    Cull(i);
+    return;
+  }
+  // kernels::ProjectGaussian (project.h): near-plane cull (also rejects NaN).
   vec3 p = w * mean + t;
   if (!(p.z >= near_plane)) {
     Cull(i);
@@ -110,7 +120,7 @@ void main() {
   vec3 j0 = vec3(fx * iz, 0.0, -fx * u * iz);
   vec3 j1 = vec3(0.0, fy * iz, -fy * v * iz);
   // Kerbl et al. 2023, eq. 5 plus the low-pass (detail::ProjectCovariance).
-  mat3 covar = QuatScaleToCovariance(g.rotation, g.log_scale.xyz);
+  mat3 covar = QuatScaleToCovariance(g.rotation, g.log_scale.xyz, pc.crop_min_scale.w);
   mat3 covar_cam = w * covar * transpose(w);
   vec3 sj0 = covar_cam * j0, sj1 = covar_cam * j1;
   vec3 c2 = vec3(dot(j0, sj0) + low_pass, dot(j0, sj1), dot(j1, sj1) + low_pass);
@@ -123,9 +133,10 @@ void main() {
   vec3 conic = vec3(c2.z * idet, -c2.y * idet, c2.x * idet);
   vec2 mean2d = vec2(fx * p.x * iz + cx, fy * p.y * iz + cy);
 
-  // kernels::PreprocessGaussian: opacity cull, opacity-aware extent (as gsplat), image cull.
+  // kernels::PreprocessGaussian: opacity cull (and the viewer's opacity threshold),
+  // opacity-aware extent (as gsplat), image cull.
   float opacity = 1.0 / (1.0 + exp(-g.mean_opacity.w));  // kernels::Sigmoid
-  if (!(opacity >= kMinAlpha)) {
+  if (!(opacity >= kMinAlpha) || opacity < pc.crop_max_opacity.w) {
     Cull(i);
     return;
   }
@@ -138,17 +149,15 @@ void main() {
   }
   if (mean2d.x + rx <= 0.0 || mean2d.x - rx >= width || mean2d.y + ry <= 0.0 ||
       mean2d.y - ry >= height) {
-    {
     Cull(i);
     return;
   }
-  }
   // The view direction from the camera centre -R^T t to the mean.
   vec3 center = -(transpose(w) * t);
-  vec3 color = ShToColor(i * pc.sh_stride, pc.sh_degree, mean - center);
+  vec3 color = ShToColor(model.sh, i * model.sh_stride, pc.sh_degree, mean - center);
 
-  pc.records.records[i].mean2d_radius = vec4(mean2d, rx, ry);
-  pc.records.records[i].conic_opacity = vec4(conic, opacity);
-  pc.records.records[i].color_depth = vec4(color, p.z);
-  pc.sort_keys.indices[i] = ~floatBitsToUint(p.z);  // back to front (shader_io.h)
+  model.records.records[i].mean2d_radius = vec4(mean2d, rx, ry);
+  model.records.records[i].conic_opacity = vec4(conic, opacity);
+  model.records.records[i].color_depth = vec4(color, p.z);
+  model.sort_keys.indices[i] = ~floatBitsToUint(p.z);  // back to front (shader_io.h)
 }
