@@ -35,27 +35,31 @@ VkDeviceSize ColorBytesPerPixel(VkFormat format) {
 }  // namespace
 
 OffscreenTarget::OffscreenTarget(const VulkanContext& context, int width, int height,
-                                 VkFormat color_format)
+                                 VkFormat color_format, bool readback)
     : context_(context),
       color_(context, width, height, CheckColorFormat(color_format),
              VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
              VK_IMAGE_ASPECT_COLOR_BIT),
       depth_(context, width, height, kDepthFormat,
              VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-             VK_IMAGE_ASPECT_DEPTH_BIT),
-      color_readback_(context, VkDeviceSize(width) * height * ColorBytesPerPixel(color_format),
-                      VK_BUFFER_USAGE_TRANSFER_DST_BIT, Buffer::Memory::kHostRead),
-      depth_readback_(context, VkDeviceSize(width) * height * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                      Buffer::Memory::kHostRead) {}
+             VK_IMAGE_ASPECT_DEPTH_BIT) {
+  if (readback) {
+    color_readback_ =
+        Buffer(context, VkDeviceSize(width) * height * ColorBytesPerPixel(color_format),
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT, Buffer::Memory::kHostRead);
+    depth_readback_ = Buffer(context, VkDeviceSize(width) * height * 4,
+                             VK_BUFFER_USAGE_TRANSFER_DST_BIT, Buffer::Memory::kHostRead);
+  }
+}
 
 void OffscreenTarget::BeginRendering(VkCommandBuffer cmd, const Eigen::Vector3f& clear_rgb) const {
-  // The previous contents are discarded (UNDEFINED), which also orders after the last copy, or
-  // after the last frame's attachment writes when it was not copied (EndRendering).
-  TransitionImage(cmd, color_, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
-                  VK_PIPELINE_STAGE_2_COPY_BIT | VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT,
-                  VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT,
-                  VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT,
-                  VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT);
+  // The previous contents are discarded (UNDEFINED), which also orders after the last copy or
+  // blit (a window's), or after the last frame's attachment writes when it was not read.
+  TransitionImage(
+      cmd, color_, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+      VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT | VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT,
+      VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT, VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT,
+      VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT);
   TransitionImage(
       cmd, depth_, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_DEPTH_ATTACHMENT_OPTIMAL,
       VK_PIPELINE_STAGE_2_COPY_BIT | VK_PIPELINE_STAGE_2_LATE_FRAGMENT_TESTS_BIT,
@@ -97,6 +101,12 @@ void OffscreenTarget::EndRendering(VkCommandBuffer cmd) const { vkCmdEndRenderin
 
 void OffscreenTarget::EndRenderingAndCopy(VkCommandBuffer cmd) const {
   EndRendering(cmd);
+  RecordCopy(cmd);
+}
+
+void OffscreenTarget::RecordCopy(VkCommandBuffer cmd) const {
+  FACET_CHECK(color_readback_.handle() != VK_NULL_HANDLE,
+              "OffscreenTarget: made without readback, it cannot be copied to the host");
   TransitionImage(
       cmd, color_, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
       VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT,
@@ -122,11 +132,18 @@ void OffscreenTarget::EndRenderingAndCopy(VkCommandBuffer cmd) const {
 OffscreenFrame OffscreenTarget::Render(const Eigen::Vector3f& clear_rgb,
                                        const std::function<void(VkCommandBuffer)>& draw,
                                        const std::function<void(VkCommandBuffer)>& prepare) const {
-  context_.SubmitAndWait([&](VkCommandBuffer cmd) {
+  return Capture([&](VkCommandBuffer cmd) {
     if (prepare) prepare(cmd);
     BeginRendering(cmd, clear_rgb);
     if (draw) draw(cmd);
-    EndRenderingAndCopy(cmd);
+    EndRendering(cmd);
+  });
+}
+
+OffscreenFrame OffscreenTarget::Capture(const std::function<void(VkCommandBuffer)>& record) const {
+  context_.SubmitAndWait([&](VkCommandBuffer cmd) {
+    record(cmd);
+    RecordCopy(cmd);
   });
   OffscreenFrame frame;
   frame.rgb.Reset(width(), height(), 3);

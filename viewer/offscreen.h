@@ -35,12 +35,17 @@ class OffscreenTarget {
   // `color_format`: kColorFormat or kHdrColorFormat (pipelines drawing into the target must be
   // made for the same format). Throws facet::Error when the size is not within
   // 1..maxImageDimension2D or the format is neither.
+  // `readback` false leaves out the host buffers (a window's target, shown by a blit from
+  // color(); EndRenderingAndCopy and Render then throw).
   OffscreenTarget(const VulkanContext& context, int width, int height,
-                  VkFormat color_format = kColorFormat);
+                  VkFormat color_format = kColorFormat, bool readback = true);
 
   int width() const { return color_.width(); }
   int height() const { return color_.height(); }
   VkFormat color_format() const { return color_.format(); }
+  // The colour attachment: COLOR_ATTACHMENT_OPTIMAL after EndRendering (a window blits it to the
+  // swapchain; the next BeginRendering orders after any transfer reading it).
+  const Image& color() const { return color_; }
 
   // Records: both attachments to their attachment layouts, vkCmdBeginRendering clearing colour
   // to (clear_rgb, 1) and depth to 0 (the far plane at infinity), and a viewport and scissor
@@ -51,6 +56,13 @@ class OffscreenTarget {
   void EndRendering(VkCommandBuffer cmd) const;
   // Records vkCmdEndRendering and the copy of both attachments into the readback buffers.
   void EndRenderingAndCopy(VkCommandBuffer cmd) const;
+
+  // Records the copy of both attachments (after EndRendering) into the readback buffers.
+  void RecordCopy(VkCommandBuffer cmd) const;
+
+  // Records `record` (which must begin and end rendering on this target), the copy, submits the
+  // one command buffer, waits and returns the frame.
+  OffscreenFrame Capture(const std::function<void(VkCommandBuffer)>& record) const;
 
   // Lets `prepare` record work outside the rendering pass (compute: splat preprocess and sort),
   // begins, lets `draw` record its draws, ends and copies, submits the one command buffer, waits

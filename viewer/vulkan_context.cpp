@@ -57,10 +57,10 @@ void CheckVk(VkResult result, const char* what) {
 }
 
 VulkanContext::VulkanContext(const VulkanContextOptions& options) {
-  CreateInstance(options.validation);
+  CreateInstance(options);
   try {
-    PickPhysicalDevice(options.prefer_discrete);
-    CreateDevice();
+    PickPhysicalDevice(options);
+    CreateDevice(options.swapchain);
   } catch (...) {
     Destroy();  // the constructor did not finish, so the destructor will not run
     throw;
@@ -88,7 +88,8 @@ void VulkanContext::Destroy() {
   }
 }
 
-void VulkanContext::CreateInstance(bool validation) {
+void VulkanContext::CreateInstance(const VulkanContextOptions& options) {
+  const bool validation = options.validation;
   std::uint32_t api_version = 0;
   FACET_CHECK(
       vkEnumerateInstanceVersion(&api_version) == VK_SUCCESS && api_version >= VK_API_VERSION_1_3,
@@ -117,14 +118,16 @@ void VulkanContext::CreateInstance(bool validation) {
       VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
   VkValidationFeaturesEXT validation_features{VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT};
   const char* layers[] = {kValidationLayer};
-  const char* extensions[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
+  std::vector<const char*> extensions;
+  for (const std::string& name : options.instance_extensions) extensions.push_back(name.c_str());
+  if (validation) extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
   VkInstanceCreateInfo info{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
   info.pApplicationInfo = &app;
+  info.enabledExtensionCount = static_cast<std::uint32_t>(extensions.size());
+  info.ppEnabledExtensionNames = extensions.data();
   if (validation) {
     info.enabledLayerCount = 1;
     info.ppEnabledLayerNames = layers;
-    info.enabledExtensionCount = 1;
-    info.ppEnabledExtensionNames = extensions;
     // Synchronization validation too: missing or wrong barriers are the bugs that render fine
     // on one driver and not on another.
     validation_features.enabledValidationFeatureCount = 1;
@@ -142,7 +145,7 @@ void VulkanContext::CreateInstance(bool validation) {
   }
 }
 
-void VulkanContext::PickPhysicalDevice(bool prefer_discrete) {
+void VulkanContext::PickPhysicalDevice(const VulkanContextOptions& options) {
   std::uint32_t count = 0;
   vkEnumeratePhysicalDevices(instance_, &count, nullptr);
   std::vector<VkPhysicalDevice> devices(count);
@@ -153,7 +156,10 @@ void VulkanContext::PickPhysicalDevice(bool prefer_discrete) {
     vkGetPhysicalDeviceProperties(device, &properties);
     const int family = GraphicsQueueFamily(device);
     if (properties.apiVersion < VK_API_VERSION_1_3 || family < 0) continue;
-    const int rank = DeviceTypeRank(properties.deviceType, prefer_discrete);
+    if (options.can_present && !options.can_present(instance_, device, std::uint32_t(family))) {
+      continue;
+    }
+    const int rank = DeviceTypeRank(properties.deviceType, options.prefer_discrete);
     if (rank < best_rank) {
       best_rank = rank;
       physical_device_ = device;
@@ -162,13 +168,14 @@ void VulkanContext::PickPhysicalDevice(bool prefer_discrete) {
     }
   }
   FACET_CHECK(physical_device_ != VK_NULL_HANDLE,
-              "no Vulkan device: {} device(s) found, none with Vulkan 1.3 and a graphics queue; "
+              "no Vulkan device: {} device(s) found, none with Vulkan 1.3 and a graphics queue{}; "
               "install mesa-vulkan-drivers (lavapipe, a CPU device) or a GPU driver",
-              count);
+              count, options.can_present ? " that can present to the display" : "");
   vkGetPhysicalDeviceMemoryProperties(physical_device_, &memory_properties_);
 }
 
-void VulkanContext::CreateDevice() {
+void VulkanContext::CreateDevice(bool swapchain) {
+  const char* swapchain_extension = VK_KHR_SWAPCHAIN_EXTENSION_NAME;
   const float priority = 1.0f;
   VkDeviceQueueCreateInfo queue_info{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
   queue_info.queueFamilyIndex = queue_family_;
@@ -198,6 +205,10 @@ void VulkanContext::CreateDevice() {
   info.pNext = &features;
   info.queueCreateInfoCount = 1;
   info.pQueueCreateInfos = &queue_info;
+  if (swapchain) {
+    info.enabledExtensionCount = 1;
+    info.ppEnabledExtensionNames = &swapchain_extension;
+  }
   CheckVk(vkCreateDevice(physical_device_, &info, nullptr, &device_), "vkCreateDevice");
   vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
 

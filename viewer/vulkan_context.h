@@ -24,6 +24,13 @@ struct VulkanContextOptions {
   // Pick a discrete GPU when there is one; otherwise the first Vulkan 1.3 device with a graphics
   // queue (integrated GPU, then Mesa's CPU device lavapipe).
   bool prefer_discrete = true;
+  // Extra instance extensions (a window's surface extensions: glfwGetRequiredInstanceExtensions).
+  std::vector<std::string> instance_extensions{};
+  // Enable VK_KHR_swapchain on the device (a window presents through it).
+  bool swapchain = false;
+  // When set, only a queue family for which it returns true is picked (a window: can it present
+  // to the display? glfwGetPhysicalDevicePresentationSupport).
+  std::function<bool(VkInstance, VkPhysicalDevice, std::uint32_t family)> can_present{};
 };
 
 // What the validation layer reported since the context was created.
@@ -61,9 +68,9 @@ class VulkanContext {
   ValidationMessages Validation() const;
 
  private:
-  void CreateInstance(bool validation);
-  void PickPhysicalDevice(bool prefer_discrete);
-  void CreateDevice();
+  void CreateInstance(const VulkanContextOptions& options);
+  void PickPhysicalDevice(const VulkanContextOptions& options);
+  void CreateDevice(bool swapchain);
   void Destroy();
 
   static VKAPI_ATTR VkBool32 VKAPI_CALL OnDebugMessage(

@@ -1,0 +1,90 @@
+#include "viewer/scene.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "geometry/rigid3.h"
+#include "viewer/scene_lines.h"
+
+namespace facet::viewer {
+namespace {
+
+// The positions that frame the view: those of the first shown of splats, mesh, points (of the
+// first present when none is shown).
+std::vector<Eigen::Vector3d> ContentPositions(const SceneData& scene) {
+  const SceneLayers& on = scene.layers;
+  const bool any_shown =
+      (on.splats && scene.splats) || (on.mesh && scene.mesh) || (on.points && scene.points);
+  std::vector<Eigen::Vector3d> out;
+  if (scene.splats && (on.splats || !any_shown)) {
+    out.reserve(scene.splats->positions.size());
+    for (const Eigen::Vector3f& p : scene.splats->positions) out.push_back(p.cast<double>());
+  } else if (scene.mesh && (on.mesh || !any_shown)) {
+    out = scene.mesh->vertices;
+  } else if (scene.points) {
+    out = scene.points->points;
+  }
+  std::erase_if(out, [](const Eigen::Vector3d& p) { return !p.allFinite(); });
+  return out;
+}
+
+}  // namespace
+
+SceneBounds RobustBounds(const SceneData& scene, bool with_cameras) {
+  const std::vector<Eigen::Vector3d> positions = ContentPositions(scene);
+  std::vector<Eigen::Vector3d> cameras;
+  if (with_cameras && scene.model) {
+    for (const auto& [id, image] : scene.model->images) {
+      if (image.IsRegistered()) cameras.push_back(image.cam_from_world->Inverse().translation);
+    }
+  }
+  if (positions.empty() && cameras.empty()) return {};
+  Eigen::Vector3d lo = Eigen::Vector3d::Constant(INFINITY), hi = -lo;
+  if (!positions.empty()) {
+    std::vector<double> xs(positions.size());
+    for (int k = 0; k < 3; ++k) {
+      for (std::size_t i = 0; i < positions.size(); ++i) xs[i] = positions[i][k];
+      std::sort(xs.begin(), xs.end());
+      lo[k] = xs[xs.size() * 5 / 100];
+      hi[k] = xs[std::min(xs.size() - 1, xs.size() * 95 / 100)];
+    }
+  }
+  for (const Eigen::Vector3d& c : cameras) lo = lo.cwiseMin(c), hi = hi.cwiseMax(c);
+  SceneBounds bounds;
+  bounds.centre = 0.5 * (lo + hi);
+  bounds.radius = std::max(0.5 * (hi - lo).norm(), 1e-6);
+  return bounds;
+}
+
+Eigen::Vector3d SceneUp(const SceneData& scene) {
+  std::vector<geometry::Rigid3> poses;
+  if (scene.model) {
+    for (const auto& [id, image] : scene.model->images) {
+      if (image.cam_from_world) poses.push_back(*image.cam_from_world);
+    }
+  }
+  return geometry::UpFromCameras(poses);
+}
+
+geometry::PointCloud SceneLines(const SceneData& scene, const SceneBounds& bounds, bool cameras,
+                                bool grid) {
+  geometry::PointCloud lines;
+  if (cameras && scene.model) lines = FrustumLines(*scene.model, FrustumDepth(bounds));
+  if (grid) {
+    const Eigen::Vector3d up = SceneUp(scene);
+    std::vector<double> heights;
+    for (const Eigen::Vector3d& p : ContentPositions(scene)) {
+      heights.push_back((p - bounds.centre).dot(up));
+    }
+    std::sort(heights.begin(), heights.end());
+    const double floor = heights.empty() ? 0.0 : heights[heights.size() * 5 / 100];
+    const geometry::PointCloud grid_lines =
+        GridLines(bounds.centre + floor * up, up, 1.5 * bounds.radius, 10);
+    lines.points.insert(lines.points.end(), grid_lines.points.begin(), grid_lines.points.end());
+    lines.colors.insert(lines.colors.end(), grid_lines.colors.begin(), grid_lines.colors.end());
+  }
+  return lines;
+}
+
+}  // namespace facet::viewer

@@ -1,0 +1,83 @@
+// GpuScene: a SceneData on the GPU (splats, mesh, points, frustum and grid lines) with the
+// pipelines that draw it, recorded into an OffscreenTarget: splat preprocess and GPU sort outside
+// the pass, then the opaque layers with depth writes, then the splats blended over them with a
+// depth test (photo thumbnails on the frustums count as opaque). `facet view --offscreen` renders
+// one frame with it; the window records it every frame into a target it blits to the display, so
+// both show the same image for the same camera.
+#pragma once
+
+#include <Eigen/Core>
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "geometry/camera.h"
+#include "geometry/rigid3.h"
+#include "viewer/image_quads.h"
+#include "viewer/mesh_pipeline.h"
+#include "viewer/offscreen.h"
+#include "viewer/scene.h"
+#include "viewer/splat_renderer.h"
+#include "viewer/splat_view.h"
+#include "viewer/vulkan_context.h"
+
+namespace facet::viewer {
+
+// How one frame is drawn.
+struct SceneDrawSettings {
+  SceneLayers layers;
+  SplatDrawOptions splats;
+  MeshDrawOptions mesh;  // point_size_px also sizes the point layer
+  Eigen::Vector3f background = Eigen::Vector3f::Zero();
+};
+
+class GpuScene {
+ public:
+  // Splats blend into a half-float target (OffscreenTarget::kHdrColorFormat), as the renderer's
+  // comparison with the CPU rasterizer needs; a scene without splats draws into `kColorFormat`
+  // unless `color_format` says otherwise (0: choose).
+  static VkFormat ChooseColorFormat(const SceneData& scene);
+
+  // Uploads what `scene` holds and makes the pipelines for `color_format` + kDepthFormat.
+  // Throws facet::Error on bad content (GpuSplats, GpuMesh) or a Vulkan failure.
+  GpuScene(const VulkanContext& context, const SceneData& scene, VkFormat color_format);
+
+  VkFormat color_format() const { return color_format_; }
+  std::uint32_t splat_count() const { return splats_.count(); }
+  // Bytes of the buffers this scene uploaded (splats, SH, sort, mesh, points, lines).
+  std::uint64_t gpu_bytes() const { return gpu_bytes_; }
+
+  // Replaces the line segments (camera frustums, grid; a PointCloud of DrawLines pairs).
+  void SetLines(const geometry::PointCloud& lines);
+
+  // Records one frame of `camera` (its width x height must be the target's) at `cam_from_world`
+  // into `target`, ending with vkCmdEndRendering (the colour attachment stays in
+  // COLOR_ATTACHMENT_OPTIMAL). `mark`, when given, is called after each phase ("splat
+  // preprocess + sort", "draw") to time it. Layers the scene lacks are skipped.
+  void Record(VkCommandBuffer cmd, const OffscreenTarget& target, const geometry::Camera& camera,
+              const geometry::Rigid3& cam_from_world, const SceneDrawSettings& settings,
+              const std::function<void(VkCommandBuffer, const std::string&)>& mark = {}) const;
+
+  // Renders one frame into a fresh target of the camera's size (with readback), submits, waits
+  // and returns its RGB.
+  ImageU8 Render(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
+                 const SceneDrawSettings& settings) const;
+
+ private:
+  const VulkanContext& context_;
+  VkFormat color_format_;
+  GpuSplats splats_;
+  std::optional<SplatSort> sort_;
+  std::unique_ptr<SplatRenderer> splat_renderer_;
+  MeshPipelines mesh_pipelines_;
+  std::optional<GpuMesh> mesh_, points_, lines_;
+  std::unique_ptr<GpuImageQuads> photos_;
+  std::unique_ptr<ImageQuadPipeline> photo_pipeline_;
+  std::uint64_t gpu_bytes_ = 0;
+};
+
+}  // namespace facet::viewer
