@@ -35,9 +35,10 @@ struct ViewArgs {
   int sh_degree = 3;
   std::string mode = "splats";
   std::string background = "0,0,0";
-  fs::path model;      // --model: the cameras of index:N (default: the input workspace's)
-  std::string layers;  // --layers: empty for the input's default
-  int frames = 0;      // --frames: the window quits after N frames
+  fs::path model;       // --model: the cameras of index:N (default: the input workspace's)
+  fs::path trajectory;  // --trajectory: a camera trajectory (.log) to draw
+  std::string layers;   // --layers: empty for the input's default
+  int frames = 0;       // --frames: the window quits after N frames
   bool validate = false;
 };
 
@@ -72,10 +73,11 @@ void RunOffscreen(const ViewArgs& args) {
   ViewLoadOptions load;
   load.layers = ParseLayers(args.layers);
   load.model = args.model;
+  load.trajectory = args.trajectory;
   const viewer::SceneData scene = LoadViewScene(args.input, load);
   settings.layers = scene.layers;
   const ViewPose view = ChooseViewPose(args.camera, scene, width, height);
-  const viewer::SceneBounds bounds = viewer::RobustBounds(scene, scene.layers.cameras);
+  const viewer::SceneBounds bounds = viewer::RobustBounds(scene);
   // Depth mode: from the camera to beyond the far side of the bounds (as the window does).
   const Eigen::Vector3d eye = view.cam_from_world.Inverse().translation;
   settings.splats.depth_range =
@@ -86,7 +88,7 @@ void RunOffscreen(const ViewArgs& args) {
   const viewer::VulkanContext context(context_options);
   spdlog::info("view: rendering on {}", context.DeviceName());
   viewer::GpuScene gpu(context, scene, viewer::GpuScene::ChooseColorFormat(scene));
-  gpu.SetLines(viewer::SceneLines(scene, bounds, scene.layers.cameras, scene.layers.grid));
+  gpu.SetLines(viewer::SceneLines(scene, bounds, scene.layers));
   const ImageU8 image = gpu.Render(view.camera, view.cam_from_world, settings);
   if (args.validate) CheckValidation(context.Validation());
   WriteImage(args.screenshot, image);
@@ -103,6 +105,7 @@ void RunWindow(const ViewArgs& args) {
   ViewLoadOptions load;
   load.layers = ParseLayers(args.layers);
   load.model = args.model;
+  load.trajectory = args.trajectory;
   load.load_all = true;
   if (!args.camera.starts_with("orbit:") && !args.camera.starts_with("index:") &&
       !fs::exists(args.camera)) {
@@ -162,11 +165,15 @@ Subcommand RegisterView(CLI::App& app) {
   sub->add_option("--model", args->model,
                   "A COLMAP model or workspace whose cameras index:N uses (default: the input "
                   "workspace's sparse/0)");
+  sub->add_option("--trajectory", args->trajectory,
+                  "A camera trajectory to draw (Open3D/Redwood .log, as `facet slam` writes); a "
+                  "`facet slam` output folder shows its own");
   sub->add_option("--layers", args->layers,
                   "What to draw, a comma list of splats, mesh, points (a workspace: its model's "
                   "sparse points), cameras (the model's camera frustums), grid (a ground grid), "
-                  "photos (the workspace's photos on the frustums). Default: a workspace's "
-                  "splats,cameras (and photos in the window); a file's content");
+                  "photos (the workspace's photos on the frustums), trajectory. Default: a "
+                  "workspace's splats,cameras (and photos in the window); a slam folder's "
+                  "mesh,trajectory; a file's content");
   sub->add_option("--sh-degree", args->sh_degree, "Splats: SH degree evaluated")
       ->check(CLI::Range(0, 3))
       ->capture_default_str();

@@ -14,6 +14,7 @@
 #include "core/file_io.h"
 #include "datasets/colmap_model.h"
 #include "datasets/gaussian_splats.h"
+#include "datasets/rgbd.h"
 
 namespace facet::apps {
 namespace {
@@ -74,7 +75,7 @@ Rigid3 OrbitPose(const std::string& spec, const viewer::SceneData& scene) {
   } catch (const std::exception&) {
     throw UsageError("--camera orbit:DEG needs an angle in degrees (got '" + spec + "')");
   }
-  const viewer::SceneBounds bounds = viewer::RobustBounds(scene, scene.layers.cameras);
+  const viewer::SceneBounds bounds = viewer::RobustBounds(scene);
   const Eigen::Vector3d up = viewer::SceneUp(scene);
   const Eigen::Vector3d any =
       std::abs(up.x()) < 0.9 ? Eigen::Vector3d::UnitX() : Eigen::Vector3d::UnitY();
@@ -119,16 +120,18 @@ std::optional<viewer::SceneLayers> ParseLayers(const std::string& text) {
   std::istringstream in(text);
   std::string name;
   while (std::getline(in, name, ',')) {
-    bool* layer = name == "splats"    ? &layers.splats
-                  : name == "mesh"    ? &layers.mesh
-                  : name == "points"  ? &layers.points
-                  : name == "cameras" ? &layers.cameras
-                  : name == "grid"    ? &layers.grid
-                  : name == "photos"  ? &layers.photos
-                                      : nullptr;
+    bool* layer = name == "splats"       ? &layers.splats
+                  : name == "mesh"       ? &layers.mesh
+                  : name == "points"     ? &layers.points
+                  : name == "cameras"    ? &layers.cameras
+                  : name == "grid"       ? &layers.grid
+                  : name == "photos"     ? &layers.photos
+                  : name == "trajectory" ? &layers.trajectory
+                                         : nullptr;
     if (layer == nullptr) {
       throw UsageError(
-          "--layers takes a comma list of splats, mesh, points, cameras, grid, photos (got '" +
+          "--layers takes a comma list of splats, mesh, points, cameras, grid, photos, trajectory "
+          "(got '" +
           name + "' in '" + text + "')");
     }
     *layer = any = true;
@@ -167,10 +170,20 @@ viewer::SceneData LoadViewScene(const fs::path& path, const ViewLoadOptions& opt
   scene.name =
       path.filename().empty() ? path.parent_path().filename().string() : path.filename().string();
   const bool splat_file = !fs::is_directory(path) && LowercaseExtension(path) == ".splat";
+  // `facet slam`'s output: trajectory.log and mesh.glb, no splats, no COLMAP model.
+  const bool slam_output = fs::is_directory(path) && fs::exists(path / "trajectory.log") &&
+                           !fs::exists(path / "splats.ply") && !fs::exists(path / "sparse");
   MeshInput input;
   fs::path model;
+  fs::path trajectory = options.trajectory;
   if (splat_file) {
     input.kind = MeshInputKind::kSplats;
+  } else if (slam_output) {
+    input.kind = MeshInputKind::kMesh;
+    input.file = path / "mesh.glb";
+    FACET_CHECK(fs::exists(input.file), "view: '{}' has trajectory.log but no mesh.glb",
+                path.string());
+    if (trajectory.empty()) trajectory = path / "trajectory.log";
   } else {
     input = ClassifyMeshInput(path);
     model = input.model;
@@ -189,6 +202,7 @@ viewer::SceneData LoadViewScene(const fs::path& path, const ViewLoadOptions& opt
         break;
       case MeshInputKind::kMesh:
         layers.mesh = true;
+        layers.trajectory = slam_output;
         break;
       case MeshInputKind::kPoints:
         layers.points = true;
@@ -252,13 +266,25 @@ viewer::SceneData LoadViewScene(const fs::path& path, const ViewLoadOptions& opt
   if (layers.cameras && !scene.model) {
     missing("cameras", "COLMAP model (sparse/0) with the cameras; --model gives one");
   }
+  if (!trajectory.empty()) {
+    for (const datasets::TrajectoryEntry& entry : datasets::ReadTrajectoryLog(trajectory)) {
+      const Eigen::Matrix3d r = entry.world_from_cam.topLeftCorner<3, 3>();
+      const geometry::Rigid3 world_from_cam(Eigen::Quaterniond(r).normalized(),
+                                            entry.world_from_cam.topRightCorner<3, 1>());
+      scene.trajectory.push_back(world_from_cam.Inverse());
+    }
+    if (!options.trajectory.empty() && !options.layers) layers.trajectory = true;
+  }
+  if (layers.trajectory && scene.trajectory.empty()) {
+    missing("trajectory", "trajectory (a `facet slam` folder's trajectory.log, or --trajectory)");
+  }
   if (layers.photos && scene.images_dir.empty()) {
     missing("photos", "photos (a workspace's images/ beside its model)");
   }
   scene.layers = layers;
   if (scene.model && !scene.images_dir.empty() && (layers.photos || options.load_all)) {
     viewer::FrustumThumbnailOptions thumbnails;
-    thumbnails.depth = viewer::FrustumDepth(viewer::RobustBounds(scene, layers.cameras));
+    thumbnails.depth = viewer::FrustumDepth(viewer::RobustBounds(scene));
     scene.thumbnails = viewer::LoadFrustumThumbnails(*scene.model, scene.images_dir, thumbnails);
     // The window shows them with the frustums.
     if (options.load_all && !options.layers) scene.layers.photos = layers.cameras;

@@ -28,15 +28,17 @@ void ParseSize(const std::string& text, int* width, int* height);
 struct ViewLoadOptions {
   std::optional<viewer::SceneLayers> layers;  // nullopt: the input's default
   std::filesystem::path model;                // --model: the cameras' COLMAP model
+  std::filesystem::path trajectory;           // --trajectory: an Open3D/Redwood .log to show
   // Also read what the layers leave off (a workspace's mesh.glb and sparse points), so that the
   // window can switch them on; the offscreen frame reads only what it draws.
   bool load_all = false;
 };
 
 // Reads splats (.ply, .splat, a workspace's splats.ply), a mesh (.ply with faces, .glb, a
-// workspace's mesh.glb), a point cloud (.ply, .pcd; a model's sparse points) and the COLMAP model
-// of a workspace or --model. The layers on: the requested ones (an error when one is not in the
-// input), else a workspace's splats and cameras, a file's content. `progress`, when given, goes
+// workspace's mesh.glb), a point cloud (.ply, .pcd; a model's sparse points), the COLMAP model
+// of a workspace or --model, and a camera trajectory (a `facet slam` output folder's
+// trajectory.log, or --trajectory). The layers on: the requested ones (an error when one is not in
+// the input), else a workspace's splats and cameras, a file's content. `progress`, when given, goes
 // from 0 to 1. Throws facet::Error on a missing or unreadable input.
 viewer::SceneData LoadViewScene(const std::filesystem::path& path, const ViewLoadOptions& options,
                                 std::atomic<float>* progress = nullptr);

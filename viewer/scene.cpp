@@ -31,12 +31,17 @@ std::vector<Eigen::Vector3d> ContentPositions(const SceneData& scene) {
 
 }  // namespace
 
-SceneBounds RobustBounds(const SceneData& scene, bool with_cameras) {
+SceneBounds RobustBounds(const SceneData& scene) {
   const std::vector<Eigen::Vector3d> positions = ContentPositions(scene);
   std::vector<Eigen::Vector3d> cameras;
-  if (with_cameras && scene.model) {
+  if (scene.layers.cameras && scene.model) {
     for (const auto& [id, image] : scene.model->images) {
       if (image.IsRegistered()) cameras.push_back(image.cam_from_world->Inverse().translation);
+    }
+  }
+  if (scene.layers.trajectory) {
+    for (const geometry::Rigid3& pose : scene.trajectory) {
+      cameras.push_back(pose.Inverse().translation);
     }
   }
   if (positions.empty() && cameras.empty()) return {};
@@ -64,14 +69,35 @@ Eigen::Vector3d SceneUp(const SceneData& scene) {
       if (image.cam_from_world) poses.push_back(*image.cam_from_world);
     }
   }
+  if (poses.empty()) poses = scene.trajectory;
   return geometry::UpFromCameras(poses);
 }
 
-geometry::PointCloud SceneLines(const SceneData& scene, const SceneBounds& bounds, bool cameras,
-                                bool grid) {
+geometry::PointCloud SceneLines(const SceneData& scene, const SceneBounds& bounds,
+                                const SceneLayers& layers) {
   geometry::PointCloud lines;
-  if (cameras && scene.model) lines = FrustumLines(*scene.model, FrustumDepth(bounds));
-  if (grid) {
+  if (layers.cameras && scene.model) lines = FrustumLines(*scene.model, FrustumDepth(bounds));
+  const auto add = [&lines](const Eigen::Vector3d& a, const Eigen::Vector3d& b,
+                            const Eigen::Vector3f& color) {
+    lines.points.push_back(a), lines.points.push_back(b);
+    lines.colors.push_back(color), lines.colors.push_back(color);
+  };
+  if (layers.trajectory && !scene.trajectory.empty()) {
+    const std::size_t n = scene.trajectory.size();
+    std::vector<Eigen::Vector3d> centres(n);
+    for (std::size_t i = 0; i < n; ++i) centres[i] = scene.trajectory[i].Inverse().translation;
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      const float t = n > 2 ? float(i) / float(n - 2) : 0.0f;
+      add(centres[i], centres[i + 1], Eigen::Vector3f(t, 0.3f, 1.0f - t));
+    }
+    const std::size_t step = std::max<std::size_t>(1, n / 20);
+    for (std::size_t i = 0; i < n; i += step) {
+      const Eigen::Vector3d forward =
+          scene.trajectory[i].rotation.inverse() * Eigen::Vector3d::UnitZ();
+      add(centres[i], centres[i] + 0.03 * bounds.radius * forward, Eigen::Vector3f::Ones());
+    }
+  }
+  if (layers.grid) {
     const Eigen::Vector3d up = SceneUp(scene);
     std::vector<double> heights;
     for (const Eigen::Vector3d& p : ContentPositions(scene)) {

@@ -9,10 +9,12 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "datasets/colmap_model.h"
 #include "datasets/gaussian_splats.h"
 #include "geometry/point_cloud.h"
+#include "geometry/rigid3.h"
 #include "geometry/triangle_mesh.h"
 #include "viewer/image_quads.h"
 
@@ -22,10 +24,11 @@ namespace facet::viewer {
 struct SceneLayers {
   bool splats = false;
   bool mesh = false;
-  bool points = false;   // a point cloud, or the model's sparse points
-  bool cameras = false;  // the model's camera frustums
-  bool grid = false;     // a ground grid in the scene's up plane
-  bool photos = false;   // the model's photos as thumbnails on the frustums' far rectangles
+  bool points = false;      // a point cloud, or the model's sparse points
+  bool cameras = false;     // the model's camera frustums
+  bool grid = false;        // a ground grid in the scene's up plane
+  bool photos = false;      // the model's photos as thumbnails on the frustums' far rectangles
+  bool trajectory = false;  // a camera trajectory (`facet slam`'s) as a path
   bool operator==(const SceneLayers&) const = default;
 };
 
@@ -36,6 +39,8 @@ struct SceneData {
   std::optional<geometry::PointCloud> points;
   std::optional<datasets::Scene> model;  // the cameras (and sparse points) of a COLMAP model
   std::filesystem::path images_dir;      // the model's photos, when known (thumbnails)
+  // A camera trajectory in order (cam_from_world; `facet slam`'s trajectory.log), or empty.
+  std::vector<geometry::Rigid3> trajectory;
   // The photos' thumbnails at the frustum depth SceneLines uses, when read.
   std::optional<FrustumThumbnails> thumbnails;
   SceneLayers layers;  // switched on at first
@@ -49,18 +54,20 @@ struct SceneBounds {
   Eigen::Vector3d centre = Eigen::Vector3d::Zero();
   double radius = 1.0;
 };
-SceneBounds RobustBounds(const SceneData& scene, bool with_cameras);
+SceneBounds RobustBounds(const SceneData& scene);
 
-// The mean of the registered cameras' up (-y) axes, else +z.
+// The mean of the registered cameras' (else the trajectory's) up (-y) axes, else +z.
 Eigen::Vector3d SceneUp(const SceneData& scene);
 
 // The depth of the camera frustums drawn for `bounds`: 10% of its radius.
 inline double FrustumDepth(const SceneBounds& bounds) { return 0.1 * bounds.radius; }
 
-// Line segments (DrawLines pairs) for the cameras layer (frustums at FrustumDepth) and the grid
+// Line segments (DrawLines pairs) for the cameras layer (frustums at FrustumDepth), the
+// trajectory layer (the path from blue at its start to red at its end, and every 1/20th of it a
+// white tick along the camera's viewing direction, 3% of the radius long) and the grid
 // layer (10 x 10 cells over three radii, in the up plane through the 5th percentile of the
 // positions' height), as `cameras` and `grid` ask.
-geometry::PointCloud SceneLines(const SceneData& scene, const SceneBounds& bounds, bool cameras,
-                                bool grid);
+geometry::PointCloud SceneLines(const SceneData& scene, const SceneBounds& bounds,
+                                const SceneLayers& layers);
 
 }  // namespace facet::viewer

@@ -81,7 +81,7 @@ void GpuScene::Record(VkCommandBuffer cmd, const OffscreenTarget& target,
   if (settings.layers.points && points_) {
     mesh_pipelines_.DrawPoints(cmd, *points_, camera, cam_from_world, options);
   }
-  if ((settings.layers.cameras || settings.layers.grid) && lines_) {
+  if ((settings.layers.cameras || settings.layers.grid || settings.layers.trajectory) && lines_) {
     mesh_pipelines_.DrawLines(cmd, *lines_, camera, cam_from_world, options);
   }
   if (settings.layers.photos && photos_) {

@@ -81,7 +81,7 @@ void ViewerApp::AdoptScene(SceneData scene) {
   scene_ = std::move(scene);
   loaded_ = true;
   settings_.layers = scene_.layers;
-  bounds_ = RobustBounds(scene_, scene_.layers.cameras);
+  bounds_ = RobustBounds(scene_);
   up_ = SceneUp(scene_);
   training_poses_.clear(), training_names_.clear(), training_fov_deg_.clear();
   if (scene_.model) {
@@ -112,10 +112,11 @@ void ViewerApp::AdoptScene(SceneData scene) {
 
 void ViewerApp::RebuildLines() {
   const SceneLayers& on = settings_.layers;
-  if (!gpu_scene_ || (lines_built_for_.cameras == on.cameras && lines_built_for_.grid == on.grid)) {
+  if (!gpu_scene_ || (lines_built_for_.cameras == on.cameras && lines_built_for_.grid == on.grid &&
+                      lines_built_for_.trajectory == on.trajectory)) {
     return;
   }
-  gpu_scene_->SetLines(SceneLines(scene_, bounds_, on.cameras, on.grid));
+  gpu_scene_->SetLines(SceneLines(scene_, bounds_, on));
   lines_built_for_ = on;
 }
 

@@ -144,6 +144,7 @@ void ViewerApp::DrawLayersPanel() {
   layer("grid", &on.grid, true);
   ImGui::SameLine();
   layer("photos", &on.photos, scene_.thumbnails.has_value());
+  layer("trajectory", &on.trajectory, !scene_.trajectory.empty());
   float background[3] = {settings_.background.x(), settings_.background.y(),
                          settings_.background.z()};
   if (ImGui::ColorEdit3("background", background)) {

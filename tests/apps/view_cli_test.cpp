@@ -10,15 +10,17 @@
 #include <filesystem>
 #include <string>
 
+#include "apps/view_test_scenes.h"
 #include "common/run_command.h"
 #include "common/temp_dir.h"
-#include "apps/view_test_scenes.h"
 #include "core/file_io.h"
 #include "core/image.h"
 #include "core/image_io.h"
 #include "datasets/colmap_model.h"
 #include "datasets/gaussian_splats.h"
+#include "datasets/gltf.h"
 #include "datasets/ply.h"
+#include "datasets/rgbd.h"
 
 namespace facet {
 namespace {
@@ -216,6 +218,49 @@ TEST_F(ViewCliTest, WorkspaceLayersShowCamerasSparsePointsAndGrid) {
   const CommandResult no_mesh = View(workspace, png + "--layers mesh");
   EXPECT_EQ(no_mesh.exit_code, 1) << no_mesh.output;
   EXPECT_NE(no_mesh.output.find("has no mesh"), std::string::npos) << no_mesh.output;
+}
+
+TEST_F(ViewCliTest, SlamFolderShowsItsMeshAndTrajectory) {
+  // `facet slam`'s output: mesh.glb (a grey square in the z = 0 plane) and trajectory.log (20
+  // poses on a line above it, looking down).
+  const fs::path slam = dir_ / "slam";
+  fs::create_directories(slam);
+  geometry::TriangleMesh mesh;
+  mesh.vertices = {{-1, -1, 0}, {1, -1, 0}, {1, 1, 0}, {-1, 1, 0}};
+  mesh.triangles = {{0, 1, 2}, {0, 2, 3}};
+  mesh.vertex_colors.assign(4, Eigen::Vector3f::Constant(0.5f));
+  datasets::WriteGlb(slam / "mesh.glb", mesh);
+  std::vector<datasets::TrajectoryEntry> log;
+  for (int i = 0; i < 20; ++i) {
+    datasets::TrajectoryEntry entry;
+    entry.metadata = {i, i, i + 1};
+    // Camera z (forward) along world -z: x right, y down -> world x, -y.
+    entry.world_from_cam.topLeftCorner<3, 3>() = Eigen::Vector3d(1, -1, -1).asDiagonal();
+    entry.world_from_cam.topRightCorner<3, 1>() = Eigen::Vector3d(-0.9 + 0.09 * i, 0.0, 0.8);
+    log.push_back(entry);
+  }
+  datasets::WriteTrajectoryLog(slam / "trajectory.log", log);
+  // The cameras' up (their -y axis) is world +y, so orbit:270 looks from +z, the path's side.
+  RENDER_OR_SKIP(image, slam, "--size 160x120 --background 0,0,0 --camera orbit:270");
+  // The path runs from blue to red (0, 0.3, 1) -> (1, 0.3, 0) over the grey square.
+  int blue = 0, red = 0, grey = 0;
+  for (int y = 0; y < 120; ++y) {
+    for (int x = 0; x < 160; ++x) {
+      blue += image(x, y, 2) > 180 && image(x, y, 0) < 80;
+      red += image(x, y, 0) > 180 && image(x, y, 2) < 80;
+      grey += std::abs(image(x, y, 0) - image(x, y, 2)) < 8 && image(x, y, 0) > 40;
+    }
+  }
+  EXPECT_GT(blue, 5);
+  EXPECT_GT(red, 5);
+  EXPECT_GT(grey, 500);
+  RENDER_OR_SKIP(mesh_only, slam, "--size 160x120 --camera orbit:270 --layers mesh");
+  EXPECT_GT(PixelsDiffering(image, mesh_only), 20);
+  // --trajectory draws the same path over any input.
+  RENDER_OR_SKIP(overlay, slam / "mesh.glb",
+                 "--size 160x120 --camera orbit:270 --trajectory '" +
+                     (slam / "trajectory.log").string() + "'");
+  EXPECT_EQ(PixelsDiffering(image, overlay, 3), 0);
 }
 
 TEST_F(ViewCliTest, RefusesBadInputWithOneLine) {

@@ -98,21 +98,46 @@ TEST_F(SceneRendererTest, MeshInFrontHidesTheSplats) {
 
 TEST(SceneFraming, BoundsUpAndLines) {
   SceneData scene;
-  EXPECT_EQ(RobustBounds(scene, true).radius, 1.0);  // nothing: the unit sphere
+  EXPECT_EQ(RobustBounds(scene).radius, 1.0);  // nothing: the unit sphere
   geometry::PointCloud cloud;
   for (int i = 0; i <= 100; ++i) cloud.points.emplace_back(0.01 * i, 0.0, 0.0);
   cloud.points.emplace_back(1000.0, 0.0, 0.0);  // an outlier the percentiles ignore
   scene.points = cloud;
   scene.layers.points = true;
-  const SceneBounds bounds = RobustBounds(scene, false);
+  const SceneBounds bounds = RobustBounds(scene);
   EXPECT_NEAR(bounds.centre.x(), 0.5, 0.02);
   EXPECT_NEAR(bounds.radius, 0.45, 0.02);
-  EXPECT_TRUE(SceneUp(scene).isApprox(Eigen::Vector3d::UnitZ()));      // no cameras: +z
-  EXPECT_TRUE(SceneLines(scene, bounds, true, false).points.empty());  // no model
-  const geometry::PointCloud grid = SceneLines(scene, bounds, false, true);
+  EXPECT_TRUE(SceneUp(scene).isApprox(Eigen::Vector3d::UnitZ()));  // no cameras: +z
+  SceneLayers layers;
+  layers.cameras = layers.trajectory = true;
+  EXPECT_TRUE(SceneLines(scene, bounds, layers).points.empty());  // no model, no trajectory
+  layers = {};
+  layers.grid = true;
+  const geometry::PointCloud grid = SceneLines(scene, bounds, layers);
   EXPECT_EQ(grid.points.size() % 2, 0u);
   EXPECT_GE(grid.points.size(), 44u);  // 11 + 11 lines
   for (const Eigen::Vector3d& p : grid.points) EXPECT_NEAR(p.z(), 0.0, 1e-9);
+
+  // A trajectory of 40 poses along +x looking along +y: 39 path segments from blue to red, a
+  // tick every 2 poses along the viewing direction; its centres widen the bounds.
+  const Eigen::Quaterniond look_y(Eigen::AngleAxisd(M_PI / 2, Eigen::Vector3d::UnitX()));
+  for (int i = 0; i < 40; ++i) {
+    const Eigen::Vector3d centre(0.1 * i, -2.0, 0.5);
+    scene.trajectory.emplace_back(look_y, -(look_y * centre));
+  }
+  layers = {};
+  layers.trajectory = true;
+  scene.layers.trajectory = true;
+  const SceneBounds wide = RobustBounds(scene);
+  EXPECT_GT(wide.radius, bounds.radius);
+  const geometry::PointCloud path = SceneLines(scene, wide, layers);
+  ASSERT_EQ(path.points.size(), 2u * (39 + 20));
+  EXPECT_TRUE(path.points[0].isApprox(Eigen::Vector3d(0.0, -2.0, 0.5), 1e-9));
+  EXPECT_TRUE(path.colors[0].isApprox(Eigen::Vector3f(0.0f, 0.3f, 1.0f)));   // blue start
+  EXPECT_TRUE(path.colors[77].isApprox(Eigen::Vector3f(1.0f, 0.3f, 0.0f)));  // red end
+  const Eigen::Vector3d tick = path.points[79] - path.points[78];
+  EXPECT_NEAR(tick.normalized().dot(Eigen::Vector3d::UnitY()), 1.0, 1e-9);  // viewing direction
+  EXPECT_NEAR(tick.norm(), 0.03 * wide.radius, 1e-9);
 }
 
 }  // namespace
