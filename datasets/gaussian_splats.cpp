@@ -136,7 +136,7 @@ GaussianSplats CropSplats(const GaussianSplats& splats, const Eigen::Vector3f& b
   return out;
 }
 
-GaussianSplats ReadGaussianPly(const fs::path& path) {
+GaussianSplats ReadGaussianPly(const fs::path& path, const std::function<void(double)>& progress) {
   const std::string file = path.string();
   const std::vector<std::uint8_t> bytes = ReadFile(path);
   const PlyHeader header = detail::ParsePlyHeader(bytes, file);
@@ -169,6 +169,7 @@ GaussianSplats ReadGaussianPly(const fs::path& path) {
   handlers[static_cast<std::size_t>(vertex - header.elements.data())] =
       [&](const detail::PlyRow& row) {
         const std::size_t i = row.Index();
+        if (progress && (i & 0xffff) == 0) progress(double(i) / double(vertex->count));
         auto get = [&row](int column) { return static_cast<float>(row.Scalar(column)); };
         for (int k = 0; k < 3; ++k) {
           splats.positions[i][k] = get(position[k]);
@@ -184,6 +185,7 @@ GaussianSplats ReadGaussianPly(const fs::path& path) {
         for (std::size_t k = 0; k < rest.size(); ++k) out[k] = get(rest[k]);
       };
   detail::ReadPlyData(bytes, header, file, handlers);
+  if (progress) progress(1.0);
   return splats;
 }
 

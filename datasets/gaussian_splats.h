@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <vector>
 
 namespace facet::datasets {
@@ -85,7 +86,10 @@ GaussianSplats CropSplats(const GaussianSplats& splats, const Eigen::Vector3f& b
 // scalar type; unknown properties and elements are ignored. The SH degree comes from the number of
 // f_rest_* properties (0, 9, 24, 45 -> 0..3; they must be f_rest_0 .. f_rest_{M-1}). Throws
 // facet::Error naming the file for a missing property, another f_rest count, or a malformed file.
-GaussianSplats ReadGaussianPly(const std::filesystem::path& path);
+// `progress`, when given, is called with the fraction of splats read (0 to 1) every 65,536 splats
+// and at the end (a viewer's progress bar for multi-million-splat files).
+GaussianSplats ReadGaussianPly(const std::filesystem::path& path,
+                               const std::function<void(double)>& progress = {});
 
 // Writes the standard layout above, binary little endian float32 (normals as zeros when absent).
 // Throws facet::Error when splats.Check() fails. Atomic (WriteFileAtomically).

@@ -58,12 +58,22 @@ void ViewerApp::FinishLoadIfReady() {
   }
   PendingLoad load = std::move(*pending_);
   pending_.reset();
+  const auto reset_counts = [this] { load_frames_ = 0, load_longest_frame_ms_ = 0.0; };
   try {
-    AdoptScene(load.result.get());
-    const double seconds =
+    SceneData scene = load.result.get();
+    const double read_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - load.started).count();
-    spdlog::info("view: loaded '{}' in {:.1f} s", load.path.string(), seconds);
+    const auto upload_start = std::chrono::steady_clock::now();
+    AdoptScene(std::move(scene));
+    const double upload_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - upload_start).count();
+    spdlog::info(
+        "view: read '{}' in {:.1f} s ({} frames drawn meanwhile, the longest {:.0f} ms), uploaded "
+        "to the GPU in {:.2f} s",
+        load.path.string(), read_s, load_frames_, load_longest_frame_ms_, upload_s);
+    reset_counts();
   } catch (const std::exception& e) {
+    reset_counts();
     error_ = e.what();
     // Scripted runs (--frames) fail with it at exit; interactive ones show it and log it.
     if (options_.max_frames == 0) spdlog::error("view: {}", error_);
@@ -199,16 +209,33 @@ void ViewerApp::HandleInput(double dt_s) {
       if (io.MouseWheel != 0.0f) fly_speed_ *= std::pow(1.25, io.MouseWheel);
     }
   }
-  if (io.WantCaptureKeyboard) return;
-  if (ImGui::IsKeyPressed(GLFW_KEY_ESCAPE)) window_->RequestClose();
-  if (ImGui::IsKeyPressed(GLFW_KEY_TAB)) {
-    mode_ = mode_ == CameraMode::kOrbit ? CameraMode::kFly : CameraMode::kOrbit;
-    if (mode_ == CameraMode::kOrbit) orbit_ = fly_.ToOrbit(std::max(orbit_.distance, 1e-3));
+  const std::vector<int> keys = window_->TakeKeyPresses();
+  if (io.WantCaptureKeyboard) return;  // typing into a panel's field
+  for (const int key : keys) {
+    switch (key) {
+      case GLFW_KEY_ESCAPE:
+        window_->RequestClose();
+        break;
+      case GLFW_KEY_TAB:
+        mode_ = mode_ == CameraMode::kOrbit ? CameraMode::kFly : CameraMode::kOrbit;
+        if (mode_ == CameraMode::kOrbit) orbit_ = fly_.ToOrbit(std::max(orbit_.distance, 1e-3));
+        break;
+      case GLFW_KEY_F:
+        FrameScene();
+        break;
+      case GLFW_KEY_LEFT_BRACKET:
+        SnapToTrainingCamera(training_index_ - 1, true);
+        break;
+      case GLFW_KEY_RIGHT_BRACKET:
+        SnapToTrainingCamera(training_index_ + 1, true);
+        break;
+      case GLFW_KEY_P:
+        SaveScreenshot(screenshot_path_);
+        break;
+      default:
+        break;
+    }
   }
-  if (ImGui::IsKeyPressed(GLFW_KEY_F)) FrameScene();
-  if (ImGui::IsKeyPressed(GLFW_KEY_LEFT_BRACKET)) SnapToTrainingCamera(training_index_ - 1, true);
-  if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT_BRACKET)) SnapToTrainingCamera(training_index_ + 1, true);
-  if (ImGui::IsKeyPressed(GLFW_KEY_P)) SaveScreenshot(screenshot_path_);
   if (mode_ == CameraMode::kFly) {
     const auto axis = [](int plus, int minus) {
       return (ImGui::IsKeyDown(plus) ? 1.0 : 0.0) - (ImGui::IsKeyDown(minus) ? 1.0 : 0.0);
@@ -270,7 +297,17 @@ ViewerAppResult ViewerApp::Run(const std::filesystem::path& input) {
     const double dt = std::chrono::duration<double>(now - last).count();
     last = now;
     frame_ms_ = frame_ms_ == 0.0 ? 1e3 * dt : 0.9 * frame_ms_ + 0.1 * 1e3 * dt;
-    if (loaded_) HandleInput(std::min(dt, 0.25));
+    if (pending_) {
+      ++load_frames_;
+      load_longest_frame_ms_ = std::max(load_longest_frame_ms_, 1e3 * dt);
+    }
+    if (loaded_) {
+      HandleInput(std::min(dt, 0.25));
+    } else {
+      for (const int key : window_->TakeKeyPresses()) {
+        if (key == GLFW_KEY_ESCAPE) window_->RequestClose();  // Esc works while loading too
+      }
+    }
     DrawPanels();
     RebuildLines();
 

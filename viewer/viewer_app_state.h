@@ -91,6 +91,8 @@ class ViewerApp {
   // Statistics.
   double frame_ms_ = 0.0;  // smoothed CPU frame interval
   int frames_loaded_ = 0;  // frames drawn with a scene
+  int load_frames_ = 0;    // frames drawn while the pending load ran (the window stays live)
+  double load_longest_frame_ms_ = 0.0;
   std::string status_;     // a short message (screenshot written, export done)
   char screenshot_path_[512] = "facet-view.png";
   char export_path_[512] = "cropped.ply";

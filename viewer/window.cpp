@@ -73,6 +73,12 @@ Window::Window(const WindowOptions& options) : options_(options) {
       auto* self = static_cast<Window*>(glfwGetWindowUserPointer(w));
       for (int i = 0; i < count; ++i) self->dropped_.emplace_back(paths[i]);
     });
+    // Installed before ImGui's, which calls it after its own.
+    glfwSetKeyCallback(window_, [](GLFWwindow* w, int key, int, int action, int) {
+      if (action == GLFW_PRESS || action == GLFW_REPEAT) {
+        static_cast<Window*>(glfwGetWindowUserPointer(w))->key_presses_.push_back(key);
+      }
+    });
     float scale_y = 1.0f;
     glfwGetWindowContentScale(window_, &content_scale_, &scale_y);
     content_scale_ = std::max({content_scale_, scale_y, 1.0f});
@@ -355,6 +361,8 @@ void Window::RequestClose() { glfwSetWindowShouldClose(window_, GLFW_TRUE); }
 void Window::SetTitle(const std::string& title) { glfwSetWindowTitle(window_, title.c_str()); }
 
 std::vector<std::string> Window::TakeDroppedPaths() { return std::exchange(dropped_, {}); }
+
+std::vector<int> Window::TakeKeyPresses() { return std::exchange(key_presses_, {}); }
 
 bool Window::NewFrame() {
   glfwPollEvents();

@@ -79,6 +79,9 @@ class Window {
   float content_scale() const { return content_scale_; }
   // Paths dropped on the window since the last call.
   std::vector<std::string> TakeDroppedPaths();
+  // GLFW key codes pressed (or repeated) since the last call, in order: a press and release
+  // between two frames (a slow frame) is still seen, unlike ImGui::IsKeyPressed.
+  std::vector<int> TakeKeyPresses();
 
   // Ends the ImGui frame, acquires a swapchain image, records `record` (the scene into `scene`,
   // ending with scene in COLOR_ATTACHMENT_OPTIMAL; may be empty: a cleared frame), the blit of
@@ -129,6 +132,7 @@ class Window {
 
   float content_scale_ = 1.0f;
   std::vector<std::string> dropped_;
+  std::vector<int> key_presses_;
   FrameTimings timings_;
   int frames_ = 0;
 };

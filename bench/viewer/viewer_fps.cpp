@@ -7,6 +7,7 @@
 //
 //   viewer_fps [--splats 100000,1000000] [--size 1280x720 | --full-hd] [--frames 100]
 //              [--warmup 10] [--seed 1] [--json FILE]
+//   viewer_fps --splats N --write-ply FILE   (the same Gaussians as a 3DGS .ply)
 //
 // The Gaussians: SH degree 3, positions uniform in a box 2..8 units in front of the camera and as
 // wide as its field of view (nearly all visible), standard deviations 0.004-0.04 units (a few
@@ -125,7 +126,19 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seed", seed, "Random seed of the Gaussians")->capture_default_str();
   app.add_option("--json", json_path, "Also write the figures here");
+  std::string write_ply;
+  app.add_option("--write-ply", write_ply,
+                 "Instead: write the first --splats count of Gaussians (as a 60-degree, 16:9 "
+                 "camera at the origin sees them) to this 3DGS .ply and exit (large-scene loads: "
+                 "bench/viewer/large_scene.sh)");
   CLI11_PARSE(app, argc, argv);
+  if (!write_ply.empty()) {
+    const double half_width = std::tan(M_PI / 6);
+    datasets::WriteGaussianPly(
+        write_ply, RandomSplats(counts.front(), half_width, half_width * 9.0 / 16.0, seed));
+    std::cout << "viewer_fps: wrote " << counts.front() << " splats to " << write_ply << "\n";
+    return 0;
+  }
   if (full_hd) size = "1920x1080";
   int width = 0, height = 0;
   FACET_CHECK(std::sscanf(size.c_str(), "%dx%d", &width, &height) == 2 && width > 0 && height > 0,

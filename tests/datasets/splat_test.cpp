@@ -35,6 +35,22 @@ TEST(GaussianSplats, CheckFindsInconsistentArrays) {
             std::string::npos);
 }
 
+TEST(GaussianPly, ReportsProgressWhileReading) {
+  TempDir dir;
+  const GaussianSplats splats = testing::SampleSplats(140000, 0, false);
+  WriteGaussianPly(dir / "splats.ply", splats);
+  std::vector<double> fractions;
+  const GaussianSplats read =
+      ReadGaussianPly(dir / "splats.ply", [&](double f) { fractions.push_back(f); });
+  EXPECT_EQ(read.positions, splats.positions);
+  // Every 65,536 splats (0, 65536, 131072) and the end.
+  ASSERT_EQ(fractions.size(), 4u);
+  EXPECT_EQ(fractions.front(), 0.0);
+  EXPECT_NEAR(fractions[1], 65536.0 / 140000.0, 1e-12);
+  EXPECT_TRUE(std::is_sorted(fractions.begin(), fractions.end()));
+  EXPECT_EQ(fractions.back(), 1.0);
+}
+
 TEST(GaussianPly, RoundTripKeepsEverythingForEveryDegree) {
   TempDir dir;
   for (int degree = 0; degree <= 3; ++degree) {
