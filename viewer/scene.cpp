@@ -31,6 +31,12 @@ std::vector<Eigen::Vector3d> ContentPositions(const SceneData& scene) {
 
 }  // namespace
 
+void PackForGpu(SceneData& scene) {
+  if (scene.splats && !scene.packed_splats) {
+    scene.packed_splats = std::make_shared<const PackedSplats>(PackedSplats::Pack(*scene.splats));
+  }
+}
+
 SceneBounds RobustBounds(const SceneData& scene) {
   const std::vector<Eigen::Vector3d> positions = ContentPositions(scene);
   std::vector<Eigen::Vector3d> cameras;

@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "geometry/rigid3.h"
 #include "geometry/triangle_mesh.h"
 #include "viewer/image_quads.h"
+#include "viewer/splat_renderer.h"
 
 namespace facet::viewer {
 
@@ -39,12 +41,18 @@ struct SceneData {
   std::optional<geometry::PointCloud> points;
   std::optional<datasets::Scene> model;  // the cameras (and sparse points) of a COLMAP model
   std::filesystem::path images_dir;      // the model's photos, when known (thumbnails)
+  // The splats in the GPU's layout, when packed ahead (on the loader thread: PackForGpu).
+  std::shared_ptr<const PackedSplats> packed_splats;
   // A camera trajectory in order (cam_from_world; `facet slam`'s trajectory.log), or empty.
   std::vector<geometry::Rigid3> trajectory;
   // The photos' thumbnails at the frustum depth SceneLines uses, when read.
   std::optional<FrustumThumbnails> thumbnails;
   SceneLayers layers;  // switched on at first
 };
+
+// Fills scene.packed_splats from scene.splats (the CPU half of the GPU upload), so that a loader
+// thread does it rather than the thread that draws.
+void PackForGpu(SceneData& scene);
 
 // Centre and radius of the robust bounds: per axis the 5th to 95th percentile of the content's
 // positions (those of the first shown of splats, mesh, points; stray splats and outlier points do

@@ -15,13 +15,19 @@ VkFormat GpuScene::ChooseColorFormat(const SceneData& scene) {
   return scene.splats ? OffscreenTarget::kHdrColorFormat : OffscreenTarget::kColorFormat;
 }
 
-GpuScene::GpuScene(const VulkanContext& context, const SceneData& scene, VkFormat color_format)
+GpuScene::GpuScene(const VulkanContext& context, const SceneData& scene, VkFormat color_format,
+                   bool progressive)
     : context_(context),
       color_format_(color_format),
       mesh_pipelines_(context, color_format, OffscreenTarget::kDepthFormat) {
   if (scene.splats && !scene.splats->positions.empty()) {
-    splats_ = GpuSplats(context, *scene.splats);
-    sort_.emplace(context, splats_.count());
+    packed_ = scene.packed_splats;
+    if (packed_ == nullptr)
+      packed_ = std::make_shared<const PackedSplats>(PackedSplats::Pack(*scene.splats));
+    const auto capacity = static_cast<std::uint32_t>(packed_->gaussians.size());
+    splats_ = GpuSplats(context, capacity, packed_->sh_degree);
+    if (!progressive) UploadMore(capacity);
+    sort_.emplace(context, capacity);
     splat_renderer_ =
         std::make_unique<SplatRenderer>(context, color_format, OffscreenTarget::kDepthFormat);
     gpu_bytes_ += splats_.gaussians().size() + splats_.sh().size() + splats_.records().size() +
@@ -43,6 +49,15 @@ GpuScene::GpuScene(const VulkanContext& context, const SceneData& scene, VkForma
     points_.emplace(context, *scene.points);
     gpu_bytes_ += MeshBytes(*points_);
   }
+}
+
+std::uint32_t GpuScene::splats_pending() const { return splats_.capacity() - splats_.count(); }
+
+std::uint32_t GpuScene::UploadMore(std::uint32_t max_splats) {
+  if (packed_ == nullptr) return 0;
+  const std::uint32_t added = splats_.Append(*packed_, max_splats);
+  if (splats_pending() == 0) packed_.reset();  // the CPU copy is no longer needed here
+  return added;
 }
 
 void GpuScene::SetLines(const geometry::PointCloud& lines) {

@@ -43,11 +43,19 @@ class GpuScene {
   static VkFormat ChooseColorFormat(const SceneData& scene);
 
   // Uploads what `scene` holds and makes the pipelines for `color_format` + kDepthFormat.
-  // Throws facet::Error on bad content (GpuSplats, GpuMesh) or a Vulkan failure.
-  GpuScene(const VulkanContext& context, const SceneData& scene, VkFormat color_format);
+  // `progressive` (with scene.packed_splats): the splats are left for UploadMore, so a window
+  // shows a big scene as it arrives instead of stalling. Throws facet::Error on bad content
+  // (GpuSplats, GpuMesh) or a Vulkan failure.
+  GpuScene(const VulkanContext& context, const SceneData& scene, VkFormat color_format,
+           bool progressive = false);
+
+  // Progressive uploads: the splats still to copy, and a step copying up to `max_splats` of them
+  // (returns how many; the next frame draws them).
+  std::uint32_t splats_pending() const;
+  std::uint32_t UploadMore(std::uint32_t max_splats);
 
   VkFormat color_format() const { return color_format_; }
-  std::uint32_t splat_count() const { return splats_.count(); }
+  std::uint32_t splat_count() const { return splats_.count(); }  // uploaded so far
   // Bytes of the buffers this scene uploaded (splats, SH, sort, mesh, points, lines).
   std::uint64_t gpu_bytes() const { return gpu_bytes_; }
 
@@ -71,6 +79,7 @@ class GpuScene {
   const VulkanContext& context_;
   VkFormat color_format_;
   GpuSplats splats_;
+  std::shared_ptr<const PackedSplats> packed_;  // what UploadMore copies from
   std::optional<SplatSort> sort_;
   std::unique_ptr<SplatRenderer> splat_renderer_;
   MeshPipelines mesh_pipelines_;

@@ -1,8 +1,11 @@
 #include "viewer/splat_renderer.h"
 
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <vector>
 
 #include "core/error.h"
@@ -23,14 +26,6 @@ static_assert(std::uint32_t(SplatRenderMode::kAlpha) == FACET_SPLAT_MODE_ALPHA);
 
 int NumShCoeffs(int degree) { return (degree + 1) * (degree + 1); }
 
-template <typename T>
-Buffer UploadStorage(const VulkanContext& context, const std::vector<T>& values) {
-  const auto bytes = std::as_bytes(std::span(values));
-  Buffer buffer(context, bytes.size(), VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, Buffer::Memory::kDevice);
-  buffer.Upload(bytes);
-  return buffer;
-}
-
 VkPipelineLayout MakeLayout(VkDevice device, VkShaderStageFlags stages, std::uint32_t size) {
   VkPushConstantRange push{stages, 0, size};
   VkPipelineLayoutCreateInfo info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
@@ -44,8 +39,7 @@ VkPipelineLayout MakeLayout(VkDevice device, VkShaderStageFlags stages, std::uin
 
 }  // namespace
 
-GpuSplats::GpuSplats(const VulkanContext& context, const datasets::GaussianSplats& splats)
-    : count_(static_cast<std::uint32_t>(splats.size())), sh_degree_(splats.sh_degree) {
+PackedSplats PackedSplats::Pack(const datasets::GaussianSplats& splats) {
   const std::size_t n = splats.size();
   FACET_CHECK(splats.sh_degree >= 0 && splats.sh_degree <= 3,
               "viewer: splats with SH degree {} (expected 0-3)", splats.sh_degree);
@@ -57,39 +51,82 @@ GpuSplats::GpuSplats(const VulkanContext& context, const datasets::GaussianSplat
               n, splats.sh_dc.size(), splats.opacities.size(), splats.log_scales.size(),
               splats.rotations.size(), splats.sh_rest.size());
   FACET_CHECK(n < (std::size_t{1} << 31), "viewer: {} splats exceed the 2^31 limit", n);
-  if (n == 0) return;
-  std::vector<shader::SplatGaussian> gaussians(n);
-  const int coeffs = NumShCoeffs(sh_degree_);
-  std::vector<float> sh(n * 3 * coeffs);
-  for (std::size_t i = 0; i < n; ++i) {
-    const Eigen::Vector3f& p = splats.positions[i];
-    const Eigen::Vector3f& s = splats.log_scales[i];
-    const Eigen::Vector4f& q = splats.rotations[i];
-    gaussians[i].mean_opacity = {p.x(), p.y(), p.z(), splats.opacities[i]};
-    gaussians[i].log_scale = {s.x(), s.y(), s.z(), 0.0f};
-    gaussians[i].rotation = {q[0], q[1], q[2], q[3]};
-    // The file's channel-major rest coefficients to the shader's coefficient-major layout
-    // (splatting::FromSplats does the same for the CPU rasterizer).
-    float* out = sh.data() + i * 3 * coeffs;
-    for (int c = 0; c < 3; ++c) {
-      out[c] = splats.sh_dc[i][c];
-      for (int k = 0; k + 1 < coeffs; ++k) out[3 * (k + 1) + c] = splats.ShRest(i, c, k);
+  PackedSplats packed;
+  packed.sh_degree = splats.sh_degree;
+  packed.gaussians.resize(n);
+  const int coeffs = NumShCoeffs(packed.sh_degree);
+  packed.sh.resize(n * 3 * coeffs);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 4096), [&](const auto& range) {
+    for (std::size_t i = range.begin(); i != range.end(); ++i) {
+      const Eigen::Vector3f& p = splats.positions[i];
+      const Eigen::Vector3f& s = splats.log_scales[i];
+      const Eigen::Vector4f& q = splats.rotations[i];
+      packed.gaussians[i].mean_opacity = {p.x(), p.y(), p.z(), splats.opacities[i]};
+      packed.gaussians[i].log_scale = {s.x(), s.y(), s.z(), 0.0f};
+      packed.gaussians[i].rotation = {q[0], q[1], q[2], q[3]};
+      // The file's channel-major rest coefficients to the shader's coefficient-major layout
+      // (splatting::FromSplats does the same for the CPU rasterizer).
+      float* out = packed.sh.data() + i * 3 * coeffs;
+      for (int c = 0; c < 3; ++c) {
+        out[c] = splats.sh_dc[i][c];
+        for (int k = 0; k + 1 < coeffs; ++k) out[3 * (k + 1) + c] = splats.ShRest(i, c, k);
+      }
     }
-  }
-  gaussians_ = UploadStorage(context, gaussians);
-  sh_ = UploadStorage(context, sh);
-  records_ = Buffer(context, n * sizeof(shader::SplatRecord), VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
-                    Buffer::Memory::kDevice);
-  sort_keys_ = Buffer(context, n * sizeof(std::uint32_t), VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
-                      Buffer::Memory::kDevice);
+  });
+  return packed;
+}
+
+GpuSplats::GpuSplats(const VulkanContext& context, const datasets::GaussianSplats& splats)
+    : GpuSplats(context, PackedSplats::Pack(splats)) {}
+
+GpuSplats::GpuSplats(const VulkanContext& context, const PackedSplats& packed)
+    : GpuSplats(context, static_cast<std::uint32_t>(packed.gaussians.size()), packed.sh_degree) {
+  Append(packed, capacity_);
+}
+
+GpuSplats::GpuSplats(const VulkanContext& context, std::uint32_t capacity, int sh_degree)
+    : capacity_(capacity), sh_degree_(sh_degree) {
+  FACET_CHECK(sh_degree >= 0 && sh_degree <= 3, "viewer: splats with SH degree {} (expected 0-3)",
+              sh_degree);
+  FACET_CHECK(capacity < (1u << 31), "viewer: {} splats exceed the 2^31 limit", capacity);
+  if (capacity == 0) return;
+  const std::size_t n = capacity;
+  const auto storage = [&](std::size_t bytes) {
+    return Buffer(context, bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, Buffer::Memory::kDevice);
+  };
+  gaussians_ = storage(n * sizeof(shader::SplatGaussian));
+  sh_ = storage(n * 3 * NumShCoeffs(sh_degree) * sizeof(float));
+  records_ = storage(n * sizeof(shader::SplatRecord));
+  sort_keys_ = storage(n * sizeof(std::uint32_t));
+  model_ = storage(sizeof(shader::SplatModel));
+}
+
+std::uint32_t GpuSplats::Append(const PackedSplats& packed, std::uint32_t n) {
+  const int coeffs = NumShCoeffs(sh_degree_);
+  FACET_CHECK(
+      packed.sh_degree == sh_degree_ && packed.sh.size() == packed.gaussians.size() * 3 * coeffs,
+      "viewer: packed splats of degree {} ({} SH floats for {} splats) appended to "
+      "splats of degree {}",
+      packed.sh_degree, packed.sh.size(), packed.gaussians.size(), sh_degree_);
+  const std::size_t available =
+      packed.gaussians.size() > count_ ? packed.gaussians.size() - count_ : 0;
+  n = static_cast<std::uint32_t>(std::min<std::size_t>({n, capacity_ - count_, available}));
+  if (n == 0) return 0;
+  const std::size_t first = count_, stride = 3 * std::size_t(coeffs);
+  gaussians_.Upload(std::as_bytes(std::span(packed.gaussians).subspan(first, n)),
+                    first * sizeof(shader::SplatGaussian));
+  sh_.Upload(std::as_bytes(std::span(packed.sh).subspan(first * stride, n * stride)),
+             first * stride * sizeof(float));
+  count_ += n;
   shader::SplatModel model{};
   model.gaussians = gaussians_.address();
   model.sh = sh_.address();
   model.records = records_.address();
   model.sort_keys = sort_keys_.address();
   model.count = count_;
-  model.sh_stride = static_cast<std::uint32_t>(3 * coeffs);
-  model_ = UploadStorage(context, std::vector<shader::SplatModel>{model});
+  model.sh_stride = static_cast<std::uint32_t>(stride);
+  model_.Upload(std::as_bytes(std::span(&model, 1)));
+  return n;
 }
 
 void SplatDrawOptions::Check() const {

@@ -21,14 +21,27 @@
 #include <vulkan/vulkan.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "datasets/gaussian_splats.h"
 #include "geometry/camera.h"
 #include "geometry/rigid3.h"
+#include "viewer/shaders/shader_io.h"
 #include "viewer/vulkan_context.h"
 #include "viewer/vulkan_resources.h"
 
 namespace facet::viewer {
+
+// Splats in the GPU's layout, made on the CPU (multi-threaded): shader::SplatGaussian records and
+// coefficient-major SH floats. A loader thread packs a big scene while the window keeps drawing;
+// GpuSplats then only copies. Throws facet::Error when an attribute array of `splats` is not one
+// per splat, the degree is not 0-3, or there are 2^31 splats or more.
+struct PackedSplats {
+  std::vector<shader::SplatGaussian> gaussians;
+  std::vector<float> sh;  // [count * 3 * (degree + 1)^2]
+  int sh_degree = 0;
+  static PackedSplats Pack(const datasets::GaussianSplats& splats);
+};
 
 // Gaussians copied to the GPU (shader::SplatGaussian + coefficient-major SH floats), with the
 // per-view outputs of the preprocess pass: one shader::SplatRecord and one depth key per Gaussian,
@@ -39,6 +52,14 @@ class GpuSplats {
   // Throws facet::Error when an attribute array of `splats` is not one per splat. 0 splats give an
   // empty object that draws nothing.
   GpuSplats(const VulkanContext& context, const datasets::GaussianSplats& splats);
+  GpuSplats(const VulkanContext& context, const PackedSplats& packed);
+  // Room for `capacity` splats of `sh_degree` holding none yet: Append fills it a range at a time
+  // (the window uploads a big scene over several frames and draws what has arrived).
+  GpuSplats(const VulkanContext& context, std::uint32_t capacity, int sh_degree);
+  // Uploads packed splats [count(), count() + n) (n clamped to what is left of both) and makes
+  // them drawable; returns how many were added. Throws facet::Error on a degree mismatch.
+  std::uint32_t Append(const PackedSplats& packed, std::uint32_t n);
+  std::uint32_t capacity() const { return capacity_; }
 
   std::uint32_t count() const { return count_; }
   int sh_degree() const { return sh_degree_; }  // stored SH degree, 0-3
@@ -61,6 +82,7 @@ class GpuSplats {
   Buffer sort_keys_;
   Buffer model_;
   std::uint32_t count_ = 0;
+  std::uint32_t capacity_ = 0;
   int sh_degree_ = 0;
 };
 

@@ -54,6 +54,13 @@ void ViewerApp::DrawLoading() {
     std::snprintf(label, sizeof(label), "%.0f%%  %.1f s", 100.0 * progress, seconds);
     ImGui::ProgressBar(progress, ImVec2(-1, 0), label);
   }
+  if (gpu_scene_ && gpu_scene_->splats_pending() > 0) {
+    const std::uint32_t done = gpu_scene_->splat_count();
+    const std::uint32_t total = done + gpu_scene_->splats_pending();
+    char label[64];
+    std::snprintf(label, sizeof(label), "%u / %u splats on the GPU", done, total);
+    ImGui::ProgressBar(float(done) / float(total), ImVec2(-1, 0), label);
+  }
   if (!error_.empty()) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.4f, 0.4f, 1.0f));
     ImGui::TextWrapped("%s", error_.c_str());

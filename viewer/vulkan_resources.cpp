@@ -71,18 +71,18 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
   return *this;
 }
 
-void Buffer::Upload(std::span<const std::byte> bytes) {
-  FACET_CHECK(bytes.size() <= size_, "Vulkan: uploading {} bytes into a buffer of {}", bytes.size(),
-              size_);
+void Buffer::Upload(std::span<const std::byte> bytes, VkDeviceSize offset) {
+  FACET_CHECK(offset <= size_ && bytes.size() <= size_ - offset,
+              "Vulkan: uploading {} bytes at {} into a buffer of {}", bytes.size(), offset, size_);
   if (bytes.empty()) return;
   if (mapped_ != nullptr) {
-    std::memcpy(mapped_, bytes.data(), bytes.size());
+    std::memcpy(static_cast<std::byte*>(mapped_) + offset, bytes.data(), bytes.size());
     return;
   }
   Buffer staging(*context_, bytes.size(), VK_BUFFER_USAGE_TRANSFER_SRC_BIT, Memory::kHostWrite);
   std::memcpy(staging.mapped(), bytes.data(), bytes.size());
   context_->SubmitAndWait([&](VkCommandBuffer cmd) {
-    VkBufferCopy region{0, 0, bytes.size()};
+    VkBufferCopy region{0, offset, bytes.size()};
     vkCmdCopyBuffer(cmd, staging.handle(), buffer_, 1, &region);
   });
 }

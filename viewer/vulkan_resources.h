@@ -42,7 +42,9 @@ class Buffer {
 
   // Copies `bytes` to the start of the buffer: directly when mapped, else through a staging
   // buffer and a blocking submit.
-  void Upload(std::span<const std::byte> bytes);
+  void Upload(std::span<const std::byte> bytes) { Upload(bytes, 0); }
+  // Copies `bytes` to `offset` bytes into the buffer (the range must fit).
+  void Upload(std::span<const std::byte> bytes, VkDeviceSize offset);
 
   void Reset();
 

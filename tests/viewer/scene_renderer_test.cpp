@@ -65,6 +65,29 @@ TEST_F(SceneRendererTest, SplatsMatchRenderSplatsOffscreen) {
   EXPECT_EQ(MaxDifference(empty, gpu.Render(camera_, pose_, settings)), 0);
 }
 
+TEST_F(SceneRendererTest, ProgressiveUploadEndsAsTheWholeScene) {
+  PackForGpu(scene_);
+  ASSERT_NE(scene_.packed_splats, nullptr);
+  SceneDrawSettings settings;
+  settings.layers = scene_.layers;
+  const GpuScene whole(*context_, scene_, OffscreenTarget::kHdrColorFormat);
+  EXPECT_EQ(whole.splats_pending(), 0u);
+  GpuScene progressive(*context_, scene_, OffscreenTarget::kHdrColorFormat, true);
+  EXPECT_EQ(progressive.splat_count(), 0u);
+  EXPECT_EQ(progressive.splats_pending(), 300u);
+  const ImageU8 nothing = progressive.Render(camera_, pose_, settings);  // the background only
+  EXPECT_EQ(nothing(48, 36, 0), 0);
+  EXPECT_EQ(progressive.UploadMore(128), 128u);
+  const ImageU8 part = progressive.Render(camera_, pose_, settings);
+  EXPECT_EQ(progressive.UploadMore(128), 128u);
+  EXPECT_EQ(progressive.UploadMore(128), 44u);  // what is left
+  EXPECT_EQ(progressive.UploadMore(128), 0u);
+  EXPECT_EQ(progressive.splats_pending(), 0u);
+  const ImageU8 done = progressive.Render(camera_, pose_, settings);
+  EXPECT_EQ(MaxDifference(done, whole.Render(camera_, pose_, settings)), 0);
+  EXPECT_GT(MaxDifference(part, done), 0);  // a third of the splats is not the scene
+}
+
 TEST_F(SceneRendererTest, AlphaModeIgnoresTheBackground) {
   const GpuScene gpu(*context_, scene_, OffscreenTarget::kHdrColorFormat);
   SceneDrawSettings settings;
