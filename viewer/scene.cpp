@@ -56,9 +56,13 @@ SceneBounds RobustBounds(const SceneData& scene) {
     std::vector<double> xs(positions.size());
     for (int k = 0; k < 3; ++k) {
       for (std::size_t i = 0; i < positions.size(); ++i) xs[i] = positions[i][k];
-      std::sort(xs.begin(), xs.end());
-      lo[k] = xs[xs.size() * 5 / 100];
-      hi[k] = xs[std::min(xs.size() - 1, xs.size() * 95 / 100)];
+      // Two selections, linear time: millions of splats frame in milliseconds.
+      const auto low = xs.begin() + std::ptrdiff_t(xs.size() * 5 / 100);
+      const auto high = xs.begin() + std::ptrdiff_t(std::min(xs.size() - 1, xs.size() * 95 / 100));
+      std::nth_element(xs.begin(), low, xs.end());
+      lo[k] = *low;
+      std::nth_element(low, high, xs.end());
+      hi[k] = *high;
     }
   }
   for (const Eigen::Vector3d& c : cameras) lo = lo.cwiseMin(c), hi = hi.cwiseMax(c);
@@ -109,8 +113,12 @@ geometry::PointCloud SceneLines(const SceneData& scene, const SceneBounds& bound
     for (const Eigen::Vector3d& p : ContentPositions(scene)) {
       heights.push_back((p - bounds.centre).dot(up));
     }
-    std::sort(heights.begin(), heights.end());
-    const double floor = heights.empty() ? 0.0 : heights[heights.size() * 5 / 100];
+    double floor = 0.0;
+    if (!heights.empty()) {
+      const auto fifth = heights.begin() + std::ptrdiff_t(heights.size() * 5 / 100);
+      std::nth_element(heights.begin(), fifth, heights.end());
+      floor = *fifth;
+    }
     const geometry::PointCloud grid_lines =
         GridLines(bounds.centre + floor * up, up, 1.5 * bounds.radius, 10);
     lines.points.insert(lines.points.end(), grid_lines.points.begin(), grid_lines.points.end());
