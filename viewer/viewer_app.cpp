@@ -89,7 +89,10 @@ void ViewerApp::AdoptScene(SceneData scene) {
   target_.reset();
   gpu_scene_.reset();
   gpu_scene_ =
-      std::make_unique<GpuScene>(window_->context(), scene, OffscreenTarget::kHdrColorFormat);
+      std::make_unique<GpuScene>(window_->context(), scene, OffscreenTarget::kHdrColorFormat,
+                                 /*progressive=*/true);
+  upload_started_ = std::chrono::steady_clock::now();
+  upload_chunk_ = 1u << 16;
   scene_ = std::move(scene);
   loaded_ = true;
   settings_.layers = scene_.layers;
@@ -128,7 +131,8 @@ void ViewerApp::UploadStep() {
   gpu_scene_->UploadMore(upload_chunk_);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  // Next chunk: about 40 ms of copying, so the window keeps drawing while a big scene arrives.
+  // Next chunk: about 40 ms of copying, so the window keeps drawing while a big scene arrives
+  // (the splats show once all are there).
   const double scale = std::clamp(40.0 / std::max(ms, 1e-3), 0.25, 4.0);
   upload_chunk_ = std::clamp<std::uint32_t>(std::uint32_t(upload_chunk_ * scale), 4096u, 1u << 22);
   if (gpu_scene_->splats_pending() == 0) {
@@ -344,10 +348,14 @@ ViewerAppResult ViewerApp::Run(const std::filesystem::path& input) {
     if (gpu_scene_) {
       const geometry::Camera camera = ViewCamera(width, height);
       const geometry::Rigid3 pose = CurrentPose();
+      // While the splats upload, the other layers and the panel draw (cheap frames, so the
+      // upload finishes soon); sorting millions of half-arrived splats every frame would not.
+      SceneDrawSettings settings = settings_;
+      if (gpu_scene_->splats_pending() > 0) settings.layers.splats = false;
       window_->Present(
           [&](VkCommandBuffer cmd) {
             gpu_scene_->Record(
-                cmd, *target_, camera, pose, settings_,
+                cmd, *target_, camera, pose, settings,
                 [&](VkCommandBuffer c, const std::string& phase) { window_->Mark(c, phase); });
           },
           &target_->color());

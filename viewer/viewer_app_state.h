@@ -93,7 +93,8 @@ class ViewerApp {
   int frames_loaded_ = 0;  // frames drawn with a scene
   int load_frames_ = 0;    // frames drawn while the pending load ran (the window stays live)
   double load_longest_frame_ms_ = 0.0;
-  // Progressive splat upload (GpuScene::UploadMore), a chunk a frame sized to take ~40 ms.
+  // Progressive splat upload (GpuScene::UploadMore), a chunk a frame sized to take ~40 ms; the
+  // splat layer shows once it is done.
   void UploadStep();
   std::uint32_t upload_chunk_ = 1u << 16;
   std::chrono::steady_clock::time_point upload_started_;
