@@ -179,9 +179,10 @@ ShaderModule::ShaderModule(const VulkanContext& context, std::span<const std::ui
 
 ShaderModule::~ShaderModule() { vkDestroyShaderModule(context_.device(), module_, nullptr); }
 
-void TransitionImage(VkCommandBuffer cmd, const Image& image, VkImageLayout from, VkImageLayout to,
-                     VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
-                     VkPipelineStageFlags2 dst_stage, VkAccessFlags2 dst_access) {
+void ImageBarrier(VkCommandBuffer cmd, VkImage image, const VkImageSubresourceRange& range,
+                  VkImageLayout from, VkImageLayout to, VkPipelineStageFlags2 src_stage,
+                  VkAccessFlags2 src_access, VkPipelineStageFlags2 dst_stage,
+                  VkAccessFlags2 dst_access) {
   VkImageMemoryBarrier2 barrier{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER_2};
   barrier.srcStageMask = src_stage;
   barrier.srcAccessMask = src_access;
@@ -191,12 +192,19 @@ void TransitionImage(VkCommandBuffer cmd, const Image& image, VkImageLayout from
   barrier.newLayout = to;
   barrier.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
   barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-  barrier.image = image.handle();
-  barrier.subresourceRange = {image.aspect(), 0, 1, 0, 1};
+  barrier.image = image;
+  barrier.subresourceRange = range;
   VkDependencyInfo dependency{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
   dependency.imageMemoryBarrierCount = 1;
   dependency.pImageMemoryBarriers = &barrier;
   vkCmdPipelineBarrier2(cmd, &dependency);
+}
+
+void TransitionImage(VkCommandBuffer cmd, const Image& image, VkImageLayout from, VkImageLayout to,
+                     VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
+                     VkPipelineStageFlags2 dst_stage, VkAccessFlags2 dst_access) {
+  ImageBarrier(cmd, image.handle(), {image.aspect(), 0, 1, 0, 1}, from, to, src_stage, src_access,
+               dst_stage, dst_access);
 }
 
 }  // namespace facet::viewer

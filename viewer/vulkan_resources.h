@@ -103,6 +103,13 @@ class ShaderModule {
   VkShaderModule module_ = VK_NULL_HANDLE;
 };
 
+// Records a synchronization2 layout transition of `range` of `image` (any image: a swapchain's
+// too).
+void ImageBarrier(VkCommandBuffer cmd, VkImage image, const VkImageSubresourceRange& range,
+                  VkImageLayout from, VkImageLayout to, VkPipelineStageFlags2 src_stage,
+                  VkAccessFlags2 src_access, VkPipelineStageFlags2 dst_stage,
+                  VkAccessFlags2 dst_access);
+
 // Records a synchronization2 layout transition of all of `image` (colour or depth aspect).
 void TransitionImage(VkCommandBuffer cmd, const Image& image, VkImageLayout from, VkImageLayout to,
                      VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
