@@ -354,8 +354,7 @@ Subcommand RegisterReconstruct(CLI::App& app) {
       "stages' outputs as they were.\n"
       "Presets (CPU / GPU): fast: photos at 480 / 1200 px, 1,000 / 7,000 splat iterations; "
       "default: 640 / 1600 px, 2,000 / 30,000; quality: 1600 px, 10,000 / 30,000.\n"
-      "Example: facet reconstruct photos/ -o out/ && facet view out/ --offscreen --screenshot "
-      "view.png");
+      "Example: facet reconstruct photos/ -o out/ && facet view out/");
   sub->add_option("photos", args->photos, "Folder of JPEG/PNG photos")->required();
   sub->add_option("-o,--output", args->output, "Output folder (the workspace)")->required();
   sub->add_option("--preset", args->preset, "fast, default or quality")

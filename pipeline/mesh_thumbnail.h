@@ -1,6 +1,6 @@
-// Mesh thumbnails for report.html: a small CPU z-buffer rasteriser, so that a report can show
-// the mesh on a machine without a GPU. (A placeholder for the Vulkan viewer's offscreen render,
-// `facet view --offscreen`, once that exists.)
+// Mesh thumbnails for report.html: a small CPU z-buffer rasteriser, the fallback when the Vulkan
+// viewer's offscreen render (`facet view --offscreen`, which `facet reconstruct` tries first)
+// cannot run, so that a report shows the mesh on any machine.
 #pragma once
 
 #include <Eigen/Core>

@@ -50,5 +50,5 @@ if [[ "${FACET_DEMO_ALL:-0}" == 1 ]]; then
   echo "The RGB-D sequence is in $out/rgbd and its SLAM trajectory and mesh in $out/slam."
 fi
 echo "Look at it: xdg-open $recon/report.html"
-echo "  or render a view of the splats: $facet view $recon --offscreen --camera index:0 --screenshot view.png"
-echo "  (the interactive viewer window is not built yet)"
+echo "  open it in the viewer: $facet view $recon"
+echo "  or, without a display, render a view: $facet view $recon --offscreen --camera index:0 --screenshot view.png"
