@@ -131,49 +131,25 @@ GpuImageQuads::GpuImageQuads(const VulkanContext& context, const std::vector<Ima
 
   VkDevice device = context.device();
   try {
-    VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-    info.imageType = VK_IMAGE_TYPE_2D;
-    info.format = VK_FORMAT_R8G8B8A8_UNORM;
-    info.extent = {std::uint32_t(layer_width_), std::uint32_t(layer_height_), 1};
-    info.mipLevels = 1;
-    info.arrayLayers = count_;
-    info.samples = VK_SAMPLE_COUNT_1_BIT;
-    info.tiling = VK_IMAGE_TILING_OPTIMAL;
-    info.usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-    CheckVk(vkCreateImage(device, &info, nullptr, &image_), "vkCreateImage (thumbnails)");
-    VkMemoryRequirements requirements;
-    vkGetImageMemoryRequirements(device, image_, &requirements);
-    VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
-    alloc.allocationSize = requirements.size;
-    alloc.memoryTypeIndex =
-        context.FindMemoryType(requirements.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-    CheckVk(vkAllocateMemory(device, &alloc, nullptr, &memory_), "vkAllocateMemory (thumbnails)");
-    CheckVk(vkBindImageMemory(device, image_, memory_, 0), "vkBindImageMemory (thumbnails)");
-
+    texture_ = Image(context, layer_width_, layer_height_, VK_FORMAT_R8G8B8A8_UNORM,
+                     VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+                     VK_IMAGE_ASPECT_COLOR_BIT, count_);
+    const VkImage image = texture_.handle();
     context.SubmitAndWait([&](VkCommandBuffer cmd) {
-      LayerBarrier(cmd, image_, count_, VK_IMAGE_LAYOUT_UNDEFINED,
+      LayerBarrier(cmd, image, count_, VK_IMAGE_LAYOUT_UNDEFINED,
                    VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_PIPELINE_STAGE_2_NONE, 0,
                    VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_TRANSFER_WRITE_BIT);
       // Tightly packed layers follow each other in the buffer: one region copies them all.
       VkBufferImageCopy region{};
       region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, count_};
-      region.imageExtent = info.extent;
-      vkCmdCopyBufferToImage(cmd, staging.handle(), image_, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1,
+      region.imageExtent = {std::uint32_t(layer_width_), std::uint32_t(layer_height_), 1};
+      vkCmdCopyBufferToImage(cmd, staging.handle(), image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1,
                              &region);
-      LayerBarrier(cmd, image_, count_, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+      LayerBarrier(cmd, image, count_, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                    VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_PIPELINE_STAGE_2_COPY_BIT,
                    VK_ACCESS_2_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_2_FRAGMENT_SHADER_BIT,
                    VK_ACCESS_2_SHADER_SAMPLED_READ_BIT);
     });
-
-    VkImageViewCreateInfo view_info{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
-    view_info.image = image_;
-    view_info.viewType = VK_IMAGE_VIEW_TYPE_2D_ARRAY;
-    view_info.format = info.format;
-    view_info.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, count_};
-    CheckVk(vkCreateImageView(device, &view_info, nullptr, &view_), "vkCreateImageView (thumbs)");
 
     VkSamplerCreateInfo sampler_info{VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO};
     sampler_info.magFilter = VK_FILTER_LINEAR;
@@ -196,7 +172,8 @@ GpuImageQuads::GpuImageQuads(const VulkanContext& context, const std::vector<Ima
     set_info.descriptorSetCount = 1;
     set_info.pSetLayouts = &set_layout_;
     CheckVk(vkAllocateDescriptorSets(device, &set_info, &set_), "vkAllocateDescriptorSets");
-    VkDescriptorImageInfo image_info{sampler_, view_, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL};
+    VkDescriptorImageInfo image_info{sampler_, texture_.view(),
+                                     VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL};
     VkWriteDescriptorSet write{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
     write.dstSet = set_;
     write.dstBinding = 0;
@@ -217,16 +194,11 @@ void GpuImageQuads::Destroy() {
   if (pool_ != VK_NULL_HANDLE) vkDestroyDescriptorPool(device, pool_, nullptr);  // frees set_
   if (set_layout_ != VK_NULL_HANDLE) vkDestroyDescriptorSetLayout(device, set_layout_, nullptr);
   if (sampler_ != VK_NULL_HANDLE) vkDestroySampler(device, sampler_, nullptr);
-  if (view_ != VK_NULL_HANDLE) vkDestroyImageView(device, view_, nullptr);
-  if (image_ != VK_NULL_HANDLE) vkDestroyImage(device, image_, nullptr);
-  if (memory_ != VK_NULL_HANDLE) vkFreeMemory(device, memory_, nullptr);
+  texture_.Reset();
   pool_ = VK_NULL_HANDLE;
   set_ = VK_NULL_HANDLE;
   set_layout_ = VK_NULL_HANDLE;
   sampler_ = VK_NULL_HANDLE;
-  view_ = VK_NULL_HANDLE;
-  image_ = VK_NULL_HANDLE;
-  memory_ = VK_NULL_HANDLE;
 }
 
 ImageQuadPipeline::ImageQuadPipeline(const VulkanContext& context, VkFormat color_format,

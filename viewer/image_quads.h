@@ -60,9 +60,7 @@ class GpuImageQuads {
   int layer_width_ = 0;
   int layer_height_ = 0;
   Buffer quads_;
-  VkImage image_ = VK_NULL_HANDLE;
-  VkDeviceMemory memory_ = VK_NULL_HANDLE;
-  VkImageView view_ = VK_NULL_HANDLE;
+  Image texture_;  // count_ layers of layer_width_ x layer_height_, a 2D-array view
   VkSampler sampler_ = VK_NULL_HANDLE;
   VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
   VkDescriptorPool pool_ = VK_NULL_HANDLE;

@@ -1,5 +1,6 @@
 #include "viewer/vulkan_resources.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -101,19 +102,27 @@ void Buffer::Reset() {
 }
 
 Image::Image(const VulkanContext& context, int width, int height, VkFormat format,
-             VkImageUsageFlags usage, VkImageAspectFlags aspect)
-    : context_(&context), format_(format), aspect_(aspect), width_(width), height_(height) {
+             VkImageUsageFlags usage, VkImageAspectFlags aspect, std::uint32_t array_layers)
+    : context_(&context),
+      format_(format),
+      aspect_(aspect),
+      width_(width),
+      height_(height),
+      layers_(std::max(array_layers, 1u)) {
   const auto max_size = static_cast<int>(context.properties().limits.maxImageDimension2D);
   FACET_CHECK(width > 0 && height > 0 && width <= max_size && height <= max_size,
               "Vulkan: image size {}x{} is outside 1..{} on {}", width, height, max_size,
               context.DeviceName());
+  const std::uint32_t max_layers = context.properties().limits.maxImageArrayLayers;
+  FACET_CHECK(layers_ <= max_layers, "Vulkan: {} image layers exceed {}'s {}", layers_,
+              context.DeviceName(), max_layers);
   VkDevice device = context.device();
   VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
   info.imageType = VK_IMAGE_TYPE_2D;
   info.format = format;
   info.extent = {static_cast<std::uint32_t>(width), static_cast<std::uint32_t>(height), 1};
   info.mipLevels = 1;
-  info.arrayLayers = 1;
+  info.arrayLayers = layers_;
   info.samples = VK_SAMPLE_COUNT_1_BIT;
   info.tiling = VK_IMAGE_TILING_OPTIMAL;
   info.usage = usage;
@@ -131,9 +140,9 @@ Image::Image(const VulkanContext& context, int width, int height, VkFormat forma
     CheckVk(vkBindImageMemory(device, image_, memory_, 0), "vkBindImageMemory");
     VkImageViewCreateInfo view_info{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
     view_info.image = image_;
-    view_info.viewType = VK_IMAGE_VIEW_TYPE_2D;
+    view_info.viewType = array_layers > 0 ? VK_IMAGE_VIEW_TYPE_2D_ARRAY : VK_IMAGE_VIEW_TYPE_2D;
     view_info.format = format;
-    view_info.subresourceRange = {aspect, 0, 1, 0, 1};
+    view_info.subresourceRange = {aspect, 0, 1, 0, layers_};
     CheckVk(vkCreateImageView(device, &view_info, nullptr, &view_), "vkCreateImageView");
   } catch (...) {
     Reset();
@@ -152,6 +161,7 @@ Image& Image::operator=(Image&& other) noexcept {
     aspect_ = other.aspect_;
     width_ = std::exchange(other.width_, 0);
     height_ = std::exchange(other.height_, 0);
+    layers_ = std::exchange(other.layers_, 0);
   }
   return *this;
 }
@@ -166,6 +176,7 @@ void Image::Reset() {
   image_ = VK_NULL_HANDLE;
   memory_ = VK_NULL_HANDLE;
   width_ = height_ = 0;
+  layers_ = 0;
   context_ = nullptr;
 }
 

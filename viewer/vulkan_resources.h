@@ -57,12 +57,14 @@ class Buffer {
   void* mapped_ = nullptr;
 };
 
-// A device-local 2D image (one mip level, one layer) with a view over all of it.
+// A device-local 2D image (one mip level; one layer, or an array) with a view over all of it.
 class Image {
  public:
   Image() = default;
+  // `array_layers` 0: one layer with a 2D view; n >= 1: n layers with a 2D-array view over all
+  // of them (a texture array, e.g. the photo thumbnails).
   Image(const VulkanContext& context, int width, int height, VkFormat format,
-        VkImageUsageFlags usage, VkImageAspectFlags aspect);
+        VkImageUsageFlags usage, VkImageAspectFlags aspect, std::uint32_t array_layers = 0);
   ~Image() { Reset(); }
   Image(Image&& other) noexcept { *this = std::move(other); }
   Image& operator=(Image&& other) noexcept;
@@ -75,6 +77,7 @@ class Image {
   VkImageAspectFlags aspect() const { return aspect_; }
   int width() const { return width_; }
   int height() const { return height_; }
+  std::uint32_t layers() const { return layers_; }
 
   void Reset();
 
@@ -87,6 +90,7 @@ class Image {
   VkImageAspectFlags aspect_ = 0;
   int width_ = 0;
   int height_ = 0;
+  std::uint32_t layers_ = 0;
 };
 
 // A VkShaderModule made from embedded SPIR-V (EmbeddedShader("mesh.vert")).
