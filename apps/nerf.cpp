@@ -52,6 +52,7 @@ struct NerfArgs {
   fs::path renders;
   fs::path cameras;
   std::string loss = "l2";
+  std::string cuda_mlp = "auto";
   float huber_delta = nerf::NerfTrainOptions{}.huber_delta;
   int steps = 3000;
   int rays = 4096;
@@ -115,8 +116,9 @@ class CpuTraining final : public Training {
 class CudaTraining final : public Training {
  public:
   CudaTraining(const datasets::TrainingData& data, const Eigen::Vector3f& lo,
-               const Eigen::Vector3f& hi, const nerf::NerfTrainOptions& options)
-      : host_(data, lo, hi, {}, options), device_(data, lo, hi, {}, options) {}
+               const Eigen::Vector3f& hi, const nerf::NerfTrainOptions& options,
+               nerf::MlpCudaKernel mlp_kernel)
+      : host_(data, lo, hi, {}, options), device_(data, lo, hi, {}, options, mlp_kernel) {}
   nerf::NerfStepStats Step() override { return device_.Step(); }
   std::int64_t step() const override { return device_.step(); }
   ImageF32 Render(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
@@ -144,11 +146,15 @@ class CudaTraining final : public Training {
 
 std::unique_ptr<Training> MakeTraining(Backend backend, const datasets::TrainingData& data,
                                        const Eigen::Vector3f& lo, const Eigen::Vector3f& hi,
-                                       const nerf::NerfTrainOptions& options) {
+                                       const nerf::NerfTrainOptions& options,
+                                       nerf::MlpCudaKernel mlp_kernel) {
 #if defined(FACET_WITH_CUDA)
-  if (backend == Backend::kCuda) return std::make_unique<CudaTraining>(data, lo, hi, options);
+  if (backend == Backend::kCuda) {
+    return std::make_unique<CudaTraining>(data, lo, hi, options, mlp_kernel);
+  }
 #endif
   (void)backend;
+  (void)mlp_kernel;
   return std::make_unique<CpuTraining>(data, lo, hi, options);
 }
 
@@ -323,7 +329,8 @@ void RenderSnapshot(const NerfArgs& args, Backend backend) {
   std::unique_ptr<nerf::NerfFieldCuda> device_field;
   std::unique_ptr<nerf::OccupancyGridCuda> device_grid;
   if (backend == Backend::kCuda) {
-    device_field = std::make_unique<nerf::NerfFieldCuda>(field);
+    device_field =
+        std::make_unique<nerf::NerfFieldCuda>(field, nerf::ParseMlpCudaKernel(args.cuda_mlp));
     device_grid = std::make_unique<nerf::OccupancyGridCuda>(grid);
     render = [&](const geometry::Camera& camera, const geometry::Rigid3& cam_from_world) {
       return nerf::RenderNerfCuda(*device_field, *device_grid, camera, cam_from_world, background)
@@ -375,7 +382,8 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
   options.loss = args.loss == "huber" ? nerf::ColourLossKind::kHuber : nerf::ColourLossKind::kL2;
   options.huber_delta = args.huber_delta;
   const std::unique_ptr<Training> training =
-      MakeTraining(global.backend, data, aabb_min, aabb_max, options);
+      MakeTraining(global.backend, data, aabb_min, aabb_max, options,
+                   nerf::ParseMlpCudaKernel(args.cuda_mlp));
   Training& trainer = *training;
   const fs::path checkpoint = CheckpointPath(args.output);
   if (args.resume && fs::exists(checkpoint)) {
@@ -456,6 +464,7 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
                                     {"steps", trainer.step()},
                                     {"device", std::string(ToString(global.backend))},
                                     {"loss", args.loss},
+                                    {"cuda_mlp", args.cuda_mlp},
                                     {"training_seconds", training_s},
                                     {"seconds", timer.ElapsedSeconds()},
                                     {"held_out_views", data.test.size()},
@@ -509,6 +518,12 @@ Subcommand RegisterNerf(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--huber-delta", args->huber_delta,
                   "Huber loss threshold (colour error in [0, 1] where it turns linear)")
+      ->capture_default_str();
+  sub->add_option("--cuda-mlp", args->cuda_mlp,
+                  "Networks on the GPU: fused (one thread per sample through every layer, "
+                  "weights in shared memory), cublas (a matrix product per layer), or auto "
+                  "(fused where it is built for the network's shape)")
+      ->check(CLI::IsMember({"auto", "fused", "cublas"}))
       ->capture_default_str();
   sub->add_option("--renders", args->renders, "Write held-out renders beside their photos here");
   sub->add_option("--cameras", args->cameras,

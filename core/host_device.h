@@ -10,3 +10,14 @@
 #define FACET_HOST_DEVICE
 #define FACET_DEVICE
 #endif
+
+// FACET_UNROLL before a loop with a compile-time trip count: fully unrolled by nvcc's device pass
+// (so register arrays indexed by the loop variable stay in registers); FACET_NO_UNROLL: kept a
+// loop there. Nothing on the host compilers.
+#if defined(__CUDA_ARCH__)
+#define FACET_UNROLL _Pragma("unroll")
+#define FACET_NO_UNROLL _Pragma("unroll 1")
+#else
+#define FACET_UNROLL
+#define FACET_NO_UNROLL
+#endif

@@ -171,4 +171,24 @@ void Mlp::Backward(const Context& ctx, std::span<const float> d_output, std::spa
                             });
 }
 
+const char* ToString(MlpCudaKernel kernel) {
+  switch (kernel) {
+    case MlpCudaKernel::kCublas:
+      return "cublas";
+    case MlpCudaKernel::kFused:
+      return "fused";
+    case MlpCudaKernel::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+MlpCudaKernel ParseMlpCudaKernel(const std::string& name) {
+  for (const MlpCudaKernel k :
+       {MlpCudaKernel::kAuto, MlpCudaKernel::kCublas, MlpCudaKernel::kFused}) {
+    if (name == ToString(k)) return k;
+  }
+  FACET_THROW("unknown MLP kernel '{}': use auto, cublas or fused", name);
+}
+
 }  // namespace facet::nerf

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace facet::nerf {
@@ -78,6 +79,15 @@ class Mlp {
   MlpOptions options_;
   std::vector<float> params_;
 };
+
+// Which implementation evaluates the networks on the CUDA path (nerf/cuda/mlp_cuda.h): kAuto the
+// fused kernels where they are compiled for the network's shape (instant-ngp's density and colour
+// networks) and the arrays allow them, cuBLAS otherwise; kFused throws for other shapes. The CPU
+// path ignores it. The value-initialised MlpCudaKernel{} is kAuto.
+enum class MlpCudaKernel { kAuto, kCublas, kFused };
+// "auto", "cublas", "fused"; ParseMlpCudaKernel throws facet::Error naming the choices.
+const char* ToString(MlpCudaKernel kernel);
+MlpCudaKernel ParseMlpCudaKernel(const std::string& name);
 
 // The offset of layer `layer`'s weights in Mlp::params() and its (rows, cols) = (out, in); shared
 // by the CPU and CUDA paths. `layer` in [0, hidden_layers].

@@ -1,7 +1,8 @@
-// Forward + backward throughput of the CUDA MLP (nerf/cuda/mlp_cuda.h) for the instant-ngp
-// density net 32 -> 64 -> 16 and colour net 32 -> 64 -> 64 -> 3 at 2^20 samples (one training
-// batch), and the device Adam step over a 2^24-entry hash table. items_per_second = samples (or
-// parameters) per second of wall time, synchronised each iteration. Skips without a device.
+// Forward + backward throughput of the CUDA MLP (nerf/cuda/mlp_cuda.h; cuBLAS and fused kernels)
+// for the instant-ngp density net 32 -> 64 -> 16 and colour net 32 -> 64 -> 64 -> 3 at 2^20 samples
+// (one training batch), and the device Adam step over a 2^24-entry hash table. items_per_second =
+// samples (or parameters) per second of wall time, synchronised each iteration. Skips without a
+// device.
 #include <benchmark/benchmark.h>
 #include <cuda_runtime_api.h>
 
@@ -36,7 +37,7 @@ class DeviceFloats {
   float* data_ = nullptr;
 };
 
-void RunMlpCuda(benchmark::State& state, const MlpOptions& o) {
+void RunMlpCuda(benchmark::State& state, const MlpOptions& o, MlpCudaKernel kernel) {
   if (CudaDeviceCount() == 0) {
     state.SkipWithError("no CUDA device");
     return;
@@ -55,9 +56,10 @@ void RunMlpCuda(benchmark::State& state, const MlpOptions& o) {
     DeviceFloats activations(std::size_t(MlpCudaActivationFloats(o, n)), 0.0f);
     DeviceFloats scratch(std::size_t(MlpCudaBackwardScratchFloats(o, n)), 0.0f);
     for (auto _ : state) {
-      MlpForwardCuda(o, d_params.get(), input.get(), n, output.get(), activations.get());
+      MlpForwardCuda(o, d_params.get(), input.get(), n, output.get(), activations.get(), nullptr,
+                     kernel);
       MlpBackwardCuda(o, d_params.get(), input.get(), activations.get(), d_output.get(), n,
-                      grads.get(), d_input.get(), scratch.get());
+                      grads.get(), d_input.get(), scratch.get(), nullptr, kernel);
       FACET_CUDA_CHECK(cudaDeviceSynchronize());
     }
     state.SetItemsProcessed(std::int64_t(state.iterations()) * n);
@@ -66,11 +68,22 @@ void RunMlpCuda(benchmark::State& state, const MlpOptions& o) {
   }
 }
 
+constexpr MlpOptions kDensity{
+    .input_dims = 32, .output_dims = 16, .hidden_dims = 64, .hidden_layers = 1};
+constexpr MlpOptions kColour{
+    .input_dims = 32, .output_dims = 3, .hidden_dims = 64, .hidden_layers = 2};
+
 void BM_MlpCudaDensityForwardBackward(benchmark::State& state) {
-  RunMlpCuda(state, {.input_dims = 32, .output_dims = 16, .hidden_dims = 64, .hidden_layers = 1});
+  RunMlpCuda(state, kDensity, MlpCudaKernel::kCublas);
 }
 void BM_MlpCudaColourForwardBackward(benchmark::State& state) {
-  RunMlpCuda(state, {.input_dims = 32, .output_dims = 3, .hidden_dims = 64, .hidden_layers = 2});
+  RunMlpCuda(state, kColour, MlpCudaKernel::kCublas);
+}
+void BM_MlpCudaFusedDensityForwardBackward(benchmark::State& state) {
+  RunMlpCuda(state, kDensity, MlpCudaKernel::kFused);
+}
+void BM_MlpCudaFusedColourForwardBackward(benchmark::State& state) {
+  RunMlpCuda(state, kColour, MlpCudaKernel::kFused);
 }
 
 void BM_AdamCudaStep(benchmark::State& state) {
@@ -99,6 +112,14 @@ BENCHMARK(BM_MlpCudaDensityForwardBackward)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_MlpCudaColourForwardBackward)
+    ->Arg(1 << 20)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_MlpCudaFusedDensityForwardBackward)
+    ->Arg(1 << 20)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_MlpCudaFusedColourForwardBackward)
     ->Arg(1 << 20)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

@@ -28,14 +28,15 @@ void CheckShapes(const NerfField& field, const NerfFieldOptions& options,
 
 }  // namespace
 
-NerfFieldCuda::NerfFieldCuda(const NerfField& field)
+NerfFieldCuda::NerfFieldCuda(const NerfField& field, MlpCudaKernel mlp_kernel)
     : options_(field.options()),
       aabb_min_(field.aabb_min()),
       aabb_max_(field.aabb_max()),
       inverse_scale_(1.0f / (field.aabb_max() - field.aabb_min()).maxCoeff()),
       layout_(field.grid().layout()),
       density_options_(field.density_net().options()),
-      color_options_(field.color_net().options()) {
+      color_options_(field.color_net().options()),
+      mlp_kernel_(mlp_kernel) {
   params_[0].Upload(field.grid().params());
   params_[1].Upload(field.density_net().params());
   params_[2].Upload(field.color_net().params());
@@ -76,7 +77,7 @@ void NerfFieldCuda::Evaluate(const float* positions, const float* directions, st
   detail::LaunchNormalise(box, positions, n, ws.unit.data(), nullptr);
   HashGridForwardCuda(layout_, params_[0].data(), ws.unit.data(), n, ws.features.data());
   MlpForwardCuda(density_options_, params_[1].data(), ws.features.data(), n, ws.density_out.data(),
-                 ws.density_act.data());
+                 ws.density_act.data(), nullptr, mlp_kernel_);
   if (!with_color) return;
   ws.color_in.Resize(n * kColorInputs);
   ws.color_out.Resize(3 * n);
@@ -84,7 +85,7 @@ void NerfFieldCuda::Evaluate(const float* positions, const float* directions, st
   detail::LaunchColorInput(ws.density_out.data(), kGeometry, directions, n, ws.color_in.data(),
                            nullptr);
   MlpForwardCuda(color_options_, params_[2].data(), ws.color_in.data(), n, ws.color_out.data(),
-                 ws.color_act.data());
+                 ws.color_act.data(), nullptr, mlp_kernel_);
 }
 
 void NerfFieldCuda::Forward(const float* positions, const float* directions, std::int64_t n,
@@ -108,14 +109,14 @@ void NerfFieldCuda::Backward(const float* d_sigma, const float* d_rgb) {
                                     nullptr);
   MlpBackwardCuda(color_options_, params_[2].data(), ws_.color_in.data(), ws_.color_act.data(),
                   ws_.d_color_out.data(), n, gradients_[2].data(), ws_.d_color_in.data(),
-                  ws_.scratch.data());
+                  ws_.scratch.data(), nullptr, mlp_kernel_);
   // The density network's outputs feed the colour network; the first also is the density.
   detail::LaunchDensityOutputGradient(ws_.d_color_in.data(), kColorInputs, d_sigma,
                                       ws_.density_out.data(), kGeometry, n,
                                       ws_.d_density_out.data(), nullptr);
   MlpBackwardCuda(density_options_, params_[1].data(), ws_.features.data(), ws_.density_act.data(),
                   ws_.d_density_out.data(), n, gradients_[1].data(), ws_.d_features.data(),
-                  ws_.scratch.data());
+                  ws_.scratch.data(), nullptr, mlp_kernel_);
   HashGridBackwardCuda(layout_, params_[0].data(), ws_.unit.data(), n, ws_.d_features.data(),
                        gradients_[0].data(), nullptr);
 }

@@ -1,6 +1,6 @@
 // NerfFieldCuda: NerfField (nerf/field.h) on the device: the same parameters (hash table, density
 // and colour networks, same layouts), evaluated by the CUDA hash encoding (hash_encoding_cuda.h),
-// the cuBLAS networks (mlp_cuda.h) and the shared activations and SH encoding (nerf/kernels/).
+// the CUDA networks (mlp_cuda.h: fused kernels or cuBLAS) and the shared activations and SH encoding (nerf/kernels/).
 // Training evaluates a batch with Forward, then Backward accumulates the gradients into device
 // arrays parallel to the parameters; Density / Radiance evaluate without gradients in chunks.
 //
@@ -20,10 +20,12 @@ namespace facet::nerf {
 
 class NerfFieldCuda {
  public:
-  // The shapes of `field`, its parameters uploaded; gradients zero.
-  explicit NerfFieldCuda(const NerfField& field);
+  // The shapes of `field`, its parameters uploaded; gradients zero. `mlp_kernel` chooses the
+  // networks' implementation (nerf/mlp.h MlpCudaKernel: fused where compiled, else cuBLAS).
+  explicit NerfFieldCuda(const NerfField& field, MlpCudaKernel mlp_kernel = MlpCudaKernel::kAuto);
 
   const NerfFieldOptions& options() const { return options_; }
+  MlpCudaKernel mlp_kernel() const { return mlp_kernel_; }
   Eigen::Vector3f aabb_min() const { return aabb_min_; }
   Eigen::Vector3f aabb_max() const { return aabb_max_; }
 
@@ -67,6 +69,7 @@ class NerfFieldCuda {
   float inverse_scale_ = 1.0f;
   kernels::HashGridLayout layout_;
   MlpOptions density_options_, color_options_;
+  MlpCudaKernel mlp_kernel_ = MlpCudaKernel::kAuto;
   DeviceBuffer<float> params_[3], gradients_[3];
   mutable Workspace ws_;
 };

@@ -5,6 +5,8 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <initializer_list>
 
 #include "core/cuda_check.h"
 #include "core/error.h"
@@ -60,23 +62,55 @@ void CheckSamples(const MlpOptions& options, std::int64_t n, const char* op) {
               "{}: {} samples out of range", op, n);
 }
 
+bool Aligned(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
+
+// Whether this call runs the fused kernels: the shape is compiled and every array the kernels read
+// or write with vector accesses is 16-byte aligned (an offset into a buffer may not be).
+bool UseFused(const MlpOptions& options, MlpCudaKernel kernel,
+              std::initializer_list<const void*> rows, std::initializer_list<const void*> outputs,
+              const char* op) {
+  if (kernel == MlpCudaKernel::kCublas) return false;
+  const bool compiled = detail::FusedMlpCompiled(options);
+  bool aligned = std::all_of(rows.begin(), rows.end(), Aligned);
+  if (options.output_dims % 4 == 0)
+    aligned = aligned && std::all_of(outputs.begin(), outputs.end(), Aligned);
+  if (kernel == MlpCudaKernel::kFused) {
+    FACET_CHECK(compiled,
+                "{}: the fused MLP is built for 32 -> 64 -> 16 and 32 -> 64 -> 3 networks, not {} "
+                "-> {} x {} -> {}; use the cublas kernel",
+                op, options.input_dims, options.hidden_dims, options.hidden_layers,
+                options.output_dims);
+    FACET_CHECK(aligned, "{}: the fused MLP needs 16-byte aligned arrays", op);
+  }
+  return compiled && aligned;
+}
+
 }  // namespace
+
+bool FusedMlpCudaSupports(const MlpOptions& options) { return detail::FusedMlpCompiled(options); }
 
 std::int64_t MlpCudaActivationFloats(const MlpOptions& options, std::int64_t n) {
   return std::int64_t(options.hidden_layers) * options.hidden_dims * n;
 }
 
 std::int64_t MlpCudaBackwardScratchFloats(const MlpOptions& options, std::int64_t n) {
-  return options.hidden_layers > 0 ? 2 * std::int64_t(options.hidden_dims) * n : 0;
+  return options.hidden_layers > 0
+             ? std::max(2, options.hidden_layers) * std::int64_t(options.hidden_dims) * n
+             : 0;
 }
 
 void MlpForwardCuda(const MlpOptions& options, const float* params, const float* input,
-                    std::int64_t n, float* output, float* activations, CUstream_st* stream) {
+                    std::int64_t n, float* output, float* activations, CUstream_st* stream,
+                    MlpCudaKernel kernel) {
   CheckSamples(options, n, "MlpForwardCuda");
   if (n == 0) return;
   FACET_CHECK(params != nullptr && input != nullptr && output != nullptr &&
                   (activations != nullptr || options.hidden_layers == 0),
               "MlpForwardCuda: null device array");
+  if (UseFused(options, kernel, {input, activations}, {output}, "MlpForwardCuda")) {
+    detail::LaunchFusedMlpForward(options, params, input, n, output, activations, stream);
+    return;
+  }
   cublasHandle_t handle = Handle(stream);
   const std::int64_t hidden_size = std::int64_t(options.hidden_dims) * n;
   const float* previous = input;
@@ -94,7 +128,8 @@ void MlpForwardCuda(const MlpOptions& options, const float* params, const float*
 
 void MlpBackwardCuda(const MlpOptions& options, const float* params, const float* input,
                      const float* activations, const float* d_output, std::int64_t n,
-                     float* d_params, float* d_input, float* scratch, CUstream_st* stream) {
+                     float* d_params, float* d_input, float* scratch, CUstream_st* stream,
+                     MlpCudaKernel kernel) {
   CheckSamples(options, n, "MlpBackwardCuda");
   if (n == 0) return;
   FACET_CHECK(params != nullptr && input != nullptr && d_output != nullptr && d_params != nullptr &&
@@ -102,6 +137,20 @@ void MlpBackwardCuda(const MlpOptions& options, const float* params, const float
               "MlpBackwardCuda: null device array");
   cublasHandle_t handle = Handle(stream);
   const std::int64_t hidden_size = std::int64_t(options.hidden_dims) * n;
+  if (UseFused(options, kernel, {activations, scratch, d_input}, {d_output}, "MlpBackwardCuda")) {
+    // scratch block l = dL/d(pre-activation of hidden layer l); then dW_l += g_l x (layer l's
+    // input)^T, as in the loop below.
+    detail::LaunchFusedMlpBackward(options, params, activations, d_output, n, scratch, d_input,
+                                   stream);
+    for (int l = 0; l <= options.hidden_layers; ++l) {
+      const MlpLayer layer = MlpLayerAt(options, l);
+      const float* layer_input = l == 0 ? input : activations + (l - 1) * hidden_size;
+      const float* g = l == options.hidden_layers ? d_output : scratch + l * hidden_size;
+      Gemm(handle, CUBLAS_OP_N, CUBLAS_OP_T, layer.cols, layer.rows, int(n), layer_input,
+           layer.cols, g, layer.rows, true, d_params + layer.offset, layer.cols);
+    }
+    return;
+  }
   const float* g = d_output;  // dL/d(pre-activation output of layer l)
   for (int l = options.hidden_layers; l >= 0; --l) {
     const MlpLayer layer = MlpLayerAt(options, l);

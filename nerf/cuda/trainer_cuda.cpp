@@ -44,10 +44,10 @@ std::int64_t AtLeastOne(std::int64_t n) { return std::max<std::int64_t>(n, 1); }
 struct NerfTrainerCuda::Impl {
   Impl(const datasets::TrainingData& data_in, const Eigen::Vector3f& aabb_min,
        const Eigen::Vector3f& aabb_max, const NerfFieldOptions& field_options,
-       const NerfTrainOptions& options_in)
+       const NerfTrainOptions& options_in, MlpCudaKernel mlp_kernel)
       : data(data_in),
         options(Checked(options_in, data_in)),
-        field(NerfField(field_options, aabb_min, aabb_max, options_in.seed)),
+        field(NerfField(field_options, aabb_min, aabb_max, options_in.seed), mlp_kernel),
         occupancy(OccupancyGrid(aabb_min, aabb_max, options_in.occupancy)),
         march(ResolveMarchParams(aabb_min, aabb_max, options_in.occupancy, options_in.marching)) {
     // As NerfTrainer: Adam on every block, weight decay on the networks only.
@@ -197,8 +197,9 @@ struct NerfTrainerCuda::Impl {
 
 NerfTrainerCuda::NerfTrainerCuda(const datasets::TrainingData& data,
                                  const Eigen::Vector3f& aabb_min, const Eigen::Vector3f& aabb_max,
-                                 const NerfFieldOptions& field, const NerfTrainOptions& options)
-    : impl_(std::make_unique<Impl>(data, aabb_min, aabb_max, field, options)) {}
+                                 const NerfFieldOptions& field, const NerfTrainOptions& options,
+                                 MlpCudaKernel mlp_kernel)
+    : impl_(std::make_unique<Impl>(data, aabb_min, aabb_max, field, options, mlp_kernel)) {}
 
 NerfTrainerCuda::~NerfTrainerCuda() = default;
 

@@ -10,7 +10,7 @@
 //
 // What differs from the CPU trainer: the rays of a drawn batch (another random stream: the same
 // seed gives other rays on the two backends, both deterministic), and float rounding (atomic
-// scatter into the hash table, cuBLAS products, contracted multiply-adds). On the same rays
+// scatter into the hash table, the fused or cuBLAS network products, contracted multiply-adds). On the same rays
 // (Step(const NerfRayBatch&)) the two agree to rounding.
 //
 // Snapshots and checkpoints go through a host NerfTrainer built with the same arguments:
@@ -37,10 +37,12 @@ namespace facet::nerf {
 class NerfTrainerCuda {
  public:
   // As NerfTrainer's constructor (the same initial parameters for the same seed); `data` must
-  // outlive the trainer. Throws facet::Error for invalid options or data, or CUDA failures.
+  // outlive the trainer. `mlp_kernel` chooses the networks' CUDA implementation (nerf/mlp.h).
+  // Throws facet::Error for invalid options or data, or CUDA failures.
   NerfTrainerCuda(const datasets::TrainingData& data, const Eigen::Vector3f& aabb_min,
                   const Eigen::Vector3f& aabb_max, const NerfFieldOptions& field,
-                  const NerfTrainOptions& options);
+                  const NerfTrainOptions& options,
+                  MlpCudaKernel mlp_kernel = MlpCudaKernel::kAuto);
   ~NerfTrainerCuda();
   NerfTrainerCuda(const NerfTrainerCuda&) = delete;
   NerfTrainerCuda& operator=(const NerfTrainerCuda&) = delete;

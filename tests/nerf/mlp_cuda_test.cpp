@@ -1,6 +1,7 @@
-// The CUDA MLP and Adam (nerf/cuda/) against the CPU reference on random data: forward outputs,
-// weight and input gradients of the density and colour network shapes, and the dense and sparse
-// Adam steps. Built with CUDA, run with `ctest -L gpu`; skips without a device.
+// The CUDA MLP (fused and cuBLAS kernels) and Adam (nerf/cuda/) against the CPU reference on
+// random data: forward outputs, weight and input gradients of the density and colour network
+// shapes, and the dense and sparse Adam steps. Built with CUDA, run with `ctest -L gpu`; skips
+// without a device.
 #include "nerf/cuda/mlp_cuda.h"
 
 #include <cuda_runtime_api.h>
@@ -89,25 +90,33 @@ TEST_P(MlpCuda, MatchesTheCpuForwardAndBackward) {
   mlp.Forward(input, n, output, &ctx);
   mlp.Backward(ctx, d_output, d_params, d_input);
 
-  const std::vector<float> params(mlp.params().begin(), mlp.params().end());
-  DeviceFloats d_params_in(params), d_in(input), d_dout(d_output);
-  DeviceFloats d_out(output.size()), d_din(input.size());
-  DeviceFloats d_grads(std::vector<float>(params.size(), 0.5f));
-  DeviceFloats activations(std::size_t(MlpCudaActivationFloats(o, std::int64_t(n))));
-  DeviceFloats scratch(std::size_t(MlpCudaBackwardScratchFloats(o, std::int64_t(n))));
-  MlpForwardCuda(o, d_params_in.get(), d_in.get(), std::int64_t(n), d_out.get(), activations.get());
-  MlpBackwardCuda(o, d_params_in.get(), d_in.get(), activations.get(), d_dout.get(),
-                  std::int64_t(n), d_grads.get(), d_din.get(), scratch.get());
-  FACET_CUDA_CHECK(cudaDeviceSynchronize());
-  ExpectClose(d_out.Download(), output, 1e-5, "output");
-  ExpectClose(activations.Download(), ctx.activations, 1e-5, "activations");
-  ExpectClose(d_grads.Download(), d_params, 1e-4, "d_params");
-  ExpectClose(d_din.Download(), d_input, 1e-5, "d_input");
-  // Without an input gradient the weight gradients are the same.
-  DeviceFloats d_grads2(std::vector<float>(params.size(), 0.5f));
-  MlpBackwardCuda(o, d_params_in.get(), d_in.get(), activations.get(), d_dout.get(),
-                  std::int64_t(n), d_grads2.get(), nullptr, scratch.get());
-  EXPECT_EQ(d_grads2.Download(), d_grads.Download());
+  std::vector<MlpCudaKernel> kernels = {MlpCudaKernel::kCublas};
+  if (FusedMlpCudaSupports(o)) kernels.push_back(MlpCudaKernel::kFused);
+  // The two instant-ngp networks have fused kernels; the third shape has none.
+  EXPECT_EQ(FusedMlpCudaSupports(o), o.hidden_layers > 0);
+  for (const MlpCudaKernel kernel : kernels) {
+    SCOPED_TRACE(ToString(kernel));
+    const std::vector<float> params(mlp.params().begin(), mlp.params().end());
+    DeviceFloats d_params_in(params), d_in(input), d_dout(d_output);
+    DeviceFloats d_out(output.size()), d_din(input.size());
+    DeviceFloats d_grads(std::vector<float>(params.size(), 0.5f));
+    DeviceFloats activations(std::size_t(MlpCudaActivationFloats(o, std::int64_t(n))));
+    DeviceFloats scratch(std::size_t(MlpCudaBackwardScratchFloats(o, std::int64_t(n))));
+    MlpForwardCuda(o, d_params_in.get(), d_in.get(), std::int64_t(n), d_out.get(),
+                   activations.get(), nullptr, kernel);
+    MlpBackwardCuda(o, d_params_in.get(), d_in.get(), activations.get(), d_dout.get(),
+                    std::int64_t(n), d_grads.get(), d_din.get(), scratch.get(), nullptr, kernel);
+    FACET_CUDA_CHECK(cudaDeviceSynchronize());
+    ExpectClose(d_out.Download(), output, 1e-5, "output");
+    ExpectClose(activations.Download(), ctx.activations, 1e-5, "activations");
+    ExpectClose(d_grads.Download(), d_params, 1e-4, "d_params");
+    ExpectClose(d_din.Download(), d_input, 1e-5, "d_input");
+    // Without an input gradient the weight gradients are the same.
+    DeviceFloats d_grads2(std::vector<float>(params.size(), 0.5f));
+    MlpBackwardCuda(o, d_params_in.get(), d_in.get(), activations.get(), d_dout.get(),
+                    std::int64_t(n), d_grads2.get(), nullptr, scratch.get(), nullptr, kernel);
+    EXPECT_EQ(d_grads2.Download(), d_grads.Download());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -121,6 +130,32 @@ INSTANTIATE_TEST_SUITE_P(
       return "In" + std::to_string(o.input_dims) + "Out" + std::to_string(o.output_dims) +
              "Hidden" + std::to_string(o.hidden_dims) + "x" + std::to_string(o.hidden_layers);
     });
+
+TEST(MlpCudaKernels, FusedNeedsItsShapesAndAlignedArraysAutoFallsBack) {
+  SKIP_WITHOUT_DEVICE();
+  const MlpOptions small{.input_dims = 5, .output_dims = 2, .hidden_dims = 7, .hidden_layers = 1};
+  DeviceFloats buffer(4096);
+  float* p = buffer.get();
+  EXPECT_THROW(MlpForwardCuda(small, p, p, 8, p, p, nullptr, MlpCudaKernel::kFused), Error);
+  // A density-network call on an input that is not 16-byte aligned: kFused refuses, kAuto takes
+  // cuBLAS and gives the CPU's result.
+  const MlpOptions o{.input_dims = 32, .output_dims = 16, .hidden_dims = 64, .hidden_layers = 1};
+  const Mlp mlp(o, 5);
+  const std::size_t n = 37;
+  const std::vector<float> input = Random(n * o.input_dims + 1, 9);
+  std::vector<float> output(n * o.output_dims);
+  mlp.Forward(std::span<const float>(input).subspan(1), n, output, nullptr);
+  const std::vector<float> params(mlp.params().begin(), mlp.params().end());
+  DeviceFloats d_params(params), d_in(input), d_out(output.size());
+  DeviceFloats activations(std::size_t(MlpCudaActivationFloats(o, std::int64_t(n))));
+  EXPECT_THROW(MlpForwardCuda(o, d_params.get(), d_in.get() + 1, std::int64_t(n), d_out.get(),
+                              activations.get(), nullptr, MlpCudaKernel::kFused),
+               Error);
+  MlpForwardCuda(o, d_params.get(), d_in.get() + 1, std::int64_t(n), d_out.get(),
+                 activations.get());
+  FACET_CUDA_CHECK(cudaDeviceSynchronize());
+  ExpectClose(d_out.Download(), output, 1e-5, "output");
+}
 
 TEST(NerfAdamCuda, MatchesTheCpuStepDenseAndSparse) {
   SKIP_WITHOUT_DEVICE();

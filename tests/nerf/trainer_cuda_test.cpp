@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <random>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "common/temp_dir.h"
@@ -76,16 +77,35 @@ struct Scene {
   Scene() { SceneBox(data, &lo, &hi); }
 };
 
-TEST(NerfTrainerCuda, OneStepOnTheSameRaysMatchesTheCpu) {
+// The networks of the one-step comparison: the small test field (cuBLAS: its shapes have no fused
+// kernel), and instant-ngp's shapes (32 hash features, 64 neurons) through either CUDA path.
+struct StepCase {
+  const char* name;
+  NerfFieldOptions field;
+  MlpCudaKernel kernel;
+};
+
+NerfFieldOptions InstantNgpNetworks() {
+  NerfFieldOptions field = SmallField();
+  field.grid.levels = 16;  // 16 x 2 features: the fused kernels' 32 inputs
+  field.density_hidden = 64;
+  field.color_hidden = 64;
+  return field;
+}
+
+class NerfTrainerCudaStep : public ::testing::TestWithParam<StepCase> {};
+
+TEST_P(NerfTrainerCudaStep, OneStepOnTheSameRaysMatchesTheCpu) {
   SKIP_WITHOUT_DEVICE();
   const Scene scene;
+  const NerfFieldOptions field = GetParam().field;
   NerfTrainOptions options = SmallTraining();
   // A threshold far below the initial field's cell values: every cell stays occupied after the
   // first refresh on both backends, so both march the same samples (no cell within rounding of
   // the threshold), and the batch is well inside the sample budget.
   options.occupancy.threshold = 1e-6f;
-  NerfTrainer cpu(scene.data, scene.lo, scene.hi, SmallField(), options);
-  NerfTrainerCuda gpu(scene.data, scene.lo, scene.hi, SmallField(), options);
+  NerfTrainer cpu(scene.data, scene.lo, scene.hi, field, options);
+  NerfTrainerCuda gpu(scene.data, scene.lo, scene.hi, field, options, GetParam().kernel);
   const NerfRayBatch batch = RandomBatch(scene.data, 256, 3);
   const NerfStepStats a = cpu.Step(batch);
   const NerfStepStats b = gpu.Step(batch);
@@ -107,7 +127,7 @@ TEST(NerfTrainerCuda, OneStepOnTheSameRaysMatchesTheCpu) {
   }
   // Parameters after Adam's first step (a move of +-learning_rate along each gradient's sign):
   // equal wherever the gradient is well above rounding.
-  NerfTrainer downloaded(scene.data, scene.lo, scene.hi, SmallField(), options);
+  NerfTrainer downloaded(scene.data, scene.lo, scene.hi, field, options);
   gpu.Download(&downloaded);
   EXPECT_EQ(downloaded.step(), 1);
   EXPECT_EQ(downloaded.grid_adam().step_count(), 1);
@@ -136,6 +156,15 @@ TEST(NerfTrainerCuda, OneStepOnTheSameRaysMatchesTheCpu) {
   // The occupancy refresh before the step: the same values to rounding.
   EXPECT_LT(RelativeError(downloaded.occupancy().values(), cpu.occupancy().values()), 1e-4);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Networks, NerfTrainerCudaStep,
+    ::testing::Values(StepCase{"SmallCublas", SmallField(), MlpCudaKernel::kAuto},
+                      StepCase{"InstantNgpFused", InstantNgpNetworks(), MlpCudaKernel::kFused},
+                      StepCase{"InstantNgpCublas", InstantNgpNetworks(), MlpCudaKernel::kCublas}),
+    [](const ::testing::TestParamInfo<StepCase>& param_info) {
+      return std::string(param_info.param.name);
+    });
 
 TEST(NerfTrainerCuda, LearnsASphereFromRgbaPhotos) {
   SKIP_WITHOUT_DEVICE();

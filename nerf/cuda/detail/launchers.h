@@ -10,6 +10,10 @@
 
 struct CUstream_st;
 
+namespace facet::nerf {
+struct MlpOptions;
+}
+
 namespace facet::nerf::detail {
 
 // x = max(x, 0) over `count` floats.
@@ -17,6 +21,18 @@ void LaunchRelu(float* x, std::int64_t count, CUstream_st* stream);
 // g = 0 where activation <= 0 (the ReLU's derivative from its output), over `count` floats.
 void LaunchReluBackward(float* g, const float* activations, std::int64_t count,
                         CUstream_st* stream);
+// The fused MLP (fused_mlp_cuda.cu, kernels/fused_mlp.h). FusedMlpCompiled: whether it is built
+// for the network's shape (and its weights fit in a block's shared memory). The launches need a
+// compiled shape (facet::Error otherwise) and 16-byte aligned sample arrays.
+bool FusedMlpCompiled(const MlpOptions& options);
+// output[n x out] and (when not null) activations (hidden_layers blocks of n x hidden).
+void LaunchFusedMlpForward(const MlpOptions& options, const float* params, const float* input,
+                           std::int64_t n, float* output, float* activations, CUstream_st* stream);
+// g (hidden_layers blocks of n x hidden) = dL/d(pre-activation) of each hidden layer; d_input
+// [n x in] = dL/d(input) when not null. The weight gradients are the caller's (GEMMs).
+void LaunchFusedMlpBackward(const MlpOptions& options, const float* params,
+                            const float* activations, const float* d_output, std::int64_t n,
+                            float* g, float* d_input, CUstream_st* stream);
 // AdamUpdate on every parameter (or only those with a non-zero gradient when `sparse`).
 void LaunchAdamUpdate(const kernels::AdamStep& step, bool sparse, float* params, const float* grads,
                       float* m, float* v, std::int64_t count, CUstream_st* stream);
