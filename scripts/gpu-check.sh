@@ -267,7 +267,7 @@ egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 if [[ -n "$prebuilt" ]]; then
   root=/tmp/facet-gpu
   rm -rf "$root" && mkdir -p "$root"
-  python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" \
+  python3 -c "import sys, tarfile; t = tarfile.open(sys.argv[1]); t.extraction_filter = getattr(tarfile, 'fully_trusted_filter', None); t.extractall(sys.argv[2])" \
     "$prebuilt" "$root" || { say "cannot unpack $prebuilt"; exit 1; }
   export LD_LIBRARY_PATH="$root/.gpu/stubs:$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu:$root/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
   build="$(dirname "$(dirname "$(find "$root" -path '*/bin/facet' | head -n 1)")")"
@@ -281,7 +281,7 @@ else
   build="$(cd "$build" && pwd)"
 fi
 "$build/bin/facet" --version >"$results/version.txt" 2>&1
-say "facet: $(head -n 1 "$results/version.txt"); Vulkan ICD: ${VK_DRIVER_FILES:-none found}; setup $((SECONDS - started)) s"
+say "facet: $(head -n 1 "$results/version.txt"); Vulkan ICD: ${VK_DRIVER_FILES:-default search}; setup $((SECONDS - started)) s"
 
 lego="${FACET_LEGO:-}"
 if [[ -z "$lego" ]]; then
