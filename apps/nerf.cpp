@@ -59,6 +59,7 @@ struct NerfArgs {
   int max_size = 800;
   int eval_every = 0;
   int checkpoint_every = 500;
+  double max_seconds = 0.0;  // 0: no limit
   bool resume = false;
   bool keep_checkpoint = false;
   int path_frames = 0;
@@ -359,10 +360,10 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
     throw UsageError("--cameras renders a snapshot: give the trained nerf.bin as INPUT");
   }
   if (args.steps < 1 || args.rays < 1 || args.max_size < 0 || args.eval_every < 0 ||
-      args.checkpoint_every < 0) {
+      args.checkpoint_every < 0 || !(args.max_seconds >= 0.0) || std::isinf(args.max_seconds)) {
     throw UsageError(
-        "--steps and --rays must be >= 1; --max-size, --eval-every and "
-        "--checkpoint-every >= 0");
+        "--steps and --rays must be >= 1; --max-size, --eval-every, --checkpoint-every and "
+        "--max-seconds >= 0");
   }
   if (!(args.huber_delta > 0.0f) || !std::isfinite(args.huber_delta)) {
     throw UsageError(fmt::format("--huber-delta must be > 0 (got {})", args.huber_delta));
@@ -404,7 +405,10 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
   ProgressBar bar(args.steps - std::min<std::int64_t>(trainer.step(), args.steps),
                   {.label = "nerf", .unit = "steps"});
   std::size_t rays_done = 0;
-  while (trainer.step() < args.steps) {
+  // --max-seconds: the steps' own time (evaluations and checkpoints not counted), so that the
+  // final held-out PSNR is the one reached after that much training.
+  const auto out_of_time = [&] { return args.max_seconds > 0.0 && training_s >= args.max_seconds; };
+  while (trainer.step() < args.steps && !out_of_time()) {
     const Timer step_timer;
     const nerf::NerfStepStats stats = trainer.Step();
     training_s += step_timer.ElapsedSeconds();
@@ -419,9 +423,9 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
       spdlog::info("nerf: step {}, {:.0f} s of training: held-out PSNR {:.2f} dB", stats.step,
                    training_s, psnr);
     }
-    const bool interrupted = InterruptRequested() && stats.step < args.steps;
+    const bool interrupted = InterruptRequested() && stats.step < args.steps && !out_of_time();
     if ((args.checkpoint_every > 0 && stats.step % args.checkpoint_every == 0 &&
-         stats.step < args.steps) ||
+         stats.step < args.steps && !out_of_time()) ||
         interrupted) {
       nerf::WriteNerfSnapshot(checkpoint,
                               nerf::SnapshotOf(trainer.Synced(), data.background, true));
@@ -434,6 +438,10 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
     }
   }
   bar.Finish();
+  if (trainer.step() < args.steps) {
+    spdlog::info("nerf: stopped at step {} of {} after {:.1f} s of training (--max-seconds {})",
+                 trainer.step(), args.steps, training_s, args.max_seconds);
+  }
   const nerf::NerfTrainer& synced = trainer.Synced();
   nerf::WriteNerfSnapshot(args.output, nerf::SnapshotOf(synced, data.background, false));
   if (args.keep_checkpoint) {
@@ -466,6 +474,7 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
                                     {"loss", args.loss},
                                     {"cuda_mlp", args.cuda_mlp},
                                     {"training_seconds", training_s},
+                                    {"max_seconds", args.max_seconds},
                                     {"seconds", timer.ElapsedSeconds()},
                                     {"held_out_views", data.test.size()},
                                     {"held_out_psnr", psnr},
@@ -505,7 +514,12 @@ Subcommand RegisterNerf(CLI::App& app) {
   sub->add_option("--eval-every", args->eval_every,
                   "Evaluate the held-out views every N steps (PSNR against time; 0 = at the end)")
       ->capture_default_str();
-  sub->add_option("--checkpoint-every", args->checkpoint_every, "Checkpoint every N steps")
+  sub->add_option("--checkpoint-every", args->checkpoint_every,
+                  "Checkpoint every N steps (0 = only when interrupted)")
+      ->capture_default_str();
+  sub->add_option("--max-seconds", args->max_seconds,
+                  "Stop after this many seconds of training steps, evaluations not counted (0 = "
+                  "no limit; --steps still bounds the run and sets the learning-rate schedule)")
       ->capture_default_str();
   sub->add_flag("--resume", args->resume, "Continue from OUTPUT.ckpt when it exists");
   sub->add_flag("--keep-checkpoint", args->keep_checkpoint,

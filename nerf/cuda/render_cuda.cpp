@@ -22,7 +22,8 @@ constexpr std::int64_t kChunk = std::int64_t(1) << 14;
 NerfImages RenderNerfCuda(const NerfFieldCuda& field, const OccupancyGridCuda& grid,
                           const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
                           const Eigen::Vector3f& background, const RayMarchingOptions& marching,
-                          const VolumeRenderingOptions& rendering) {
+                          const VolumeRenderingOptions& rendering,
+                          NerfRenderWorkspaceCuda* workspace) {
   FACET_CHECK(camera.model == geometry::CameraModelId::kPinhole,
               "NeRF renders PINHOLE cameras (got {}); undistort first", camera.ModelName());
   camera.Check();
@@ -34,56 +35,56 @@ NerfImages RenderNerfCuda(const NerfFieldCuda& field, const OccupancyGridCuda& g
   const kernels::PinholeView view = PinholeViewOf(camera, cam_from_world);
   const float axis[3] = {view.world_from_cam[2], view.world_from_cam[5], view.world_from_cam[8]};
   const std::int64_t pixels = std::int64_t(width) * height;
+  thread_local NerfRenderWorkspaceCuda thread_workspace;
+  NerfRenderWorkspaceCuda& w = workspace != nullptr ? *workspace : thread_workspace;
   const std::vector<float> bg = {background.x(), background.y(), background.z()};
-  DeviceBuffer<float> d_background(bg);
-  DeviceBuffer<float> origins, directions, t, dt, positions, sample_directions, sigma, rgb;
-  DeviceBuffer<float> colour, opacity, depth;
-  DeviceBuffer<std::uint32_t> offsets, used;
+  w.background.Upload(bg);
   MarchRaysCudaInputs in;
   in.grid = grid.View();
   in.params = ResolveMarchParams(grid.aabb_min(), grid.aabb_max(), grid.options(), marching);
   in.jitter_seed = 0;
   for (std::int64_t begin = 0; begin < pixels; begin += kChunk) {
     const std::int64_t count = std::min(kChunk, pixels - begin);
-    origins.Resize(3 * count);
-    directions.Resize(3 * count);
-    detail::LaunchPixelRays(view, width, begin, count, origins.data(), directions.data(), nullptr);
+    w.origins.Resize(3 * count);
+    w.directions.Resize(3 * count);
+    detail::LaunchPixelRays(view, width, begin, count, w.origins.data(), w.directions.data(),
+                            nullptr);
     in.n_rays = count;
-    in.origins = origins.data();
-    in.directions = directions.data();
-    offsets.Resize(count + 1);
-    const std::int64_t n = CountRaySamplesCuda(in, offsets.data());
+    in.origins = w.origins.data();
+    in.directions = w.directions.data();
+    w.offsets.Resize(count + 1);
+    const std::int64_t n = CountRaySamplesCuda(in, w.offsets.data(), &w.march);
     // At least one element each, so that no pointer handed on is null.
-    t.Resize(std::max<std::int64_t>(n, 1));
-    dt.Resize(std::max<std::int64_t>(n, 1));
-    positions.Resize(3 * std::max<std::int64_t>(n, 1));
-    sample_directions.Resize(3 * std::max<std::int64_t>(n, 1));
-    sigma.Resize(std::max<std::int64_t>(n, 1));
-    rgb.Resize(3 * std::max<std::int64_t>(n, 1));
-    FillRaySamplesCuda(in, offsets.data(), t.data(), dt.data(), positions.data(),
-                       sample_directions.data());
-    field.Radiance(positions.data(), sample_directions.data(), n, sigma.data(), rgb.data());
-    colour.Resize(3 * count);
-    opacity.Resize(count);
-    depth.Resize(count);
-    used.Resize(count);
+    w.t.Resize(std::max<std::int64_t>(n, 1));
+    w.dt.Resize(std::max<std::int64_t>(n, 1));
+    w.positions.Resize(3 * std::max<std::int64_t>(n, 1));
+    w.sample_directions.Resize(3 * std::max<std::int64_t>(n, 1));
+    w.sigma.Resize(std::max<std::int64_t>(n, 1));
+    w.rgb.Resize(3 * std::max<std::int64_t>(n, 1));
+    FillRaySamplesCuda(in, w.offsets.data(), w.t.data(), w.dt.data(), w.positions.data(),
+                       w.sample_directions.data());
+    field.Radiance(w.positions.data(), w.sample_directions.data(), n, w.sigma.data(), w.rgb.data());
+    w.colour.Resize(3 * count);
+    w.opacity.Resize(count);
+    w.depth.Resize(count);
+    w.used.Resize(count);
     CompositeSamplesCuda samples;
     samples.n_rays = count;
-    samples.ray_offsets = offsets.data();
-    samples.t = t.data();
-    samples.dt = dt.data();
-    samples.sigma = sigma.data();
-    samples.rgb = rgb.data();
-    samples.background = d_background.data();
+    samples.ray_offsets = w.offsets.data();
+    samples.t = w.t.data();
+    samples.dt = w.dt.data();
+    samples.sigma = w.sigma.data();
+    samples.rgb = w.rgb.data();
+    samples.background = w.background.data();
     samples.background_per_ray = false;
-    RenderRaysCuda(samples, rendering.transmittance_threshold, colour.data(), opacity.data(),
-                   depth.data(), used.data());
+    RenderRaysCuda(samples, rendering.transmittance_threshold, w.colour.data(), w.opacity.data(),
+                   w.depth.data(), w.used.data());
     // Expected distance along the unit ray, then its component along the optical axis.
-    detail::LaunchCameraDepth(opacity.data(), directions.data(), axis, count, depth.data(),
+    detail::LaunchCameraDepth(w.opacity.data(), w.directions.data(), axis, count, w.depth.data(),
                               nullptr);
-    colour.Download(out.colour.data() + 3 * begin);
-    opacity.Download(out.opacity.data() + begin);
-    depth.Download(out.depth.data() + begin);
+    w.colour.Download(out.colour.data() + 3 * begin);
+    w.opacity.Download(out.opacity.data() + begin);
+    w.depth.Download(out.depth.data() + begin);
   }
   return out;
 }

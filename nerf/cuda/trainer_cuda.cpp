@@ -105,7 +105,7 @@ struct NerfTrainerCuda::Impl {
     in.params = march;
     in.jitter_seed = options.seed * 7919u + std::uint32_t(step) + 1u;
     offsets.Resize(n_rays + 1);
-    const std::uint32_t total = CountRaySamplesCuda(in, offsets.data());
+    const std::uint32_t total = CountRaySamplesCuda(in, offsets.data(), &march_scratch);
     // The rays kept: the longest prefix whose samples fit the budget (at least one ray).
     std::int64_t rays = n_rays;
     std::int64_t n = total;
@@ -193,6 +193,8 @@ struct NerfTrainerCuda::Impl {
   DeviceBuffer<std::uint32_t> offsets, used;
   DeviceBuffer<float> t, dt, positions, sample_directions, sigma, rgb;
   DeviceBuffer<float> colour, opacity, depth, loss, squared, d_colour, d_sigma, d_rgb;
+  RayMarchScratchCuda march_scratch;
+  NerfRenderWorkspaceCuda render_workspace;  // the held-out renders' arrays
 };
 
 NerfTrainerCuda::NerfTrainerCuda(const datasets::TrainingData& data,
@@ -238,7 +240,8 @@ NerfImages NerfTrainerCuda::RenderImages(const geometry::Camera& camera,
                                          const geometry::Rigid3& cam_from_world,
                                          const Eigen::Vector3f& background) const {
   return RenderNerfCuda(impl_->field, impl_->occupancy, camera, cam_from_world, background,
-                        impl_->options.marching, impl_->options.rendering);
+                        impl_->options.marching, impl_->options.rendering,
+                        &impl_->render_workspace);
 }
 
 ImageF32 NerfTrainerCuda::Render(const geometry::Camera& camera,

@@ -4,9 +4,11 @@
 #include <cub/device/device_reduce.cuh>
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "core/cuda_check.h"
+#include "core/device_buffer.h"
 #include "core/parallel_for.h"
 #include "nerf/cuda/detail/launchers.h"
 #include "nerf/kernels/activations.h"
@@ -169,21 +171,25 @@ void LaunchCellUpdate(const CellUpdate& update, const std::uint8_t* occupancy, c
 namespace {
 
 // The sum of values[count] as Out (CUB's accumulator follows the output type), synchronising
-// `stream` to read it back.
+// `stream` to read it back. The result slot and CUB's storage live in a grow-only scratch of the
+// calling thread: the occupancy rebuild sums twice per update, and a cudaMalloc/cudaFree pair
+// each time would synchronise the device.
 template <typename Out, typename In>
 Out DeviceSum(const In* values, std::int64_t count, cudaStream_t stream) {
-  Out* sum = nullptr;
-  FACET_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&sum), sizeof(Out)));
+  // The result first, CUB's storage from byte 256 on (cudaMalloc aligns to 256, CUB wants that).
+  constexpr std::size_t kTempOffset = 256;
+  static_assert(sizeof(Out) <= kTempOffset);
+  thread_local DeviceBuffer<std::uint8_t> scratch;
   std::size_t temp_bytes = 0;
-  FACET_CUDA_CHECK(cub::DeviceReduce::Sum(nullptr, temp_bytes, values, sum, count, stream));
-  void* temp = nullptr;
-  FACET_CUDA_CHECK(cudaMalloc(&temp, temp_bytes > 0 ? temp_bytes : 1));
-  FACET_CUDA_CHECK(cub::DeviceReduce::Sum(temp, temp_bytes, values, sum, count, stream));
+  FACET_CUDA_CHECK(cub::DeviceReduce::Sum(nullptr, temp_bytes, values, static_cast<Out*>(nullptr),
+                                          count, stream));
+  scratch.Resize(std::int64_t(kTempOffset + std::max<std::size_t>(temp_bytes, 1)));
+  Out* sum = reinterpret_cast<Out*>(scratch.data());
+  FACET_CUDA_CHECK(
+      cub::DeviceReduce::Sum(scratch.data() + kTempOffset, temp_bytes, values, sum, count, stream));
   Out host{};
   FACET_CUDA_CHECK(cudaMemcpyAsync(&host, sum, sizeof(Out), cudaMemcpyDeviceToHost, stream));
   FACET_CUDA_CHECK(cudaStreamSynchronize(stream));
-  cudaFree(temp);
-  cudaFree(sum);
   return host;
 }
 

@@ -230,12 +230,31 @@ TEST(NerfCli, SnapshotRendersGivenCamerasWithTheirPsnr) {
             0);
 }
 
+// --max-seconds stops the run once its training steps have taken that long, before --steps, and
+// the summary says where it stopped.
+TEST(NerfCli, MaxSecondsStopsTrainingEarly) {
+  TempDir dir;
+  const fs::path scene = WriteScene(dir);
+  const CommandResult result =
+      Nerf(fmt::format("'{}' -o '{}' --rays 256 --steps 100000 --max-seconds 0.001 --summary '{}'",
+                       scene.string(), (dir / "a.bin").string(), (dir / "a.json").string()));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const nlohmann::json summary = ReadJson(dir / "a.json");
+  EXPECT_GE(summary["steps"].get<int>(), 1);
+  EXPECT_LT(summary["steps"].get<int>(), 100000);
+  EXPECT_GE(summary["training_seconds"].get<double>(), 0.001);
+  EXPECT_EQ(summary["max_seconds"].get<double>(), 0.001);
+  EXPECT_TRUE(std::isfinite(summary["held_out_psnr"].get<double>()));
+  EXPECT_EQ(nerf::ReadNerfSnapshot(dir / "a.bin").step, summary["steps"].get<int>());
+}
+
 TEST(NerfCli, BadInputFailsWithOneLine) {
   TempDir dir;
   const fs::path scene = WriteScene(dir);
   for (const std::string& args :
        {fmt::format("'{}' -o '{}'", (dir / "missing").string(), (dir / "x.bin").string()),
-        fmt::format("'{}' -o '{}' --steps 0", scene.string(), (dir / "x.bin").string())}) {
+        fmt::format("'{}' -o '{}' --steps 0", scene.string(), (dir / "x.bin").string()),
+        fmt::format("'{}' -o '{}' --max-seconds -1", scene.string(), (dir / "x.bin").string())}) {
     const CommandResult result = Nerf(args);
     EXPECT_NE(result.exit_code, 0) << args;
     EXPECT_NE(result.output.find("error"), std::string::npos) << result.output;

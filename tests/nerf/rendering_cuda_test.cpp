@@ -114,6 +114,71 @@ TEST(NerfCuda, RayMarchingMatchesTheCpu) {
   }
 }
 
+// The fill writes every slot the count left room for: with offsets counted on a fully occupied
+// grid and a fill on the sphere's grid (fewer kept samples, as a rounding difference between the
+// two kernels could give), each ray's samples are the sphere's, then zero-width padding at its
+// last sample, and nothing is left uninitialised.
+TEST(NerfCuda, FillPadsAShortfallWithZeroWidthSamples) {
+  SKIP_WITHOUT_DEVICE();
+  const OccupancyGrid sphere = SphereGrid();
+  const testing::Rays rays = testing::RandomRays(1000, 4);
+  RayMarchingOptions options;
+  options.max_samples_per_ray = 1u << 16;  // no ray stops early on the full grid
+  const RaySamples cpu = MarchRays(rays.origins, rays.directions, rays.count, sphere, options, 7);
+  const std::vector<std::uint8_t> occupied(sphere.occupancy().size(), 1);
+  const std::vector<std::uint8_t> sparse(sphere.occupancy().begin(), sphere.occupancy().end());
+  auto d_full = Upload(occupied);
+  auto d_sparse = Upload(sparse);
+  auto d_o = Upload(rays.origins);
+  auto d_d = Upload(rays.directions);
+  MarchRaysCudaInputs in;
+  in.n_rays = std::int64_t(rays.count);
+  in.origins = d_o.get();
+  in.directions = d_d.get();
+  in.grid = sphere.View();
+  in.grid.occupancy = d_full.get();
+  in.params = ResolveMarchParams(sphere, options);
+  in.jitter_seed = 7;
+  Device<std::uint32_t> offsets(rays.count + 1);
+  RayMarchScratchCuda scratch;
+  const std::uint32_t total = CountRaySamplesCuda(in, offsets.get(), &scratch);
+  ASSERT_GT(total, std::uint32_t(cpu.size()));
+  // NaN everywhere first, so that a slot the fill skips shows.
+  const std::vector<float> nan(4 * std::size_t(total), NAN);
+  Device<float> t(std::span<const float>(nan.data(), total));
+  Device<float> dt(std::span<const float>(nan.data(), total));
+  Device<float> pos(std::span<const float>(nan.data(), 3 * std::size_t(total)));
+  Device<float> dir(std::span<const float>(nan.data(), 3 * std::size_t(total)));
+  in.grid.occupancy = d_sparse.get();
+  FillRaySamplesCuda(in, offsets.get(), t.get(), dt.get(), pos.get(), dir.get());
+  FACET_CUDA_CHECK(cudaDeviceSynchronize());
+  const std::vector<std::uint32_t> off = offsets.Host();
+  const std::vector<float> gpu_t = t.Host(), gpu_dt = dt.Host(), gpu_pos = pos.Host();
+  for (const float x : pos.Host()) ASSERT_TRUE(std::isfinite(x));
+  for (const float x : dir.Host()) ASSERT_TRUE(std::isfinite(x));
+  std::size_t padded_rays = 0, differing = 0;
+  for (std::size_t r = 0; r < rays.count; ++r) {
+    const std::uint32_t kept = cpu.ray_offsets[r + 1] - cpu.ray_offsets[r];
+    const std::uint32_t slots = off[r + 1] - off[r];
+    ASSERT_GE(slots, kept) << "ray " << r;  // a fully occupied grid keeps a superset
+    std::uint32_t real = 0;                 // the fill's kept samples: dt > 0
+    while (real < slots && gpu_dt[off[r] + real] > 0.0f) ++real;
+    if (real != kept) ++differing;  // rounding on the device, as RayMarchingMatchesTheCpu
+    padded_rays += slots > real ? 1 : 0;
+    for (std::uint32_t i = real; i < slots; ++i) {
+      const std::size_t j = off[r] + i;
+      EXPECT_EQ(gpu_dt[j], 0.0f);
+      EXPECT_EQ(gpu_t[j], real > 0 ? gpu_t[off[r] + real - 1] : 0.0f);
+      for (int k = 0; k < 3; ++k) {
+        const float expected = real > 0 ? gpu_pos[3 * (off[r] + real - 1) + k] : in.grid.centre[k];
+        EXPECT_EQ(gpu_pos[3 * j + k], expected);
+      }
+    }
+  }
+  EXPECT_GT(padded_rays, rays.count / 10);
+  EXPECT_LT(differing, rays.count / 100);
+}
+
 TEST(NerfCuda, CompositingMatchesTheCpu) {
   SKIP_WITHOUT_DEVICE();
   const OccupancyGrid grid = SphereGrid();
