@@ -50,12 +50,16 @@ for bench in "$build"/bench/*_bench; do
   "$bench" --benchmark_min_time=0.2 --benchmark_out="$out/$name.json" \
     --benchmark_out_format=json 2>&1 | tee "$out/$name.txt" || status=1
 done
-# The viewer's splat path (issue 9; target >= 300 FPS for 1M splats at 1920x1080 on an H200). It
-# uses the Vulkan device VulkanContext picks (the NVIDIA one when its ICD is installed; the device
-# name is in the output): the time limit stops a run that fell back to lavapipe.
+# The viewer's splat path (issue 9; target >= 300 FPS for 1M splats at 1920x1080 on an H200): the
+# compute tile rasterizer, then the quads it replaced for comparison (fewer frames: they are
+# slow there). It uses the Vulkan device VulkanContext picks (the NVIDIA one when its ICD is
+# installed); viewer_fps prints the device and refuses lavapipe (no --allow-cpu here).
 if [[ -x "$build/bench/viewer_fps" ]]; then
   timeout 300 "$build/bench/viewer_fps" --splats 1000000 --full-hd --frames 200 --warmup 20 \
     --json "$out/viewer_fps.json" 2>&1 | tee "$out/viewer_fps.txt"
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+  timeout 300 "$build/bench/viewer_fps" --splats 1000000 --full-hd --frames 20 --warmup 2 \
+    --raster quads --json "$out/viewer_fps_quads.json" 2>&1 | tee "$out/viewer_fps_quads.txt"
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 fi
 # Without shared data: the built-in synthetic scene trained on the GPU (beside a short CPU run for

@@ -24,9 +24,10 @@ const float kMinAlpha = 1.0 / 255.0;
 const float kMaxAlpha = 0.99;
 const float kMinTransmittance = 1e-4;
 
-shared vec4 s_mean_depth[kThreads];     // xy mean (px), z camera-space z
+shared vec4 s_mean_depth[kThreads];     // xy mean (px), z its reversed-Z depth near / z
 shared vec4 s_conic_opacity[kThreads];  // conic a, b, c and opacity
 shared vec4 s_color[kThreads];          // rgb
+shared vec4 s_box[kThreads];            // the pixels the CPU evaluates: x0, y0, x1, y1 (inclusive)
 shared uint s_done;                     // pixels of the tile that are done
 
 // kernels::ExpNonPositive<float>: the CPU's exp for x <= 0 (2^n times a degree-7 Taylor
@@ -76,18 +77,23 @@ void main() {
     if (s_done == kThreads) break;
     if (start + tid < end) {
       SplatRecord r = pc.records.records[pc.values.indices[start + tid]];
-      s_mean_depth[tid] = vec4(r.mean2d_radius.xy, r.color_depth.w, 0.0);
+      s_mean_depth[tid] = vec4(r.mean2d_radius.xy, pc.near_plane / r.color_depth.w, 0.0);
       s_conic_opacity[tid] = r.conic_opacity;
       s_color[tid] = vec4(r.color_depth.rgb, 0.0);
+      // detail::SplatBox (splatting/detail/blend_tile_cpu.h): beyond it alpha < 1/255.
+      s_box[tid] = vec4(floor(r.mean2d_radius.xy - r.mean2d_radius.zw),
+                        ceil(r.mean2d_radius.xy + r.mean2d_radius.zw));
     }
     barrier();
     const uint n = min(end - start, kThreads);
     for (uint j = 0u; !done && j < n; ++j) {
       const vec4 md = s_mean_depth[j];
-      if (pc.near_plane / md.z < opaque_depth) {  // behind the opaque surface, as all after it
+      if (md.z < opaque_depth) {  // behind the opaque surface, as all after it
         done = true;
         break;
       }
+      const vec4 box = s_box[j];
+      if (any(lessThan(vec2(pixel), box.xy)) || any(greaterThan(vec2(pixel), box.zw))) continue;
       // kernels::SplatPower and kernels::SplatAlpha at d = mean2d - pixel centre.
       const vec4 co = s_conic_opacity[j];
       const vec2 d = md.xy - centre;
