@@ -34,6 +34,7 @@ struct ViewArgs {
   std::string camera = "orbit:0";
   int sh_degree = 3;
   std::string mode = "splats";
+  std::string raster = "compute";  // --raster: how the splats mode draws
   std::string background = "0,0,0";
   fs::path model;       // --model: the cameras of index:N (default: the input workspace's)
   fs::path trajectory;  // --trajectory: a camera trajectory (.log) to draw
@@ -52,6 +53,8 @@ viewer::SceneDrawSettings DrawSettings(const ViewArgs& args) {
                      "')");
   }
   settings.splats.mode = static_cast<viewer::SplatRenderMode>(mode - modes.begin());
+  settings.splats.raster =
+      args.raster == "quads" ? viewer::SplatRaster::kQuads : viewer::SplatRaster::kCompute;
   settings.mesh.point_size_px = 2.0f;
   settings.background = ParseBackground(args.background);
   return settings;
@@ -180,6 +183,11 @@ Subcommand RegisterView(CLI::App& app) {
   sub->add_option("--mode", args->mode,
                   "Splats: splats, centres (a dot per splat), ellipsoids (1-sigma, opaque), "
                   "depth (grey, near to far over black) or alpha (accumulated opacity)")
+      ->capture_default_str();
+  sub->add_option("--raster", args->raster,
+                  "Splats mode: compute (tile lists blended front to back, as the CPU "
+                  "rasterizer) or quads (a blended rectangle per splat, for comparison)")
+      ->check(CLI::IsMember({"compute", "quads"}))
       ->capture_default_str();
   sub->add_option("--background", args->background, "Background colour R,G,B in [0, 1]")
       ->capture_default_str();

@@ -109,8 +109,13 @@ void GpuRadixSort::Destroy() {
 }
 
 void GpuRadixSort::Record(VkCommandBuffer cmd, const Buffer& keys, const Buffer& values,
-                          std::uint32_t count) const {
+                          std::uint32_t count, std::uint32_t key_bits,
+                          const Buffer* device_count) const {
   FACET_CHECK(count <= max_count_, "GpuRadixSort: {} keys exceed max_count {}", count, max_count_);
+  FACET_CHECK(key_bits >= 1 && key_bits <= 32, "GpuRadixSort: key_bits must be 1-32 (got {})",
+              key_bits);
+  FACET_CHECK(device_count == nullptr || device_count->address() != 0,
+              "GpuRadixSort: the device count buffer needs VK_BUFFER_USAGE_STORAGE_BUFFER_BIT");
   if (count == 0) return;
   FACET_CHECK(keys.address() != 0 && values.address() != 0,
               "GpuRadixSort: keys and values need VK_BUFFER_USAGE_STORAGE_BUFFER_BIT");
@@ -124,13 +129,18 @@ void GpuRadixSort::Record(VkCommandBuffer cmd, const Buffer& keys, const Buffer&
   push.count = count;
   push.block_count = DivUp(count, kBlock);
   push.partial_count = DivUp(std::uint64_t{kRadix} * push.block_count, kScanChunk);
+  if (device_count != nullptr) {
+    push.device_count = device_count->address();
+    push.use_device_count = 1;
+  }
+  const std::uint32_t passes = DivUp(key_bits, 8);
 
   MemoryBarrier(cmd, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, VK_ACCESS_2_MEMORY_WRITE_BIT,
                 VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT,
                 VK_ACCESS_2_SHADER_STORAGE_READ_BIT | VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT);
   // Even passes read the caller's buffers and write the scratch ones; odd passes the reverse,
-  // so after the 4th the sorted keys are back in the caller's buffers.
-  for (std::uint32_t pass = 0; pass < 4; ++pass) {
+  // so after an even number of passes the sorted keys are back in the caller's buffers.
+  for (std::uint32_t pass = 0; pass < passes; ++pass) {
     const bool from_caller = pass % 2 == 0;
     push.keys_in = from_caller ? keys.address() : keys_scratch_.address();
     push.values_in = from_caller ? values.address() : values_scratch_.address();
@@ -145,16 +155,27 @@ void GpuRadixSort::Record(VkCommandBuffer cmd, const Buffer& keys, const Buffer&
     for (const auto& [pipeline, groups] : steps) {
       vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
       vkCmdDispatch(cmd, groups, 1, 1);
-      if (pipeline != scatter_ || pass < 3) ComputeBarrier(cmd);
+      if (pipeline != scatter_ || pass + 1 < passes) ComputeBarrier(cmd);
     }
+  }
+  if (passes % 2 == 1) {  // the result is in the scratch buffers: copy it back
+    MemoryBarrier(cmd, VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT, VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT,
+                  VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_TRANSFER_READ_BIT);
+    const VkBufferCopy region{0, 0, count * kWord};
+    vkCmdCopyBuffer(cmd, keys_scratch_.handle(), keys.handle(), 1, &region);
+    vkCmdCopyBuffer(cmd, values_scratch_.handle(), values.handle(), 1, &region);
+    MemoryBarrier(cmd, VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_TRANSFER_WRITE_BIT,
+                  VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT,
+                  VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT);
+    return;
   }
   MemoryBarrier(cmd, VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT, VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT,
                 VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT,
                 VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT);
 }
 
-void GpuRadixSort::Sort(std::vector<std::uint32_t>& keys,
-                        std::vector<std::uint32_t>& values) const {
+void GpuRadixSort::Sort(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& values,
+                        std::uint32_t key_bits, std::optional<std::uint32_t> device_count) const {
   FACET_CHECK(keys.size() == values.size(), "GpuRadixSort::Sort: {} keys but {} values",
               keys.size(), values.size());
   FACET_CHECK(keys.size() <= max_count_, "GpuRadixSort::Sort: {} keys exceed max_count {}",
@@ -167,9 +188,16 @@ void GpuRadixSort::Sort(std::vector<std::uint32_t>& keys,
                        Buffer::Memory::kDevice);
   device_keys.Upload(std::as_bytes(std::span(keys)));
   device_values.Upload(std::as_bytes(std::span(values)));
+  Buffer count_buffer;
+  if (device_count) {
+    count_buffer =
+        Buffer(context_, kWord, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, Buffer::Memory::kDevice);
+    count_buffer.Upload(std::as_bytes(std::span(&*device_count, 1)));
+  }
   Buffer readback(context_, 2 * bytes, VK_BUFFER_USAGE_TRANSFER_DST_BIT, Buffer::Memory::kHostRead);
   context_.SubmitAndWait([&](VkCommandBuffer cmd) {
-    Record(cmd, device_keys, device_values, count);
+    Record(cmd, device_keys, device_values, count, key_bits,
+           device_count ? &count_buffer : nullptr);
     const VkBufferCopy key_region{0, 0, bytes};
     const VkBufferCopy value_region{0, bytes, bytes};
     vkCmdCopyBuffer(cmd, device_keys.handle(), readback.handle(), 1, &key_region);

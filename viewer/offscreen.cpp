@@ -38,7 +38,8 @@ OffscreenTarget::OffscreenTarget(const VulkanContext& context, int width, int he
                                  VkFormat color_format, bool readback)
     : context_(context),
       color_(context, width, height, CheckColorFormat(color_format),
-             VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+             VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
+                 VK_IMAGE_USAGE_TRANSFER_DST_BIT,
              VK_IMAGE_ASPECT_COLOR_BIT),
       depth_(context, width, height, kDepthFormat,
              VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,

@@ -46,6 +46,9 @@ class OffscreenTarget {
   // The colour attachment: COLOR_ATTACHMENT_OPTIMAL after EndRendering (a window blits it to the
   // swapchain; the next BeginRendering orders after any transfer reading it).
   const Image& color() const { return color_; }
+  // The depth attachment: DEPTH_ATTACHMENT_OPTIMAL after EndRendering (the splats' compute
+  // blend, SplatTileRasterizer, copies it out and back).
+  const Image& depth() const { return depth_; }
 
   // Records: both attachments to their attachment layouts, vkCmdBeginRendering clearing colour
   // to (clear_rgb, 1) and depth to 0 (the far plane at infinity), and a viewport and scissor

@@ -30,8 +30,11 @@ GpuScene::GpuScene(const VulkanContext& context, const SceneData& scene, VkForma
     sort_.emplace(context, capacity);
     splat_renderer_ =
         std::make_unique<SplatRenderer>(context, color_format, OffscreenTarget::kDepthFormat);
+    splat_tiles_ = std::make_unique<SplatTileRasterizer>(context, color_format, capacity);
+    // The tile lists: keys and values plus the sort's scratch, 16 bytes an entry.
     gpu_bytes_ += splats_.gaussians().size() + splats_.sh().size() + splats_.records().size() +
-                  splats_.sort_keys().size() + 2 * sort_->order().size();
+                  splats_.sort_keys().size() + 2 * sort_->order().size() +
+                  16 * splat_tiles_->capacity();
   }
   if (scene.mesh && !scene.mesh->vertices.empty()) {
     mesh_.emplace(context, *scene.mesh);
@@ -78,9 +81,12 @@ void GpuScene::Record(VkCommandBuffer cmd, const OffscreenTarget& target,
   FACET_CHECK(target.color_format() == color_format_,
               "viewer: the scene's pipelines are for another colour format than the target's");
   const bool draw_splats = settings.layers.splats && splat_renderer_ && splats_.count() > 0;
+  const bool tiles = draw_splats && settings.splats.UsesTiles();
   if (draw_splats) {
+    if (tiles) splat_tiles_->GrowToLastFrame();  // the last frame has completed
     RecordSplatPreprocessAndSort(cmd, *splat_renderer_, *sort_, splats_, camera, cam_from_world,
                                  settings.splats);
+    if (tiles) splat_tiles_->RecordLists(cmd, splats_, sort_->order(), camera);
     if (mark) mark(cmd, "splat preprocess + sort");
   }
   // Depth and alpha images are values over black (SplatRenderMode), whatever the background.
@@ -90,23 +96,34 @@ void GpuScene::Record(VkCommandBuffer cmd, const OffscreenTarget& target,
   if (draw_splats && values) clear.setZero();
   target.BeginRendering(cmd, clear);
   const MeshDrawOptions& options = settings.mesh;
+  bool opaque = false;  // whether any opaque layer drew
   if (settings.layers.mesh && mesh_) {
     mesh_pipelines_.DrawTriangles(cmd, *mesh_, camera, cam_from_world, options);
+    opaque = true;
   }
   if (settings.layers.points && points_) {
     mesh_pipelines_.DrawPoints(cmd, *points_, camera, cam_from_world, options);
+    opaque = true;
   }
   if ((settings.layers.cameras || settings.layers.grid || settings.layers.trajectory) && lines_) {
     mesh_pipelines_.DrawLines(cmd, *lines_, camera, cam_from_world, options);
+    opaque = true;
   }
   if (settings.layers.photos && photos_) {
     photo_pipeline_->Draw(cmd, *photos_, camera, cam_from_world, 1.0f, options.near_m);
+    opaque = true;
   }
-  if (draw_splats) {
+  if (draw_splats && !tiles) {
     splat_renderer_->Draw(cmd, splats_, sort_->order(), splats_.count(), camera, settings.splats);
   }
   target.EndRendering(cmd);
   if (mark) mark(cmd, "draw");
+  if (tiles) {
+    // The splats' depth test is against the opaque layers' reversed Z, whose near plane is the
+    // mesh options' (the quads' depth uses the splat options' near_m; both default to 0.01).
+    splat_tiles_->RecordBlend(cmd, splats_, target, options.near_m, clear, opaque);
+    if (mark) mark(cmd, "splat blend");
+  }
 }
 
 ImageU8 GpuScene::Render(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
@@ -115,9 +132,15 @@ ImageU8 GpuScene::Render(const geometry::Camera& camera, const geometry::Rigid3&
   settings.splats.Check();
   settings.mesh.Check();
   const OffscreenTarget target(context_, camera.width, camera.height, color_format_);
-  return target
-      .Capture([&](VkCommandBuffer cmd) { Record(cmd, target, camera, cam_from_world, settings); })
-      .rgb;
+  const auto record = [&](VkCommandBuffer cmd) {
+    Record(cmd, target, camera, cam_from_world, settings);
+  };
+  ImageU8 rgb = target.Capture(record).rgb;
+  // Tile lists that overflowed grow in Record: the frame is drawn again with all its splats.
+  if (splat_tiles_ && settings.splats.UsesTiles() && splat_tiles_->stats().Overflowed()) {
+    rgb = target.Capture(record).rgb;
+  }
+  return rgb;
 }
 
 }  // namespace facet::viewer

@@ -1,7 +1,9 @@
 // GpuScene: a SceneData on the GPU (splats, mesh, points, frustum and grid lines) with the
-// pipelines that draw it, recorded into an OffscreenTarget: splat preprocess and GPU sort outside
-// the pass, then the opaque layers with depth writes, then the splats blended over them with a
-// depth test (photo thumbnails on the frustums count as opaque). `facet view --offscreen` renders
+// pipelines that draw it, recorded into an OffscreenTarget: splat preprocess, GPU sort and tile
+// lists outside the pass, then the opaque layers with depth writes, then the splats blended over
+// them in front of their depth by a compute pass (SplatTileRasterizer; the other render modes
+// and SplatRaster::kQuads draw quads in the pass with a depth test). Photo thumbnails on the
+// frustums count as opaque. `facet view --offscreen` renders
 // one frame with it; the window records it every frame into a target it blits to the display, so
 // both show the same image for the same camera.
 #pragma once
@@ -22,6 +24,7 @@
 #include "viewer/offscreen.h"
 #include "viewer/scene.h"
 #include "viewer/splat_renderer.h"
+#include "viewer/splat_tiles.h"
 #include "viewer/splat_view.h"
 #include "viewer/vulkan_context.h"
 
@@ -63,15 +66,20 @@ class GpuScene {
   void SetLines(const geometry::PointCloud& lines);
 
   // Records one frame of `camera` (its width x height must be the target's) at `cam_from_world`
-  // into `target`, ending with vkCmdEndRendering (the colour attachment stays in
-  // COLOR_ATTACHMENT_OPTIMAL). `mark`, when given, is called after each phase ("splat
-  // preprocess + sort", "draw") to time it. Layers the scene lacks are skipped.
+  // into `target`, leaving the colour attachment in COLOR_ATTACHMENT_OPTIMAL. The splats' colour
+  // mode (settings.splats.UsesTiles()) is blended in compute after the opaque pass; the other
+  // modes and SplatRaster::kQuads draw in the pass. `mark`, when given, is called after each
+  // phase ("splat preprocess + sort", "draw", "splat blend") to time it. Layers the scene lacks
+  // are skipped. The scene's buffers are shared by its frames: an earlier frame must have
+  // completed before the next is recorded (the window waits for each; the tile lists may grow
+  // here after a frame that overflowed them).
+  // Throws facet::Error when the camera's size differs from the target's.
   void Record(VkCommandBuffer cmd, const OffscreenTarget& target, const geometry::Camera& camera,
               const geometry::Rigid3& cam_from_world, const SceneDrawSettings& settings,
               const std::function<void(VkCommandBuffer, const std::string&)>& mark = {}) const;
 
   // Renders one frame into a fresh target of the camera's size (with readback), submits, waits
-  // and returns its RGB.
+  // and returns its RGB (again, once, when the splats' tile lists overflowed).
   ImageU8 Render(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
                  const SceneDrawSettings& settings) const;
 
@@ -82,6 +90,7 @@ class GpuScene {
   std::shared_ptr<const PackedSplats> packed_;  // what UploadMore copies from
   std::optional<SplatSort> sort_;
   std::unique_ptr<SplatRenderer> splat_renderer_;
+  std::unique_ptr<SplatTileRasterizer> splat_tiles_;
   MeshPipelines mesh_pipelines_;
   std::optional<GpuMesh> mesh_, points_, lines_;
   std::unique_ptr<GpuImageQuads> photos_;

@@ -138,6 +138,8 @@ void SplatDrawOptions::Check() const {
               clamp_factor);
   FACET_CHECK(int(mode) >= 0 && int(mode) <= int(SplatRenderMode::kAlpha),
               "SplatDrawOptions::mode {} is not a SplatRenderMode", int(mode));
+  FACET_CHECK(raster == SplatRaster::kCompute || raster == SplatRaster::kQuads,
+              "SplatDrawOptions::raster {} is not a SplatRaster", int(raster));
   FACET_CHECK(std::isfinite(scale) && scale > 0.0f,
               "SplatDrawOptions::scale must be positive and finite (got {})", scale);
   FACET_CHECK(opacity_threshold >= 0.0f && opacity_threshold < 1.0f,
@@ -237,7 +239,9 @@ void SplatRenderer::Preprocess(VkCommandBuffer cmd, const GpuSplats& splats,
   push.crop_min_scale = {lo.x(), lo.y(), lo.z(), options.scale};
   push.crop_max_opacity = {hi.x(), hi.y(), hi.z(), options.opacity_threshold};
   push.model = splats.model().address();
-  push.sh_degree = static_cast<std::uint32_t>(std::min(options.sh_degree, splats.sh_degree()));
+  push.sh_degree_flags =
+      static_cast<std::uint32_t>(std::min(options.sh_degree, splats.sh_degree()));
+  if (options.UsesTiles()) push.sh_degree_flags |= FACET_SPLAT_KEYS_FRONT_TO_BACK;
   push.clamp_factor = options.clamp_factor;
 
   const std::uint32_t groups = (splats.count() + kPreprocessGroupSize - 1) / kPreprocessGroupSize;
@@ -265,6 +269,9 @@ void SplatRenderer::Draw(VkCommandBuffer cmd, const GpuSplats& splats, const Buf
                          std::uint32_t count, const geometry::Camera& camera,
                          const SplatDrawOptions& options) const {
   options.Check();
+  FACET_CHECK(!options.UsesTiles(),
+              "SplatRenderer::Draw draws quads: set SplatDrawOptions::raster to kQuads, or draw "
+              "the kSplats mode with SplatTileRasterizer");
   if (count == 0 || splats.count() == 0) return;
   FACET_CHECK(count <= splats.count() && order.size() >= count * sizeof(std::uint32_t),
               "viewer: drawing {} splats from an order of {} bytes over {} splats", count,

@@ -10,7 +10,10 @@
 // colours as is), and is best half-float (OffscreenTarget::kHdrColorFormat): an RGBA8 UNORM target
 // rounds every blend to 8 bits and clamps SH colours above 1 per layer, which on splats-small (9k
 // Gaussians, ~100 layers a pixel) costs 39 dB against the CPU image where half floats give 47 dB
-// (the 2000-Gaussian test: 51 vs 58 dB; tests/viewer/splat_renderer_test.cpp).
+// (the 2000-Gaussian test: 51 vs 58 dB; tests/viewer/splat_renderer_test.cpp). The colour mode
+// draws by default with SplatTileRasterizer (splat_tiles.h) instead: the CPU's own tile
+// algorithm in compute, front to back, 59-60 dB on either target; the quads remain for the other
+// modes and for SplatRaster::kQuads.
 //
 // SplatDrawOptions adds the viewer's inspection tools: render modes besides the colour image
 // (centres, ellipsoids, depth, alpha), a factor on every splat's size, an opacity threshold and a
@@ -100,6 +103,14 @@ enum class SplatRenderMode {
 };
 // kCentres and kEllipsoids draw back to front like the Gaussians, so the nearest is on top.
 
+// How the kSplats mode is drawn; the other modes always draw quads.
+enum class SplatRaster {
+  kCompute,  // SplatTileRasterizer (splat_tiles.h): per-tile lists blended front to back in a
+             // compute shader, as the CPU rasterizer; what the viewer draws
+  kQuads,    // SplatRenderer::Draw: one blended screen rectangle per splat, back to front (kept
+             // for comparison: the fragment work makes it slow on compute GPUs)
+};
+
 // The projection tunables, whose defaults are splatting::RasterOptions' (keep them equal to
 // compare), then the viewer's render mode and filters, whose defaults draw every splat as trained.
 struct SplatDrawOptions {
@@ -109,6 +120,7 @@ struct SplatDrawOptions {
   float clamp_factor = 1.3f;  // Jacobian tangent clamp, multiple of the half field of view; > 0
 
   SplatRenderMode mode = SplatRenderMode::kSplats;
+  SplatRaster raster = SplatRaster::kCompute;  // how kSplats draws
   float scale = 1.0f;              // factor on every standard deviation (splat size); > 0
   float opacity_threshold = 0.0f;  // splats with sigmoid(opacity) below it are culled; [0, 1)
   // When set, splats whose mean lies outside the world-space box [crop_min, crop_max] (bounds
@@ -123,6 +135,11 @@ struct SplatDrawOptions {
 
   // Throws facet::Error naming the field out of range.
   void Check() const;
+  // Whether these options draw with SplatTileRasterizer (kSplats with kCompute): Preprocess then
+  // writes front-to-back keys, and SplatRenderer::Draw refuses them.
+  bool UsesTiles() const {
+    return mode == SplatRenderMode::kSplats && raster == SplatRaster::kCompute;
+  }
 };
 
 class SplatRenderer {
@@ -139,13 +156,15 @@ class SplatRenderer {
 
   // Records, outside a rendering pass, the preprocess dispatch of all of `splats` for the view
   // (PINHOLE or SIMPLE_PINHOLE; other models use their pinhole part) and a barrier making records
-  // and keys visible to vertex shaders, compute shaders and transfers that follow.
+  // and keys visible to vertex shaders, compute shaders and transfers that follow. The keys sort
+  // back to front, or front to back when options.UsesTiles().
   void Preprocess(VkCommandBuffer cmd, const GpuSplats& splats, const geometry::Camera& camera,
                   const geometry::Rigid3& cam_from_world, const SplatDrawOptions& options) const;
 
   // Records, inside a rendering pass whose viewport is the camera's image, the draw of the first
   // `count` splats of `order` (a storage buffer of uint32 Gaussian indices, back to front) from
-  // the records of the last Preprocess. count 0 records nothing.
+  // the records of the last Preprocess. count 0 records nothing. Throws facet::Error when
+  // options.UsesTiles() (those draw with SplatTileRasterizer).
   void Draw(VkCommandBuffer cmd, const GpuSplats& splats, const Buffer& order, std::uint32_t count,
             const geometry::Camera& camera, const SplatDrawOptions& options) const;
 

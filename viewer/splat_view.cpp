@@ -54,35 +54,45 @@ SplatImage RenderSplatsOffscreen(const VulkanContext& context, const SplatRender
   camera.Check();
   const OffscreenTarget target(context, camera.width, camera.height, renderer.color_format());
   std::optional<SplatSort> sort;
+  std::optional<SplatTileRasterizer> tiles;
   Buffer sorted_keys;  // the sorted keys read back, to count the visible splats
   if (splats.count() > 0) {
     sort.emplace(context, splats.count());
+    if (options.UsesTiles()) tiles.emplace(context, renderer.color_format(), splats.count());
     sorted_keys = Buffer(context, splats.count() * sizeof(std::uint32_t),
                          VK_BUFFER_USAGE_TRANSFER_DST_BIT, Buffer::Memory::kHostRead);
   }
-  const auto prepare = [&](VkCommandBuffer cmd) {
-    if (!sort) return;
-    RecordSplatPreprocessAndSort(cmd, renderer, *sort, splats, camera, cam_from_world, options);
-    const VkBufferCopy region{0, 0, sorted_keys.size()};
-    vkCmdCopyBuffer(cmd, splats.sort_keys().handle(), sorted_keys.handle(), 1, &region);
-    // The copy's results reach the host through the submission's fence wait; the render pass
-    // that follows only reads the keys' buffer (no hazard with this read).
-    VkMemoryBarrier2 to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
-    to_host.srcStageMask = VK_PIPELINE_STAGE_2_COPY_BIT;
-    to_host.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT;
-    to_host.dstStageMask = VK_PIPELINE_STAGE_2_HOST_BIT;
-    to_host.dstAccessMask = VK_ACCESS_2_HOST_READ_BIT;
-    VkDependencyInfo dependency{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
-    dependency.memoryBarrierCount = 1;
-    dependency.pMemoryBarriers = &to_host;
-    vkCmdPipelineBarrier2(cmd, &dependency);
-  };
-  const auto draw = [&](VkCommandBuffer cmd) {
+  const auto record = [&](VkCommandBuffer cmd) {
+    if (sort) {
+      RecordSplatPreprocessAndSort(cmd, renderer, *sort, splats, camera, cam_from_world, options);
+      const VkBufferCopy region{0, 0, sorted_keys.size()};
+      vkCmdCopyBuffer(cmd, splats.sort_keys().handle(), sorted_keys.handle(), 1, &region);
+      // The copy's results reach the host through the submission's fence wait; what follows
+      // only reads the keys' buffer (no hazard with this read).
+      VkMemoryBarrier2 to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
+      to_host.srcStageMask = VK_PIPELINE_STAGE_2_COPY_BIT;
+      to_host.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT;
+      to_host.dstStageMask = VK_PIPELINE_STAGE_2_HOST_BIT;
+      to_host.dstAccessMask = VK_ACCESS_2_HOST_READ_BIT;
+      VkDependencyInfo dependency{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
+      dependency.memoryBarrierCount = 1;
+      dependency.pMemoryBarriers = &to_host;
+      vkCmdPipelineBarrier2(cmd, &dependency);
+      if (tiles) tiles->RecordLists(cmd, splats, sort->order(), camera);
+    }
+    target.BeginRendering(cmd, background);
     if (draw_opaque) draw_opaque(cmd);
-    if (sort) renderer.Draw(cmd, splats, sort->order(), splats.count(), camera, options);
+    if (sort && !tiles) renderer.Draw(cmd, splats, sort->order(), splats.count(), camera, options);
+    target.EndRendering(cmd);
+    if (tiles) {
+      tiles->RecordBlend(cmd, splats, target, options.near_m, background, bool(draw_opaque));
+    }
   };
   SplatImage image;
-  image.rgb = target.Render(background, draw, prepare).rgb;
+  image.rgb = target.Capture(record).rgb;
+  // A frame whose tile lists did not fit is rendered again with room for them.
+  if (tiles && tiles->GrowToLastFrame()) image.rgb = target.Capture(record).rgb;
+  if (tiles) image.tiles = tiles->stats();
   if (sort) {
     const auto* keys = static_cast<const std::uint32_t*>(sorted_keys.mapped());
     for (std::uint32_t i = 0; i < splats.count(); ++i) {

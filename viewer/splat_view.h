@@ -1,7 +1,8 @@
 // One view of a GpuSplats, all on the GPU in one command buffer: SplatRenderer::Preprocess writes
-// records and back-to-front depth keys, SplatSort sorts the keys with GpuRadixSort carrying the
-// splat indices (culled splats, whose key is the largest, end up last, where the vertex shader
-// collapses them), and SplatRenderer::Draw draws every splat in that order. No CPU round trip.
+// records and depth keys, SplatSort sorts the keys with GpuRadixSort carrying the splat indices
+// (culled splats, whose key is the largest, end up last), and either SplatTileRasterizer blends
+// them front to back in compute (splat_tiles.h; the colour mode's default) or SplatRenderer::Draw
+// draws every splat back to front as a quad. No CPU round trip.
 #pragma once
 
 #include <Eigen/Core>
@@ -15,6 +16,7 @@
 #include "geometry/rigid3.h"
 #include "viewer/gpu_sort.h"
 #include "viewer/splat_renderer.h"
+#include "viewer/splat_tiles.h"
 #include "viewer/vulkan_context.h"
 #include "viewer/vulkan_resources.h"
 
@@ -28,9 +30,10 @@ class SplatSort {
   SplatSort(const VulkanContext& context, std::uint32_t max_count);
 
   std::uint32_t max_count() const { return sort_.max_count(); }
-  // [max_count] uint32 splat indices; after Record, the first splats.count() run back to front,
-  // the culled splats last. Equal depths draw in ascending index (the CPU rasterizer blends them
-  // front to back in ascending index, so exact ties blend in the opposite order there).
+  // [max_count] uint32 splat indices; after Record, the first splats.count() run back to front
+  // (front to back with SplatDrawOptions::UsesTiles()), the culled splats last. Equal depths
+  // keep ascending index: as the CPU rasterizer in the front-to-back order; the quads' exact ties
+  // blend in the opposite order to the CPU's.
   const Buffer& order() const { return order_; }
 
   // Records, outside a rendering pass and after SplatRenderer::Preprocess of `splats`: order =
@@ -58,13 +61,16 @@ void RecordSplatPreprocessAndSort(VkCommandBuffer cmd, const SplatRenderer& rend
 struct SplatImage {
   ImageU8 rgb;                // camera.width x camera.height x 3
   std::uint32_t visible = 0;  // splats that survived culling
+  SplatTileStats tiles;       // the tile lists' figures (options.UsesTiles() only)
 };
 
 // Renders `splats` seen by `camera` at `cam_from_world` into a fresh offscreen target of
 // renderer.color_format() cleared to `background`: preprocess, GPU sort and draw recorded into
-// one command buffer, submitted and waited for. `draw_opaque`, when given, records draws into the
-// same pass before the splats (meshes, points, lines with depth writes; the splats test against
-// their depth): its pipelines must be made for renderer.color_format() and
+// one command buffer, submitted and waited for. options.UsesTiles() (the default) draws with a
+// SplatTileRasterizer made for the call (a frame whose tile lists overflowed their first size is
+// rendered again), other options with renderer.Draw. `draw_opaque`, when given, records draws into
+// the same pass before the splats (meshes, points, lines with depth writes; the splats count only
+// in front of their depth): its pipelines must be made for renderer.color_format() and
 // OffscreenTarget::kDepthFormat. 0 splats render the background and the opaque draws. Throws
 // facet::Error on bad options or a Vulkan failure.
 SplatImage RenderSplatsOffscreen(const VulkanContext& context, const SplatRenderer& renderer,

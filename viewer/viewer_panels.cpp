@@ -172,6 +172,14 @@ void ViewerApp::DrawSplatPanel() {
   if (ImGui::Combo("render mode", &mode, modes, IM_ARRAYSIZE(modes))) {
     splats.mode = static_cast<SplatRenderMode>(mode);
   }
+  if (splats.mode == SplatRenderMode::kSplats) {
+    // The compute tile rasterizer, or the quads it replaced (for comparison).
+    const char* rasters[] = {"compute", "quads"};
+    int raster = static_cast<int>(splats.raster);
+    if (ImGui::Combo("raster", &raster, rasters, IM_ARRAYSIZE(rasters))) {
+      splats.raster = static_cast<SplatRaster>(raster);
+    }
+  }
   if (splats.mode == SplatRenderMode::kDepth) {
     float range[2] = {splats.depth_range.x(), splats.depth_range.y()};
     if (ImGui::DragFloat2("depth range", range, 0.01f * float(bounds_.radius), 0.0f, 1e6f,

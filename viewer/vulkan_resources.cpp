@@ -85,6 +85,16 @@ void Buffer::Upload(std::span<const std::byte> bytes, VkDeviceSize offset) {
   context_->SubmitAndWait([&](VkCommandBuffer cmd) {
     VkBufferCopy region{0, offset, bytes.size()};
     vkCmdCopyBuffer(cmd, staging.handle(), buffer_, 1, &region);
+    // The copy before every later command's access (the fence wait orders host work only).
+    VkMemoryBarrier2 barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
+    barrier.srcStageMask = VK_PIPELINE_STAGE_2_COPY_BIT;
+    barrier.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT;
+    barrier.dstStageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT;
+    barrier.dstAccessMask = VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT;
+    VkDependencyInfo dependency{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
+    dependency.memoryBarrierCount = 1;
+    dependency.pMemoryBarriers = &barrier;
+    vkCmdPipelineBarrier2(cmd, &dependency);
   });
 }
 

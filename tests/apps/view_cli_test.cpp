@@ -101,6 +101,19 @@ TEST_F(ViewCliTest, OrbitAzimuthMovesTheCameraAndSplatFormatRendersTheSame) {
   EXPECT_GT(PixelsAwayFrom(from_splat, 0, 0, 0), 100);
 }
 
+TEST_F(ViewCliTest, QuadRasterRendersWhatTheComputeRasterDoes) {
+  RENDER_OR_SKIP(compute, splats_, "--size 96x64 --camera orbit:90");
+  RENDER_OR_SKIP(quads, splats_, "--size 96x64 --camera orbit:90 --raster quads");
+  // The same blend in two orders (front to back in compute, back to front as quads): pixels
+  // differ by a level or so of rounding, never by more.
+  EXPECT_GT(PixelsAwayFrom(compute, 0, 0, 0), 100);
+  EXPECT_EQ(PixelsDiffering(compute, quads, /*threshold=*/3), 0);
+  const CommandResult bad = View(
+      splats_, "--offscreen --screenshot '" + (dir_ / "bad.png").string() + "' --raster lines");
+  EXPECT_NE(bad.exit_code, 0) << bad.output;
+  EXPECT_NE(bad.output.find("--raster"), std::string::npos) << bad.output;
+}
+
 TEST_F(ViewCliTest, MeshPlyAndEmptySplatFileRender) {
   geometry::TriangleMesh mesh;  // a unit square in z = 0, white
   mesh.vertices = {{-1, -1, 0}, {1, -1, 0}, {1, 1, 0}, {-1, 1, 0}};

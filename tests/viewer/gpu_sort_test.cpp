@@ -198,6 +198,47 @@ TEST_F(GpuSortTest, RecordsIntoTheCallersCommandBuffer) {
   EXPECT_TRUE(std::equal(expected_values.begin(), expected_values.end(), words + n));
 }
 
+// The tile lists' sort: only the low bits are keys (1 pass for 8 bits, ending with the copy back;
+// 2 passes for 16), and the number of keys comes from a device buffer.
+TEST_F(GpuSortTest, LowBitsOnlyAndADeviceCount) {
+  for (const std::uint32_t bits : {8u, 13u, 16u, 24u}) {
+    SCOPED_TRACE(bits);
+    std::vector<std::uint32_t> keys =
+        RandomKeys(50000, std::numeric_limits<std::uint32_t>::max(), bits);
+    std::vector<std::uint32_t> values = Iota(keys.size());
+    // The reference sorts on the low digits; the high bits ride along as payload.
+    const std::uint32_t digit_bits = (bits + 7) / 8 * 8;
+    const std::uint32_t mask = digit_bits == 32 ? ~0u : (1u << digit_bits) - 1u;
+    std::vector<std::uint32_t> order = Iota(keys.size());
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return (keys[a] & mask) < (keys[b] & mask);
+    });
+    sort_->Sort(keys, values, bits);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      ASSERT_EQ(values[i], order[i]) << "at " << i;
+    }
+  }
+  // 30000 of 50000 keys sorted: the first 30000 are exactly the sort of the first 30000.
+  std::vector<std::uint32_t> keys = RandomKeys(50000, 0xFFFF, 9);
+  std::vector<std::uint32_t> expected_keys(keys.begin(), keys.begin() + 30000);
+  std::vector<std::uint32_t> expected_values = Iota(30000);
+  ReferenceSort(expected_keys, expected_values);
+  std::vector<std::uint32_t> values = Iota(keys.size());
+  sort_->Sort(keys, values, 16, 30000u);
+  EXPECT_TRUE(std::equal(expected_keys.begin(), expected_keys.end(), keys.begin()));
+  EXPECT_TRUE(std::equal(expected_values.begin(), expected_values.end(), values.begin()));
+  // A device count above the host count is capped by it.
+  keys = RandomKeys(1000, 0xFFFF, 10);
+  expected_keys = keys;
+  expected_values = Iota(1000);
+  ReferenceSort(expected_keys, expected_values);
+  values = Iota(1000);
+  sort_->Sort(keys, values, 16, 5000u);
+  EXPECT_TRUE(keys == expected_keys && values == expected_values);
+  EXPECT_THROW(sort_->Sort(keys, values, 0), Error);
+  EXPECT_THROW(sort_->Sort(keys, values, 33), Error);
+}
+
 TEST_F(GpuSortTest, RejectsMoreKeysThanMaxCount) {
   const GpuRadixSort small(*context_, 100);
   std::vector<std::uint32_t> keys(101, 0u);

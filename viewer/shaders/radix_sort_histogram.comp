@@ -19,7 +19,7 @@ void main() {
   counts[t] = 0u;
   barrier();
   const uint begin = block * FACET_SORT_BLOCK;
-  const uint end = min(begin + FACET_SORT_BLOCK, pc.count);
+  const uint end = min(begin + FACET_SORT_BLOCK, SortKeyCount(pc));
   for (uint i = begin + t; i < end; i += FACET_SORT_THREADS) {
     atomicAdd(counts[(pc.keys_in.data[i] >> pc.shift) & 0xFFu], 1u);
   }

@@ -28,7 +28,7 @@ void main() {
   const uint word = t / 32u;
   const uint below = (1u << (t % 32u)) - 1u;  // the bits of lower threads in `word`
   const uint begin = block * FACET_SORT_BLOCK;
-  const uint end = min(begin + FACET_SORT_BLOCK, pc.count);
+  const uint end = min(begin + FACET_SORT_BLOCK, SortKeyCount(pc));
   for (uint round = begin; round < end; round += FACET_SORT_THREADS) {
     const uint i = round + t;
     const bool in_range = i < end;

@@ -119,9 +119,15 @@ struct SplatPreprocessPushConstants {
   // below which a Gaussian is culled.
   vec4 crop_max_opacity;
   FACET_BUFFER_REF(SplatModelBuffer) model;  // the GpuSplats' buffers
-  uint sh_degree;                            // degree evaluated, <= the stored degree
+  // Bits 0-7: the SH degree evaluated, <= the stored degree; FACET_SPLAT_KEYS_FRONT_TO_BACK.
+  uint sh_degree_flags;
   float clamp_factor;  // Jacobian tangent clamp, multiple of the half field of view
 };
+
+// SplatPreprocessPushConstants::sh_degree_flags: visible splats get the key floatBitsToUint(z)
+// (ascending = front to back, the order of SplatTileRasterizer) instead of ~floatBitsToUint(z).
+// Culled ones keep FACET_SPLAT_CULLED_KEY, above both (finite z > 0 has bits below 0x7f800000).
+#define FACET_SPLAT_KEYS_FRONT_TO_BACK 0x100u
 
 // SplatDrawPushConstants::mode: what each splat contributes (SplatRenderMode in splat_renderer.h).
 #define FACET_SPLAT_MODE_SPLATS 0u      // the Gaussian, in its colour
@@ -139,6 +145,57 @@ struct SplatDrawPushConstants {
   uint mode;   // FACET_SPLAT_MODE_*
   float min_opacity;  // FACET_SPLAT_MODE_ELLIPSOIDS: splats below it are not drawn
   uint unused0, unused1;
+};
+
+// ---- The compute tile rasterizer of the splats (splat_tiles.h) ----
+
+// Pixels per side of a tile: one workgroup of FACET_SPLAT_TILE^2 threads blends a tile.
+#define FACET_SPLAT_TILE 16u
+// Threads per workgroup of the per-splat and per-entry tile passes.
+#define FACET_SPLAT_TILE_GROUP 256u
+
+// Push constants of splat_tile_{count,emit,ranges}.comp. Entry e of the tile lists is one
+// (splat, tile) pair: keys[e] the tile id (y * tiles_x + x), values[e] the splat's index.
+struct SplatTilePushConstants {
+  FACET_BUFFER_REF(SplatRecordBuffer) records;  // SplatModel::records
+  FACET_BUFFER_REF(SplatIndexBuffer) order;     // [count] splat indices, front to back
+  // [padded_count] tiles touched by each splat of `order`, then (after the radix sort's scan
+  // shader) their exclusive prefix sum within chunks of FACET_SORT_SCAN_CHUNK.
+  FACET_BUFFER_REF(SplatIndexBuffer) tile_counts;
+  FACET_BUFFER_REF(SplatIndexBuffer) partials;  // the scanned chunk sums of tile_counts
+  FACET_BUFFER_REF(SplatIndexBuffer) keys;      // [capacity] tile ids
+  FACET_BUFFER_REF(SplatIndexBuffer) values;    // [capacity] splat indices
+  FACET_BUFFER_REF(SplatIndexBuffer) ranges;    // [2 * tiles]: first and end entry of each tile
+  // [0]: entries kept, min([1], capacity) (the sort's device count); [1]: entries needed.
+  FACET_BUFFER_REF(SplatIndexBuffer) stats;
+  uint count;         // splats in `order`
+  uint padded_count;  // count rounded up to FACET_SORT_RADIX (the scan's granule)
+  uint capacity;      // room in keys and values
+  uint tiles_x;       // tiles per row: ceil(width / FACET_SPLAT_TILE)
+  uint tiles_y;       // tile rows
+  uint scan_chunk;    // FACET_SORT_SCAN_CHUNK
+  uint unused0, unused1;
+};
+
+// SplatBlendPushConstants::flags
+#define FACET_SPLAT_BLEND_HDR 1u     // `pixels` holds RGBA16F (2 words a pixel), else RGBA8
+#define FACET_SPLAT_BLEND_OPAQUE 2u  // `pixels` and `depth` hold the opaque layers' image
+
+// Push constants of splat_tile_blend.comp: one workgroup per tile.
+struct SplatBlendPushConstants {
+  FACET_BUFFER_REF(SplatRecordBuffer) records;  // SplatModel::records
+  FACET_BUFFER_REF(SplatIndexBuffer) values;    // the sorted tile lists' splat indices
+  FACET_BUFFER_REF(SplatIndexBuffer) ranges;    // [2 * tiles]
+  // The colour image as a buffer, row-major, in the target's format: read (with
+  // FACET_SPLAT_BLEND_OPAQUE) and written.
+  FACET_BUFFER_REF(SplatIndexBuffer) pixels;
+  // With FACET_SPLAT_BLEND_OPAQUE: the depth attachment (float near / z, reversed Z, 0 where
+  // nothing was drawn), row-major.
+  FACET_BUFFER_REF(SplatIndexBuffer) depth;
+  vec4 background;  // rgb: the colour behind the splats without FACET_SPLAT_BLEND_OPAQUE
+  uint width, height, tiles_x, flags;
+  float near_plane;  // the near plane of the depth attachment's reversed Z
+  uint unused0, unused1, unused2;
 };
 
 // ---- Photo thumbnails on camera frustums (image_quads.h) ----
@@ -173,12 +230,17 @@ static_assert(sizeof(SplatGaussian) == 48 && sizeof(SplatRecord) == 48);
 static_assert(offsetof(SplatModel, count) == 32 && sizeof(SplatModel) == 48);
 static_assert(offsetof(SplatPreprocessPushConstants, crop_min_scale) == 80);
 static_assert(offsetof(SplatPreprocessPushConstants, model) == 112);
-static_assert(offsetof(SplatPreprocessPushConstants, sh_degree) == 120);
+static_assert(offsetof(SplatPreprocessPushConstants, sh_degree_flags) == 120);
 static_assert(sizeof(SplatPreprocessPushConstants) == 128);
 static_assert(offsetof(SplatDrawPushConstants, image) == 16);
 static_assert(offsetof(SplatDrawPushConstants, depth) == 32);
 static_assert(offsetof(SplatDrawPushConstants, mode) == 48);
 static_assert(sizeof(SplatDrawPushConstants) == 64);
+static_assert(offsetof(SplatTilePushConstants, count) == 64);
+static_assert(sizeof(SplatTilePushConstants) == 96);
+static_assert(offsetof(SplatBlendPushConstants, background) == 48);
+static_assert(offsetof(SplatBlendPushConstants, near_plane) == 80);
+static_assert(sizeof(SplatBlendPushConstants) == 96);
 static_assert(sizeof(ImageQuad) == 80 && offsetof(ImageQuad, uv_max_layer) == 64);
 static_assert(offsetof(ImageQuadPushConstants, params) == 64);
 static_assert(offsetof(ImageQuadPushConstants, quads) == 80);

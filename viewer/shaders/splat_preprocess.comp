@@ -154,10 +154,13 @@ void main() {
   }
   // The view direction from the camera centre -R^T t to the mean.
   vec3 center = -(transpose(w) * t);
-  vec3 color = ShToColor(model.sh, i * model.sh_stride, pc.sh_degree, mean - center);
+  vec3 color = ShToColor(model.sh, i * model.sh_stride, pc.sh_degree_flags & 0xFFu, mean - center);
 
   model.records.records[i].mean2d_radius = vec4(mean2d, rx, ry);
   model.records.records[i].conic_opacity = vec4(conic, opacity);
   model.records.records[i].color_depth = vec4(color, p.z);
-  model.sort_keys.indices[i] = ~floatBitsToUint(p.z);  // back to front (shader_io.h)
+  // Back to front, or front to back for the tile rasterizer (shader_io.h).
+  uint key = floatBitsToUint(p.z);
+  bool front_to_back = (pc.sh_degree_flags & FACET_SPLAT_KEYS_FRONT_TO_BACK) != 0u;
+  model.sort_keys.indices[i] = front_to_back ? key : ~key;
 }
