@@ -34,7 +34,7 @@ struct ViewArgs {
   std::string camera = "orbit:0";
   int sh_degree = 3;
   std::string mode = "splats";
-  std::string raster = "compute";  // --raster: how the splats mode draws
+  std::string raster = "auto";  // --raster: how the splats mode draws
   std::string background = "0,0,0";
   fs::path model;       // --model: the cameras of index:N (default: the input workspace's)
   fs::path trajectory;  // --trajectory: a camera trajectory (.log) to draw
@@ -103,6 +103,7 @@ void RunWindow(const ViewArgs& args) {
   ParseSize(args.size, &options.window.width, &options.window.height);
   options.window.validation = args.validate;
   options.settings = DrawSettings(args);
+  options.raster_by_device = args.raster == "auto";
   options.max_frames = args.frames;
   options.screenshot = args.screenshot;
   ViewLoadOptions load;
@@ -186,8 +187,9 @@ Subcommand RegisterView(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--raster", args->raster,
                   "Splats mode: compute (tile lists blended front to back, as the CPU "
-                  "rasterizer) or quads (a blended rectangle per splat, for comparison)")
-      ->check(CLI::IsMember({"compute", "quads"}))
+                  "rasterizer), quads (a blended rectangle per splat: faster on a CPU Vulkan "
+                  "device) or auto (compute, but quads in a window on a CPU device)")
+      ->check(CLI::IsMember({"auto", "compute", "quads"}))
       ->capture_default_str();
   sub->add_option("--background", args->background, "Background colour R,G,B in [0, 1]")
       ->capture_default_str();

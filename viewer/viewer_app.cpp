@@ -310,7 +310,11 @@ void ViewerApp::ExportKeptSplats(const std::filesystem::path& path) {
 
 ViewerAppResult ViewerApp::Run(const std::filesystem::path& input) {
   window_ = std::make_unique<Window>(options_.window);
-  spdlog::info("view: window on {}", window_->context().DeviceName());
+  const bool cpu_device =
+      window_->context().properties().deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+  if (options_.raster_by_device && cpu_device) settings_.splats.raster = SplatRaster::kQuads;
+  spdlog::info("view: window on {} ({} splats)", window_->context().DeviceName(),
+               settings_.splats.raster == SplatRaster::kQuads ? "quad" : "compute");
   StartLoad(input);
   ViewerAppResult result;
   auto last = std::chrono::steady_clock::now();

@@ -40,6 +40,9 @@ using ViewChooser = std::function<InitialView(const SceneData& scene)>;
 struct ViewerAppOptions {
   WindowOptions window;
   SceneDrawSettings settings;        // initial render settings (layers come from the scene)
+  // The splats' raster follows the device: quads on a CPU Vulkan device (lavapipe: ~4x faster
+  // there than the compute tile lists), settings.splats.raster (compute) on a GPU. False: as set.
+  bool raster_by_device = false;
   int max_frames = 0;                // > 0: quit after this many frames once loaded (tests)
   std::filesystem::path screenshot;  // written at exit when max_frames > 0; P's file otherwise
 };
