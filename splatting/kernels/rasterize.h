@@ -79,6 +79,45 @@ FACET_HOST_DEVICE TileRect TileBounds(const Splat2D<T>& s, int tiles_x, int tile
           ClampToInt(floor((s.mean2d.y + T(s.radius_y)) / ts) + T(1), 0, tiles_y)};
 }
 
+// Whether splat s can reach alpha >= kMinAlpha at a pixel centre of tile (tx, ty) of its
+// TileBounds: o exp(-q / 2) >= 1/255 <=> q <= 2 ln(255 o), q(u) = a ux^2 + 2 b ux uy + c uy^2
+// (the conic) at u = pixel centre - mean. q's minimum over the rectangle of the tile's pixel
+// centres is 0 when the mean is inside, else on an edge, each a 1D quadratic minimised in closed
+// form; a small margin keeps the pixels at the bound. A false tile is one where the blend skips
+// every pixel, so dropping it leaves the image as it is (an exact tile-overlap test rather than
+// the box's tiles: a rotated, elongated splat leaves most corner tiles of its box). The viewer's
+// tile lists use it (viewer/shaders/splat_tile_lists.comp mirrors it in float), where the lists'
+// sort is a large share of a frame. The CPU rasterizer keeps the box's tiles: there the blend's
+// per-pixel box test already skips them cheaply (19% fewer entries measured 6% faster backward,
+// no faster forward, in splat_bench's 30k-Gaussian scene).
+template <typename T>
+FACET_HOST_DEVICE T ClampValue(T v, T lo, T hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+
+template <typename T>
+FACET_HOST_DEVICE bool SplatReachesTile(const Splat2D<T>& s, int tx, int ty) {
+  using std::log;
+  const T ts = T(kTileSize);
+  const T lo_x = T(tx) * ts + T(0.5) - s.mean2d.x, lo_y = T(ty) * ts + T(0.5) - s.mean2d.y;
+  const T hi_x = lo_x + (ts - T(1)), hi_y = lo_y + (ts - T(1));
+  if (lo_x <= T(0) && hi_x >= T(0) && lo_y <= T(0) && hi_y >= T(0)) return true;
+  const T a = s.conic.a, b = s.conic.b, c = s.conic.c;
+  T q_min = T(3.4e38);
+  for (int e = 0; e < 2; ++e) {
+    const T x = e == 0 ? lo_x : hi_x;  // edge ux = x, uy in [lo_y, hi_y]
+    const T uy = ClampValue(-b * x / c, lo_y, hi_y);
+    const T qx = a * x * x + T(2) * b * x * uy + c * uy * uy;
+    q_min = qx < q_min ? qx : q_min;
+    const T y = e == 0 ? lo_y : hi_y;  // edge uy = y, ux in [lo_x, hi_x]
+    const T ux = ClampValue(-b * y / a, lo_x, hi_x);
+    const T qy = a * ux * ux + T(2) * b * ux * y + c * y * y;
+    q_min = qy < q_min ? qy : q_min;
+  }
+  const T q_max = T(2) * log(T(255) * s.opacity);
+  return q_min <= q_max * T(1.001) + T(0.01);
+}
+
 // Mip-Splatting's 2D filter opacity compensation (Yu et al. 2024, eq. 9):
 // sqrt(det(Sigma) / det(Sigma + low_pass I)), from the filtered covariance `covar2d`.
 template <typename T>

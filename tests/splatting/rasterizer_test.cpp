@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -391,6 +392,59 @@ TEST(RasterOptions, RejectsBadValues) {
   s.sh_dc = {0, 0, 0};
   RasterResult<double> r;
   EXPECT_THROW(RasterizeForward(s.View(), FrontCamera(8, 8, 10.0), RasterOptions{}, &r), Error);
+}
+
+// SplatReachesTile drops only tiles where the blend skips the splat at every pixel (alpha below
+// 1/255), and on random anisotropic splats it drops a good share of their boxes' tiles.
+TEST(SplatReachesTile, DropsOnlyTilesWhereEveryPixelSkipsTheSplat) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const int tiles = 16;  // a 256 x 256 image
+  std::int64_t box_tiles = 0, dropped = 0;
+  for (int i = 0; i < 400; ++i) {
+    kernels::Splat2D<float> s{};
+    s.mean2d = {float(256.0 * unit(rng)), float(256.0 * unit(rng))};
+    const double angle = 3.14159 * unit(rng);
+    const double s1 = 1.0 + 29.0 * unit(rng), s2 = 1.0 + 29.0 * unit(rng);
+    const double cs = std::cos(angle), sn = std::sin(angle);
+    // Covariance R diag(s1^2, s2^2) R^T plus the 0.3 px^2 low-pass, then its inverse.
+    const double ca = cs * cs * s1 * s1 + sn * sn * s2 * s2 + 0.3;
+    const double cb = cs * sn * (s1 * s1 - s2 * s2);
+    const double cc = sn * sn * s1 * s1 + cs * cs * s2 * s2 + 0.3;
+    const double det = ca * cc - cb * cb;
+    s.conic = {float(cc / det), float(-cb / det), float(ca / det)};
+    s.opacity = float(0.01 + 0.99 * unit(rng));
+    const double extent = std::sqrt(2.0 * std::log(s.opacity * 255.0));
+    s.radius_x = int(std::ceil(extent * std::sqrt(ca)));
+    s.radius_y = int(std::ceil(extent * std::sqrt(cc)));
+    const kernels::TileRect rect = kernels::TileBounds(s, tiles, tiles);
+    for (int ty = rect.y0; ty < rect.y1; ++ty) {
+      for (int tx = rect.x0; tx < rect.x1; ++tx) {
+        ++box_tiles;
+        if (kernels::SplatReachesTile(s, tx, ty)) continue;
+        ++dropped;
+        for (int y = ty * kernels::kTileSize; y < (ty + 1) * kernels::kTileSize; ++y) {
+          for (int x = tx * kernels::kTileSize; x < (tx + 1) * kernels::kTileSize; ++x) {
+            float vis = 0.0f;
+            const float alpha = kernels::SplatAlpha(s.conic, s.opacity, s.mean2d.x - (x + 0.5f),
+                                                    s.mean2d.y - (y + 0.5f), &vis);
+            ASSERT_EQ(alpha, 0.0f)
+                << "splat " << i << " tile " << tx << ", " << ty << " pixel " << x << ", " << y;
+          }
+        }
+      }
+    }
+  }
+  std::printf("SplatReachesTile: %lld of %lld box tiles dropped\n", static_cast<long long>(dropped),
+              static_cast<long long>(box_tiles));
+  EXPECT_GT(dropped, box_tiles / 10);
+  // The tile holding the mean is always reached.
+  kernels::Splat2D<float> s{};
+  s.mean2d = {40.0f, 40.0f};
+  s.conic = {1.0f, 0.0f, 1.0f};
+  s.opacity = 0.5f;
+  EXPECT_TRUE(kernels::SplatReachesTile(s, 2, 2));
+  EXPECT_FALSE(kernels::SplatReachesTile(s, 0, 0));
 }
 
 }  // namespace

@@ -7,8 +7,9 @@
 //              counts): key = tile id, value = splat index, so each tile's entries run front to
 //              back, which the stable sort by tile id keeps. Entries past `capacity` are not
 //              written (the farthest splats'); stats[1] says how many were needed.
-// The tiles of a splat are kernels::TileBounds' (splatting/kernels/rasterize.h): the 16x16 tiles
-// its radius box touches, in the same float math.
+// The tiles of a splat are those of kernels::TileBounds' (splatting/kernels/rasterize.h: the
+// 16x16 tiles its radius box touches, in the same float math) where its ellipse can reach alpha
+// 1/255 (TileTouched): the blend gives the CPU's image from fewer entries than the CPU's lists.
 #extension GL_EXT_buffer_reference : require
 #extension GL_GOOGLE_include_directive : require
 
@@ -31,19 +32,47 @@ uvec4 TileRect(SplatRecord r) {
   return uvec4(lo, hi);
 }
 
+// kernels::SplatReachesTile (splatting/kernels/rasterize.h): whether splat r can reach alpha
+// 1/255 at a pixel centre of tile (tx, ty), from the minimum of its quadratic form over the
+// rectangle of the tile's pixel centres. `precise`: the count and emit pipelines must decide
+// alike (no contraction differences between them).
+bool TileTouched(vec4 mean_radius, vec4 conic_opacity, float q_max, uint tx, uint ty) {
+  const float ts = float(FACET_SPLAT_TILE);
+  precise const vec2 lo = vec2(tx, ty) * ts + 0.5 - mean_radius.xy;
+  precise const vec2 hi = lo + (ts - 1.0);
+  if (lo.x <= 0.0 && hi.x >= 0.0 && lo.y <= 0.0 && hi.y >= 0.0) return true;
+  const float a = conic_opacity.x, b = conic_opacity.y, c = conic_opacity.z;
+  precise float q_min = 3.4e38;
+  for (int e = 0; e < 2; ++e) {
+    precise const float x = e == 0 ? lo.x : hi.x;  // edge ux = x, uy in [lo.y, hi.y]
+    precise const float uy = clamp(-b * x / c, lo.y, hi.y);
+    q_min = min(q_min, a * x * x + 2.0 * b * x * uy + c * uy * uy);
+    precise const float y = e == 0 ? lo.y : hi.y;  // edge uy = y, ux in [lo.x, hi.x]
+    precise const float ux = clamp(-b * y / a, lo.x, hi.x);
+    q_min = min(q_min, a * ux * ux + 2.0 * b * ux * y + c * y * y);
+  }
+  return q_min <= q_max * 1.001 + 0.01;
+}
+
 void main() {
   const uint stride = gl_NumWorkGroups.x * FACET_SPLAT_TILE_GROUP;
   const uint n = kEmit == 0u ? pc.padded_count : pc.count;
   for (uint k = gl_GlobalInvocationID.x; k < n; k += stride) {
     uint index = 0u;
     uvec4 rect = uvec4(0u);
+    SplatRecord r;
     if (k < pc.count) {
       index = pc.order.indices[k];
-      SplatRecord r = pc.records.records[index];
+      r = pc.records.records[index];
       if (r.mean2d_radius.z > 0.0) rect = TileRect(r);  // radius 0: culled
     }
-    const bool any = rect.x < rect.z && rect.y < rect.w;
-    const uint tiles = any ? (rect.z - rect.x) * (rect.w - rect.y) : 0u;
+    const float q_max = 2.0 * log(255.0 * r.conic_opacity.w);
+    uint tiles = 0u;
+    for (uint y = rect.y; y < rect.w; ++y) {
+      for (uint x = rect.x; x < rect.z; ++x) {
+        if (TileTouched(r.mean2d_radius, r.conic_opacity, q_max, x, y)) ++tiles;
+      }
+    }
     if (kEmit == 0u) {
       pc.tile_counts.indices[k] = tiles;
       continue;
@@ -54,9 +83,11 @@ void main() {
       pc.stats.indices[1] = offset + tiles;
     }
     for (uint y = rect.y; y < rect.w; ++y) {
-      for (uint x = rect.x; x < rect.z && offset < pc.capacity; ++x, ++offset) {
+      for (uint x = rect.x; x < rect.z && offset < pc.capacity; ++x) {
+        if (!TileTouched(r.mean2d_radius, r.conic_opacity, q_max, x, y)) continue;
         pc.keys.indices[offset] = y * pc.tiles_x + x;
         pc.values.indices[offset] = index;
+        ++offset;
       }
     }
   }
