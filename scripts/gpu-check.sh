@@ -85,9 +85,15 @@ phase_nerf() {
     echo "nerf: no lego scene at $lego (FACET_LEGO): skipped"
     return 1
   fi
+  # The fused MLP kernels unless their tests failed above (then the figure comes from cuBLAS).
+  local mlp=auto
+  if cat "$results"/nerf_*cuda_test.log 2>/dev/null | grep -qE '^\[  FAILED  \] .*(Fused|MlpCuda)'; then
+    mlp=cublas
+  fi
+  echo "lego nerf: --cuda-mlp $mlp"
   # 60 s of training steps (--max-seconds; evaluations not counted), a held-out evaluation every
   # 1000 steps for the curve, no checkpoints (150 MB each); the snapshot goes to /tmp.
-  "$build/bin/facet" --device cuda nerf "$lego" -o /tmp/facet-gpu-lego/nerf.bin \
+  "$build/bin/facet" --device cuda nerf "$lego" -o /tmp/facet-gpu-lego/nerf.bin --cuda-mlp "$mlp" \
     --steps "${FACET_NERF_STEPS:-10000}" --max-seconds 60 --rays 8192 --max-size 800 \
     --eval-every 1000 --checkpoint-every 0 --summary "$results/lego_nerf.json" \
     >"$results/lego_nerf.log" 2>&1 || status=1
