@@ -119,15 +119,8 @@ void OffscreenTarget::RecordCopy(VkCommandBuffer cmd) const {
   CopyImageToBuffer(cmd, color_, color_readback_);
   CopyImageToBuffer(cmd, depth_, depth_readback_);
 
-  VkMemoryBarrier2 to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
-  to_host.srcStageMask = VK_PIPELINE_STAGE_2_COPY_BIT;
-  to_host.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT;
-  to_host.dstStageMask = VK_PIPELINE_STAGE_2_HOST_BIT;
-  to_host.dstAccessMask = VK_ACCESS_2_HOST_READ_BIT;
-  VkDependencyInfo dependency{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
-  dependency.memoryBarrierCount = 1;
-  dependency.pMemoryBarriers = &to_host;
-  vkCmdPipelineBarrier2(cmd, &dependency);
+  MemoryBarrier(cmd, VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_TRANSFER_WRITE_BIT,
+                VK_PIPELINE_STAGE_2_HOST_BIT, VK_ACCESS_2_HOST_READ_BIT);
 }
 
 OffscreenFrame OffscreenTarget::Render(const Eigen::Vector3f& clear_rgb,

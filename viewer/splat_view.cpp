@@ -69,15 +69,8 @@ SplatImage RenderSplatsOffscreen(const VulkanContext& context, const SplatRender
       vkCmdCopyBuffer(cmd, splats.sort_keys().handle(), sorted_keys.handle(), 1, &region);
       // The copy's results reach the host through the submission's fence wait; what follows
       // only reads the keys' buffer (no hazard with this read).
-      VkMemoryBarrier2 to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
-      to_host.srcStageMask = VK_PIPELINE_STAGE_2_COPY_BIT;
-      to_host.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT;
-      to_host.dstStageMask = VK_PIPELINE_STAGE_2_HOST_BIT;
-      to_host.dstAccessMask = VK_ACCESS_2_HOST_READ_BIT;
-      VkDependencyInfo dependency{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
-      dependency.memoryBarrierCount = 1;
-      dependency.pMemoryBarriers = &to_host;
-      vkCmdPipelineBarrier2(cmd, &dependency);
+      MemoryBarrier(cmd, VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_TRANSFER_WRITE_BIT,
+                    VK_PIPELINE_STAGE_2_HOST_BIT, VK_ACCESS_2_HOST_READ_BIT);
       if (tiles) tiles->RecordLists(cmd, splats, sort->order(), camera);
     }
     target.BeginRendering(cmd, background);

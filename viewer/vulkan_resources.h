@@ -107,6 +107,13 @@ class ShaderModule {
   VkShaderModule module_ = VK_NULL_HANDLE;
 };
 
+// Records a synchronization2 global memory barrier: `src_access` in `src_stage` before
+// `dst_access` in `dst_stage`, for every buffer and image.
+void MemoryBarrier(VkCommandBuffer cmd, VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
+                   VkPipelineStageFlags2 dst_stage, VkAccessFlags2 dst_access);
+// One compute dispatch's storage writes before the next one's storage reads and writes.
+void ComputeBarrier(VkCommandBuffer cmd);
+
 // Records a synchronization2 layout transition of `range` of `image` (any image: a swapchain's
 // too).
 void ImageBarrier(VkCommandBuffer cmd, VkImage image, const VkImageSubresourceRange& range,

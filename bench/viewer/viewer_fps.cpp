@@ -140,14 +140,9 @@ class FrameLoop {
     };
     if (queries_ != VK_NULL_HANDLE) vkCmdResetQueryPool(cmd_, queries_, 0, timestamps_);
     // The last frame's reads and writes (the same buffers) come before this frame's.
-    VkMemoryBarrier2 barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
-    barrier.srcStageMask = barrier.dstStageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT;
-    barrier.srcAccessMask = barrier.dstAccessMask =
-        VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT;
-    VkDependencyInfo dependency{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
-    dependency.memoryBarrierCount = 1;
-    dependency.pMemoryBarriers = &barrier;
-    vkCmdPipelineBarrier2(cmd_, &dependency);
+    constexpr VkAccessFlags2 kAll = VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT;
+    MemoryBarrier(cmd_, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, kAll,
+                  VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, kAll);
     mark();
     record(cmd_, mark);
     CheckVk(vkEndCommandBuffer(cmd_), "vkEndCommandBuffer");
