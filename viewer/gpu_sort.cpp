@@ -20,24 +20,6 @@ std::uint32_t DivUp(std::uint64_t a, std::uint64_t b) {
   return static_cast<std::uint32_t>((a + b - 1) / b);
 }
 
-VkPipeline CreatePipeline(const VulkanContext& context, VkPipelineLayout layout,
-                          const char* shader_name, std::uint32_t scan_partials) {
-  const ShaderModule module(context, EmbeddedShader(shader_name));
-  const VkSpecializationMapEntry entry{0, 0, sizeof(std::uint32_t)};  // kScanPartials
-  VkSpecializationInfo specialization{1, &entry, sizeof(scan_partials), &scan_partials};
-  VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
-  info.stage = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO};
-  info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
-  info.stage.module = module.handle();
-  info.stage.pName = "main";
-  info.stage.pSpecializationInfo = &specialization;
-  info.layout = layout;
-  VkPipeline pipeline = VK_NULL_HANDLE;
-  CheckVk(vkCreateComputePipelines(context.device(), VK_NULL_HANDLE, 1, &info, nullptr, &pipeline),
-          "vkCreateComputePipelines (radix sort)");
-  return pipeline;
-}
-
 }  // namespace
 
 GpuRadixSort::GpuRadixSort(const VulkanContext& context, std::uint32_t max_count)
@@ -58,17 +40,12 @@ GpuRadixSort::GpuRadixSort(const VulkanContext& context, std::uint32_t max_count
   partials_ = Buffer(context, DivUp(histogram_entries, kScanChunk) * kWord, kStorage,
                      Buffer::Memory::kDevice);
 
-  const VkPushConstantRange push{VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(SortPushConstants)};
-  VkPipelineLayoutCreateInfo layout_info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
-  layout_info.pushConstantRangeCount = 1;
-  layout_info.pPushConstantRanges = &push;
-  CheckVk(vkCreatePipelineLayout(context.device(), &layout_info, nullptr, &layout_),
-          "vkCreatePipelineLayout (radix sort)");
+  layout_ = MakeComputeLayout(context, sizeof(SortPushConstants), "radix sort");
   try {
-    histogram_ = CreatePipeline(context, layout_, "radix_sort_histogram.comp", 0);
-    scan_local_ = CreatePipeline(context, layout_, "radix_sort_scan.comp", 0);
-    scan_partials_ = CreatePipeline(context, layout_, "radix_sort_scan.comp", 1);
-    scatter_ = CreatePipeline(context, layout_, "radix_sort_scatter.comp", 0);
+    histogram_ = MakeComputePipeline(context, layout_, "radix_sort_histogram.comp", 0);
+    scan_local_ = MakeComputePipeline(context, layout_, "radix_sort_scan.comp", 0);
+    scan_partials_ = MakeComputePipeline(context, layout_, "radix_sort_scan.comp", 1);
+    scatter_ = MakeComputePipeline(context, layout_, "radix_sort_scatter.comp", 0);
   } catch (...) {
     Destroy();  // the constructor did not finish, so the destructor will not run
     throw;

@@ -22,36 +22,6 @@ std::uint64_t DivUp(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; 
 constexpr VkAccessFlags2 kShaderReadWrite =
     VK_ACCESS_2_SHADER_STORAGE_READ_BIT | VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT;
 
-VkPipelineLayout MakeLayout(VkDevice device, std::uint32_t push_bytes) {
-  const VkPushConstantRange push{VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes};
-  VkPipelineLayoutCreateInfo info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
-  info.pushConstantRangeCount = 1;
-  info.pPushConstantRanges = &push;
-  VkPipelineLayout layout = VK_NULL_HANDLE;
-  CheckVk(vkCreatePipelineLayout(device, &info, nullptr, &layout),
-          "vkCreatePipelineLayout (splat tiles)");
-  return layout;
-}
-
-// A compute pipeline of an embedded shader with specialization constant 0 = `constant`.
-VkPipeline MakePipeline(const VulkanContext& context, VkPipelineLayout layout, const char* shader,
-                        std::uint32_t constant) {
-  const ShaderModule module(context, EmbeddedShader(shader));
-  const VkSpecializationMapEntry entry{0, 0, sizeof(std::uint32_t)};
-  const VkSpecializationInfo specialization{1, &entry, sizeof(constant), &constant};
-  VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
-  info.stage = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO};
-  info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
-  info.stage.module = module.handle();
-  info.stage.pName = "main";
-  info.stage.pSpecializationInfo = &specialization;
-  info.layout = layout;
-  VkPipeline pipeline = VK_NULL_HANDLE;
-  CheckVk(vkCreateComputePipelines(context.device(), VK_NULL_HANDLE, 1, &info, nullptr, &pipeline),
-          "vkCreateComputePipelines (splat tiles)");
-  return pipeline;
-}
-
 // Workgroups of a grid-stride pass over n items (the shaders loop over the rest).
 std::uint32_t StrideGroups(const VulkanContext& context, std::uint64_t n) {
   const std::uint64_t limit = context.properties().limits.maxComputeWorkGroupCount[0];
@@ -94,17 +64,18 @@ SplatTileRasterizer::SplatTileRasterizer(const VulkanContext& context, VkFormat 
   stats_host_ =
       Buffer(context, 2 * kWord, VK_BUFFER_USAGE_TRANSFER_DST_BIT, Buffer::Memory::kHostRead);
   std::fill_n(static_cast<std::uint32_t*>(stats_host_.mapped()), 2, 0u);
-  VkDevice device = context.device();
   try {
-    lists_layout_ = MakeLayout(device, sizeof(shader::SplatTilePushConstants));
-    scan_layout_ = MakeLayout(device, sizeof(shader::SortPushConstants));
-    blend_layout_ = MakeLayout(device, sizeof(shader::SplatBlendPushConstants));
-    count_ = MakePipeline(context, lists_layout_, "splat_tile_lists.comp", 0);
-    emit_ = MakePipeline(context, lists_layout_, "splat_tile_lists.comp", 1);
-    ranges_pipeline_ = MakePipeline(context, lists_layout_, "splat_tile_ranges.comp", 0);
-    scan_local_ = MakePipeline(context, scan_layout_, "radix_sort_scan.comp", 0);
-    scan_partials_ = MakePipeline(context, scan_layout_, "radix_sort_scan.comp", 1);
-    blend_ = MakePipeline(context, blend_layout_, "splat_tile_blend.comp", 0);
+    lists_layout_ =
+        MakeComputeLayout(context, sizeof(shader::SplatTilePushConstants), "splat tile lists");
+    scan_layout_ = MakeComputeLayout(context, sizeof(shader::SortPushConstants), "splat tile scan");
+    blend_layout_ =
+        MakeComputeLayout(context, sizeof(shader::SplatBlendPushConstants), "splat tile blend");
+    count_ = MakeComputePipeline(context, lists_layout_, "splat_tile_lists.comp", 0);
+    emit_ = MakeComputePipeline(context, lists_layout_, "splat_tile_lists.comp", 1);
+    ranges_pipeline_ = MakeComputePipeline(context, lists_layout_, "splat_tile_ranges.comp", 0);
+    scan_local_ = MakeComputePipeline(context, scan_layout_, "radix_sort_scan.comp", 0);
+    scan_partials_ = MakeComputePipeline(context, scan_layout_, "radix_sort_scan.comp", 1);
+    blend_ = MakeComputePipeline(context, blend_layout_, "splat_tile_blend.comp", 0);
     Reserve(initial_entries > 0 ? initial_entries
                                 : std::max<std::uint64_t>(65536, 4 * std::uint64_t{max_splats}));
   } catch (...) {

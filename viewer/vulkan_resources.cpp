@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "viewer/embedded_shaders.h"
 
 namespace facet::viewer {
 
@@ -193,6 +194,36 @@ ShaderModule::ShaderModule(const VulkanContext& context, std::span<const std::ui
 }
 
 ShaderModule::~ShaderModule() { vkDestroyShaderModule(context_.device(), module_, nullptr); }
+
+VkPipelineLayout MakeComputeLayout(const VulkanContext& context, std::uint32_t push_bytes,
+                                   const char* what) {
+  const VkPushConstantRange push{VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes};
+  VkPipelineLayoutCreateInfo info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+  info.pushConstantRangeCount = 1;
+  info.pPushConstantRanges = &push;
+  VkPipelineLayout layout = VK_NULL_HANDLE;
+  CheckVk(vkCreatePipelineLayout(context.device(), &info, nullptr, &layout),
+          fmt::format("vkCreatePipelineLayout ({})", what).c_str());
+  return layout;
+}
+
+VkPipeline MakeComputePipeline(const VulkanContext& context, VkPipelineLayout layout,
+                               const char* shader, std::uint32_t constant) {
+  const ShaderModule module(context, EmbeddedShader(shader));
+  const VkSpecializationMapEntry entry{0, 0, sizeof(std::uint32_t)};
+  const VkSpecializationInfo specialization{1, &entry, sizeof(constant), &constant};
+  VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+  info.stage = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO};
+  info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+  info.stage.module = module.handle();
+  info.stage.pName = "main";
+  info.stage.pSpecializationInfo = &specialization;
+  info.layout = layout;
+  VkPipeline pipeline = VK_NULL_HANDLE;
+  CheckVk(vkCreateComputePipelines(context.device(), VK_NULL_HANDLE, 1, &info, nullptr, &pipeline),
+          fmt::format("vkCreateComputePipelines ({})", shader).c_str());
+  return pipeline;
+}
 
 void MemoryBarrier(VkCommandBuffer cmd, VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
                    VkPipelineStageFlags2 dst_stage, VkAccessFlags2 dst_access) {

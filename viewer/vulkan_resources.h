@@ -107,6 +107,16 @@ class ShaderModule {
   VkShaderModule module_ = VK_NULL_HANDLE;
 };
 
+// A compute pipeline layout with one push-constant range of `push_bytes` (no descriptor sets: the
+// compute shaders reach their buffers through device addresses in the push constants), and a
+// compute pipeline of the embedded shader `shader` (viewer/embedded_shaders.h) with
+// specialization constant 0 = `constant`. The caller destroys them; failures throw facet::Error
+// naming `shader` / `what`.
+VkPipelineLayout MakeComputeLayout(const VulkanContext& context, std::uint32_t push_bytes,
+                                   const char* what);
+VkPipeline MakeComputePipeline(const VulkanContext& context, VkPipelineLayout layout,
+                               const char* shader, std::uint32_t constant = 0);
+
 // Records a synchronization2 global memory barrier: `src_access` in `src_stage` before
 // `dst_access` in `dst_stage`, for every buffer and image.
 void MemoryBarrier(VkCommandBuffer cmd, VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
