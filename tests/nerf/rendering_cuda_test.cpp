@@ -67,6 +67,22 @@ OccupancyGrid SphereGrid() {
   return grid;
 }
 
+// The device march of `rays` (their device copies) through `grid` with device occupancy bits.
+MarchRaysCudaInputs MarchInputs(const testing::Rays& rays, const float* origins,
+                                const float* directions, const OccupancyGrid& grid,
+                                const std::uint8_t* occupancy, const RayMarchingOptions& options,
+                                std::uint32_t seed) {
+  MarchRaysCudaInputs in;
+  in.n_rays = std::int64_t(rays.count);
+  in.origins = origins;
+  in.directions = directions;
+  in.grid = grid.View();
+  in.grid.occupancy = occupancy;
+  in.params = ResolveMarchParams(grid, options);
+  in.jitter_seed = seed;
+  return in;
+}
+
 TEST(NerfCuda, RayMarchingMatchesTheCpu) {
   SKIP_WITHOUT_DEVICE();
   const OccupancyGrid grid = SphereGrid();
@@ -79,14 +95,8 @@ TEST(NerfCuda, RayMarchingMatchesTheCpu) {
     auto d_occ = Upload(occupancy);
     auto d_o = Upload(rays.origins);
     auto d_d = Upload(rays.directions);
-    MarchRaysCudaInputs in;
-    in.n_rays = std::int64_t(rays.count);
-    in.origins = d_o.get();
-    in.directions = d_d.get();
-    in.grid = grid.View();
-    in.grid.occupancy = d_occ.get();
-    in.params = ResolveMarchParams(grid, options);
-    in.jitter_seed = 5;
+    const MarchRaysCudaInputs in =
+        MarchInputs(rays, d_o.get(), d_d.get(), grid, d_occ.get(), options, 5);
     Device<std::uint32_t> offsets(rays.count + 1);
     const std::uint32_t total = CountRaySamplesCuda(in, offsets.get());
     Device<float> t(total), dt(total), pos(3 * std::size_t(total)), dir(3 * std::size_t(total));
@@ -131,14 +141,8 @@ TEST(NerfCuda, FillPadsAShortfallWithZeroWidthSamples) {
   auto d_sparse = Upload(sparse);
   auto d_o = Upload(rays.origins);
   auto d_d = Upload(rays.directions);
-  MarchRaysCudaInputs in;
-  in.n_rays = std::int64_t(rays.count);
-  in.origins = d_o.get();
-  in.directions = d_d.get();
-  in.grid = sphere.View();
-  in.grid.occupancy = d_full.get();
-  in.params = ResolveMarchParams(sphere, options);
-  in.jitter_seed = 7;
+  MarchRaysCudaInputs in =
+      MarchInputs(rays, d_o.get(), d_d.get(), sphere, d_full.get(), options, 7);
   Device<std::uint32_t> offsets(rays.count + 1);
   RayMarchScratchCuda scratch;
   const std::uint32_t total = CountRaySamplesCuda(in, offsets.get(), &scratch);
