@@ -88,6 +88,7 @@ class Training {
   virtual void Restore(const nerf::NerfSnapshot& snapshot) = 0;
   // Device memory the trainer's buffers hold (0 on the CPU).
   virtual std::int64_t DeviceBytes() const { return 0; }
+  virtual void SetPlannedSteps(int planned_steps) = 0;
 };
 
 class CpuTraining final : public Training {
@@ -97,6 +98,7 @@ class CpuTraining final : public Training {
       : trainer_(data, lo, hi, {}, options) {}
   nerf::NerfStepStats Step() override { return trainer_.Step(); }
   std::int64_t step() const override { return trainer_.step(); }
+  void SetPlannedSteps(int planned_steps) override { trainer_.SetPlannedSteps(planned_steps); }
   ImageF32 Render(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
                   const Eigen::Vector3f& background) const override {
     return trainer_.Render(camera, cam_from_world, background);
@@ -122,6 +124,10 @@ class CudaTraining final : public Training {
       : host_(data, lo, hi, {}, options), device_(data, lo, hi, {}, options, mlp_kernel) {}
   nerf::NerfStepStats Step() override { return device_.Step(); }
   std::int64_t step() const override { return device_.step(); }
+  void SetPlannedSteps(int planned_steps) override {
+    host_.SetPlannedSteps(planned_steps);
+    device_.SetPlannedSteps(planned_steps);
+  }
   ImageF32 Render(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,
                   const Eigen::Vector3f& background) const override {
     return device_.Render(camera, cam_from_world, background);
@@ -382,9 +388,8 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
   options.seed = args.seed;
   options.loss = args.loss == "huber" ? nerf::ColourLossKind::kHuber : nerf::ColourLossKind::kL2;
   options.huber_delta = args.huber_delta;
-  const std::unique_ptr<Training> training =
-      MakeTraining(global.backend, data, aabb_min, aabb_max, options,
-                   nerf::ParseMlpCudaKernel(args.cuda_mlp));
+  const std::unique_ptr<Training> training = MakeTraining(
+      global.backend, data, aabb_min, aabb_max, options, nerf::ParseMlpCudaKernel(args.cuda_mlp));
   Training& trainer = *training;
   const fs::path checkpoint = CheckpointPath(args.output);
   if (args.resume && fs::exists(checkpoint)) {
@@ -408,10 +413,27 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
   // --max-seconds: the steps' own time (evaluations and checkpoints not counted), so that the
   // final held-out PSNR is the one reached after that much training.
   const auto out_of_time = [&] { return args.max_seconds > 0.0 && training_s >= args.max_seconds; };
+  // With --max-seconds the learning-rate milestones (50/75/90% of the planned steps) follow the
+  // time budget: the planned steps are re-estimated from the step rate at 10%, 25% and 45% of it
+  // (then fixed: the first milestone is at 50%).
+  std::int64_t planned_steps = args.steps;
+  const std::int64_t first_step = trainer.step();  // --resume: the steps of this run count
+  int estimates = 0;
   while (trainer.step() < args.steps && !out_of_time()) {
     const Timer step_timer;
     const nerf::NerfStepStats stats = trainer.Step();
     training_s += step_timer.ElapsedSeconds();
+    constexpr double kEstimateAt[] = {0.10, 0.25, 0.45};
+    if (args.max_seconds > 0.0 && estimates < 3 &&
+        training_s >= kEstimateAt[estimates] * args.max_seconds) {
+      ++estimates;
+      planned_steps =
+          first_step + nerf::PlannedStepsWithin(args.max_seconds, trainer.step() - first_step,
+                                                training_s, args.steps - first_step);
+      trainer.SetPlannedSteps(int(planned_steps));
+      spdlog::debug("nerf: {} steps in {:.1f} s: {} planned within --max-seconds {}",
+                    trainer.step(), training_s, planned_steps, args.max_seconds);
+    }
     rays_done += stats.rays;
     bar.SetStatus(fmt::format("loss {:.4f}, PSNR {:.1f} dB, {:.0f}k rays/s, {:.0f} samples/ray",
                               stats.loss, stats.psnr, rays_done / training_s / 1e3,
@@ -475,6 +497,7 @@ void RunNerf(const NerfArgs& args, const GlobalOptions& global) {
                                     {"cuda_mlp", args.cuda_mlp},
                                     {"training_seconds", training_s},
                                     {"max_seconds", args.max_seconds},
+                                    {"planned_steps", planned_steps},
                                     {"seconds", timer.ElapsedSeconds()},
                                     {"held_out_views", data.test.size()},
                                     {"held_out_psnr", psnr},
@@ -519,7 +542,9 @@ Subcommand RegisterNerf(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--max-seconds", args->max_seconds,
                   "Stop after this many seconds of training steps, evaluations not counted (0 = "
-                  "no limit; --steps still bounds the run and sets the learning-rate schedule)")
+                  "no limit; --steps still bounds the run). The learning-rate schedule then "
+                  "follows the time: its milestones fall at 50/75/90% of the steps expected in "
+                  "that time")
       ->capture_default_str();
   sub->add_flag("--resume", args->resume, "Continue from OUTPUT.ckpt when it exists");
   sub->add_flag("--keep-checkpoint", args->keep_checkpoint,

@@ -114,6 +114,21 @@ NerfTrainer::NerfTrainer(const datasets::TrainingData& data, const Eigen::Vector
   for (const TrainingView& view : data.train) CheckedPinhole(view.camera);
 }
 
+std::int64_t PlannedStepsWithin(double budget_seconds, std::int64_t steps_done, double seconds_done,
+                                std::int64_t step_cap) {
+  FACET_CHECK(budget_seconds > 0.0 && std::isfinite(budget_seconds),
+              "PlannedStepsWithin: the time budget must be positive and finite (got {})",
+              budget_seconds);
+  if (!(seconds_done > 0.0) || steps_done <= 0) return step_cap;
+  const double expected = double(steps_done) * budget_seconds / seconds_done;
+  return std::max(steps_done, std::min(step_cap, std::int64_t(std::llround(expected))));
+}
+
+void NerfTrainer::SetPlannedSteps(int planned_steps) {
+  FACET_CHECK(planned_steps >= 0, "NeRF planned_steps must be >= 0 (got {})", planned_steps);
+  options_.planned_steps = planned_steps;
+}
+
 float LearningRateScale(const NerfTrainOptions& options, std::int64_t step) {
   if (options.planned_steps <= 0) return 1.0f;
   float scale = 1.0f;

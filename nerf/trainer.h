@@ -76,6 +76,15 @@ struct NerfRayBatch {
 // of planned_steps (1 when planned_steps is 0).
 float LearningRateScale(const NerfTrainOptions& options, std::int64_t step);
 
+// Training for a time budget (`facet nerf --max-seconds`): the steps expected within
+// `budget_seconds` at the rate so far (`steps_done` in `seconds_done`), at most `step_cap`, so
+// that the learning-rate milestones (fractions of planned_steps) fall at those fractions of the
+// time. The rate so far counts the first steps, slower while the occupancy grid is still dense, so
+// the estimate errs low and the milestones early. At least steps_done; step_cap when no time has
+// passed. Throws facet::Error for a budget that is not positive and finite.
+std::int64_t PlannedStepsWithin(double budget_seconds, std::int64_t steps_done, double seconds_done,
+                                std::int64_t step_cap);
+
 // The box the field lives in: around the sparse points when the data has them (their 1st-99th
 // percentiles, enlarged by 10%), else around the point the cameras look at (least squares over
 // the optical axes) with half-size 0.375 x the cameras' mean distance to it (the NeRF-synthetic
@@ -104,6 +113,8 @@ class NerfTrainer {
   // sample budget still applies. Throws facet::Error for arrays of different or zero length.
   NerfStepStats Step(const NerfRayBatch& batch);
   std::int64_t step() const { return step_; }
+  // Replaces options().planned_steps (the learning-rate schedule), e.g. from PlannedStepsWithin.
+  void SetPlannedSteps(int planned_steps);
 
   // Renders a view (sRGB in [0, 1], 3 channels, float) over `background`.
   ImageF32 Render(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,

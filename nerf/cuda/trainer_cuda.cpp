@@ -207,6 +207,11 @@ NerfTrainerCuda::~NerfTrainerCuda() = default;
 
 std::int64_t NerfTrainerCuda::step() const { return impl_->step; }
 
+void NerfTrainerCuda::SetPlannedSteps(int planned_steps) {
+  FACET_CHECK(planned_steps >= 0, "NeRF planned_steps must be >= 0 (got {})", planned_steps);
+  impl_->options.planned_steps = planned_steps;
+}
+
 NerfStepStats NerfTrainerCuda::Step() {
   Impl& s = *impl_;
   if (s.step % s.options.occupancy_update_every == 0) s.UpdateOccupancy();

@@ -10,8 +10,8 @@
 //
 // What differs from the CPU trainer: the rays of a drawn batch (another random stream: the same
 // seed gives other rays on the two backends, both deterministic), and float rounding (atomic
-// scatter into the hash table, the fused or cuBLAS network products, contracted multiply-adds). On the same rays
-// (Step(const NerfRayBatch&)) the two agree to rounding.
+// scatter into the hash table, the fused or cuBLAS network products, contracted multiply-adds). On
+// the same rays (Step(const NerfRayBatch&)) the two agree to rounding.
 //
 // Snapshots and checkpoints go through a host NerfTrainer built with the same arguments:
 // Download copies the parameters, occupancy values, Adam state and step into it (then SnapshotOf
@@ -41,8 +41,7 @@ class NerfTrainerCuda {
   // Throws facet::Error for invalid options or data, or CUDA failures.
   NerfTrainerCuda(const datasets::TrainingData& data, const Eigen::Vector3f& aabb_min,
                   const Eigen::Vector3f& aabb_max, const NerfFieldOptions& field,
-                  const NerfTrainOptions& options,
-                  MlpCudaKernel mlp_kernel = MlpCudaKernel::kAuto);
+                  const NerfTrainOptions& options, MlpCudaKernel mlp_kernel = MlpCudaKernel::kAuto);
   ~NerfTrainerCuda();
   NerfTrainerCuda(const NerfTrainerCuda&) = delete;
   NerfTrainerCuda& operator=(const NerfTrainerCuda&) = delete;
@@ -51,6 +50,8 @@ class NerfTrainerCuda {
   NerfStepStats Step();
   NerfStepStats Step(const NerfRayBatch& batch);
   std::int64_t step() const;
+  // As NerfTrainer::SetPlannedSteps.
+  void SetPlannedSteps(int planned_steps);
 
   // Renders a view on the device (sRGB colour, opacity, camera-frame depth; see RenderNerf).
   NerfImages RenderImages(const geometry::Camera& camera, const geometry::Rigid3& cam_from_world,

@@ -244,6 +244,9 @@ TEST(NerfCli, MaxSecondsStopsTrainingEarly) {
   EXPECT_LT(summary["steps"].get<int>(), 100000);
   EXPECT_GE(summary["training_seconds"].get<double>(), 0.001);
   EXPECT_EQ(summary["max_seconds"].get<double>(), 0.001);
+  // The learning-rate schedule was re-planned for the time budget, not the 100000 steps.
+  EXPECT_GE(summary["planned_steps"].get<int>(), summary["steps"].get<int>());
+  EXPECT_LT(summary["planned_steps"].get<int>(), 100000);
   EXPECT_TRUE(std::isfinite(summary["held_out_psnr"].get<double>()));
   EXPECT_EQ(nerf::ReadNerfSnapshot(dir / "a.bin").step, summary["steps"].get<int>());
 }

@@ -76,5 +76,20 @@ TEST(NerfTrainer, RejectsBadInput) {
   EXPECT_THROW(NerfTrainer(empty, lo, hi, SmallField(), SmallTraining()), Error);
 }
 
+TEST(NerfTrainer, PlannedStepsWithinATimeBudget) {
+  // 100 steps in 2 s: 3000 in 60 s, capped by the step limit, never below the steps done.
+  EXPECT_EQ(PlannedStepsWithin(60.0, 100, 2.0, 10000), 3000);
+  EXPECT_EQ(PlannedStepsWithin(60.0, 100, 2.0, 2000), 2000);
+  EXPECT_EQ(PlannedStepsWithin(1.0, 100, 2.0, 10000), 100);
+  EXPECT_EQ(PlannedStepsWithin(60.0, 0, 0.0, 10000), 10000);  // nothing measured yet
+  EXPECT_THROW(PlannedStepsWithin(0.0, 100, 2.0, 10000), Error);
+  EXPECT_THROW(PlannedStepsWithin(INFINITY, 100, 2.0, 10000), Error);
+  // The milestones then fall at 50/75/90% of the budget's steps.
+  NerfTrainOptions options;
+  options.planned_steps = int(PlannedStepsWithin(60.0, 100, 2.0, 10000));
+  EXPECT_EQ(LearningRateScale(options, 1499), 1.0f);
+  EXPECT_FLOAT_EQ(LearningRateScale(options, 1500), options.learning_rate_decay);
+}
+
 }  // namespace
 }  // namespace facet::nerf
