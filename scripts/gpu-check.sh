@@ -28,7 +28,8 @@
 #     FACET_PHASE_LIMIT_<NAME>=S overrides a limit (NAME upper case, '-' as '_').
 # Environment: FACET_LEGO (default .gpu/lego/transforms_train.json when it exists, else
 # ../shared/data/nerf-synthetic-lego/transforms_train.json), FACET_NERF_STEPS (the NeRF run's
-# planned steps: its learning-rate schedule; default 10000), OUT (the device tool's folder).
+# step cap; default 100000: the 60 s stop it first, and --max-seconds plans the learning-rate
+# schedule for the steps expected in them), OUT (the device tool's folder).
 #
 # Output: one line per phase as it ends ("gpu-check: phase NAME ok|FAILED|TIMEOUT in S s: key
 # figures"), also appended to $OUT/summary.txt; each phase's logs and JSON go into
@@ -94,7 +95,7 @@ phase_nerf() {
   # 60 s of training steps (--max-seconds; evaluations not counted), a held-out evaluation every
   # 1000 steps for the curve, no checkpoints (150 MB each); the snapshot goes to /tmp.
   "$build/bin/facet" --device cuda nerf "$lego" -o /tmp/facet-gpu-lego/nerf.bin --cuda-mlp "$mlp" \
-    --steps "${FACET_NERF_STEPS:-10000}" --max-seconds 60 --rays 8192 --max-size 800 \
+    --steps "${FACET_NERF_STEPS:-100000}" --max-seconds 60 --rays 8192 --max-size 800 \
     --eval-every 1000 --checkpoint-every 0 --summary "$results/lego_nerf.json" \
     >"$results/lego_nerf.log" 2>&1 || status=1
   rm -rf /tmp/facet-gpu-lego
