@@ -63,7 +63,8 @@ std::unique_ptr<bool[]> AllTrue(std::int64_t n) {
 // scene/gaussian_model.py densify_and_prune), with gsplat's DefaultStrategy bookkeeping of the
 // screen radii (carried over to clones and split children, reset with the gradient statistics).
 // The reference zeroes its max radii before pruning (graphdeco-inria issue #123), so its
-// screen-size pruning never fires; here it does, as the header documents.
+// screen-size pruning never fires; here it is off by default too (max_screen_size 0) and fires
+// when set.
 class DefaultStrategy final : public DensificationStrategy {
  public:
   DefaultStrategy(const DefaultStrategyOptions& options, float extent)
@@ -258,8 +259,9 @@ void DefaultStrategy::Refine(std::int64_t iteration, Gaussians& params, Adam& ad
       [&](std::int64_t i) {
         bool prune = Sigmoid(params.opacities[i]) < options_.prune_opacity;
         if (prune_large) {
-          prune = prune || static_cast<float>(radii[i]) > options_.max_screen_size ||
-                  MaxScale(params, i) > world_limit;
+          prune = prune || MaxScale(params, i) > world_limit ||
+                  (options_.max_screen_size > 0.0f &&
+                   static_cast<float>(radii[i]) > options_.max_screen_size);
         }
         if (prune) keep[i] = false;
       },
@@ -468,8 +470,8 @@ void DefaultStrategyOptions::Check() const {
               "DefaultStrategyOptions::split_children must be in 2-64 (got {})", split_children);
   FACET_CHECK(prune_opacity >= 0.0f && prune_opacity < 1.0f,
               "DefaultStrategyOptions::prune_opacity must be in [0, 1) (got {})", prune_opacity);
-  FACET_CHECK(max_screen_size > 0.0f,
-              "DefaultStrategyOptions::max_screen_size must be positive (px; got {})",
+  FACET_CHECK(max_screen_size >= 0.0f,
+              "DefaultStrategyOptions::max_screen_size must be >= 0 (px, 0 = off; got {})",
               max_screen_size);
   FACET_CHECK(max_world_size > 0.0f,
               "DefaultStrategyOptions::max_world_size must be positive (got {})", max_world_size);

@@ -195,6 +195,7 @@ TEST(DefaultStrategy, PrunesTransparentAndAfterTheFirstResetOversizedGaussians) 
   DefaultStrategyOptions o = Schedule();
   o.reset_every = 30;
   o.refine_stop = 1000;
+  o.max_screen_size = 20.0f;  // off by default (see the next test)
   Gaussians g = MakeModel(4);
   g.opacities[0] = Logit(0.004f);             // transparent
   g.log_scales[3 * 2 + 1] = std::log(0.15f);  // larger than max_world_size * extent = 0.1
@@ -219,6 +220,29 @@ TEST(DefaultStrategy, PrunesTransparentAndAfterTheFirstResetOversizedGaussians) 
     }
     EXPECT_EQ(r.removed, 4 - m.size());
   }
+}
+
+// By default the screen size prunes nothing (as gsplat's default): a Gaussian 25 px wide on screen
+// after the first reset stays, the transparent one and the one too large in the world go.
+TEST(DefaultStrategy, ScreenSizePruningIsOffByDefault) {
+  DefaultStrategyOptions o = Schedule();
+  o.reset_every = 30;
+  o.refine_stop = 1000;
+  EXPECT_EQ(DefaultStrategyOptions{}.max_screen_size, 0.0f);
+  Gaussians g = MakeModel(4);
+  g.opacities[0] = Logit(0.004f);
+  g.log_scales[3 * 2 + 1] = std::log(0.15f);
+  Adam adam = TaggedAdam(g);
+  auto strategy = MakeDefaultStrategy(o, 1.0f);
+  View v = MakeView(std::vector<float>(4, 0.0f));
+  v.radii[3] = 25;
+  strategy->Observe(40, g, v.Stats());
+  strategy->Step(40, g, adam, 0.0f);
+  std::vector<float> ids;
+  for (std::int64_t i = 0; i < g.size(); ++i) ids.push_back(Id(g, i));
+  EXPECT_EQ(ids, (std::vector<float>{1, 3}));
+  o.max_screen_size = -1.0f;
+  EXPECT_THROW(o.Check(), Error);
 }
 
 TEST(DefaultStrategy, OpacityResetClampsTo001AndZeroesOpacityMoments) {
