@@ -40,7 +40,7 @@ using ViewChooser = std::function<InitialView(const SceneData& scene)>;
 struct ViewerAppOptions {
   WindowOptions window;
   SceneDrawSettings settings;        // initial render settings (layers come from the scene)
-  // The splats' raster follows the device: quads on a CPU Vulkan device (lavapipe: ~4x faster
+  // The splats' raster follows the device: quads on a CPU Vulkan device (lavapipe: ~2x faster
   // there than the compute tile lists), settings.splats.raster (compute) on a GPU. False: as set.
   bool raster_by_device = false;
   int max_frames = 0;                // > 0: quit after this many frames once loaded (tests)
