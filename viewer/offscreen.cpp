@@ -11,15 +11,6 @@
 namespace facet::viewer {
 namespace {
 
-void CopyImageToBuffer(VkCommandBuffer cmd, const Image& image, const Buffer& buffer) {
-  VkBufferImageCopy region{};
-  region.imageSubresource = {image.aspect(), 0, 0, 1};
-  region.imageExtent = {static_cast<std::uint32_t>(image.width()),
-                        static_cast<std::uint32_t>(image.height()), 1};
-  vkCmdCopyImageToBuffer(cmd, image.handle(), VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buffer.handle(),
-                         1, &region);
-}
-
 VkFormat CheckColorFormat(VkFormat format) {
   FACET_CHECK(format == OffscreenTarget::kColorFormat || format == OffscreenTarget::kHdrColorFormat,
               "OffscreenTarget: colour format {} is not supported (use kColorFormat or "

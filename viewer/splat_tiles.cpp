@@ -32,15 +32,6 @@ std::uint32_t PaddedCount(std::uint32_t splats) {
   return static_cast<std::uint32_t>(DivUp(splats, FACET_SORT_RADIX) * FACET_SORT_RADIX);
 }
 
-void CopyImageToBuffer(VkCommandBuffer cmd, const Image& image, const Buffer& buffer) {
-  VkBufferImageCopy region{};
-  region.imageSubresource = {image.aspect(), 0, 0, 1};
-  region.imageExtent = {static_cast<std::uint32_t>(image.width()),
-                        static_cast<std::uint32_t>(image.height()), 1};
-  vkCmdCopyImageToBuffer(cmd, image.handle(), VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buffer.handle(),
-                         1, &region);
-}
-
 }  // namespace
 
 SplatTileRasterizer::SplatTileRasterizer(const VulkanContext& context, VkFormat color_format,

@@ -225,6 +225,15 @@ VkPipeline MakeComputePipeline(const VulkanContext& context, VkPipelineLayout la
   return pipeline;
 }
 
+void CopyImageToBuffer(VkCommandBuffer cmd, const Image& image, const Buffer& buffer) {
+  VkBufferImageCopy region{};
+  region.imageSubresource = {image.aspect(), 0, 0, 1};
+  region.imageExtent = {static_cast<std::uint32_t>(image.width()),
+                        static_cast<std::uint32_t>(image.height()), 1};
+  vkCmdCopyImageToBuffer(cmd, image.handle(), VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buffer.handle(),
+                         1, &region);
+}
+
 void MemoryBarrier(VkCommandBuffer cmd, VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
                    VkPipelineStageFlags2 dst_stage, VkAccessFlags2 dst_access) {
   VkMemoryBarrier2 barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};

@@ -117,6 +117,10 @@ VkPipelineLayout MakeComputeLayout(const VulkanContext& context, std::uint32_t p
 VkPipeline MakeComputePipeline(const VulkanContext& context, VkPipelineLayout layout,
                                const char* shader, std::uint32_t constant = 0);
 
+// Records the copy of all of `image` (layout TRANSFER_SRC_OPTIMAL, mip 0, layer 0, its aspect)
+// into `buffer`, tightly packed.
+void CopyImageToBuffer(VkCommandBuffer cmd, const Image& image, const Buffer& buffer);
+
 // Records a synchronization2 global memory barrier: `src_access` in `src_stage` before
 // `dst_access` in `dst_stage`, for every buffer and image.
 void MemoryBarrier(VkCommandBuffer cmd, VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
