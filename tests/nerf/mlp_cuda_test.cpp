@@ -10,13 +10,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <random>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/backend.h"
 #include "core/cuda_check.h"
+#include "mlp_test_util.h"
 #include "nerf/adam.h"
 #include "nerf/cuda/adam_cuda.h"
 #include "nerf/mlp.h"
@@ -55,25 +55,8 @@ class DeviceFloats {
   std::size_t size_ = 0;
 };
 
-std::vector<float> Random(std::size_t size, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(size);
-  for (float& x : v) x = u(rng);
-  return v;
-}
-
-// |a - b| <= tolerance * max |b| over the array: both sides are float sums of the same terms in
-// different orders, whose rounding differences scale with the magnitudes summed.
-void ExpectClose(const std::vector<float>& a, const std::vector<float>& b, double tolerance,
-                 const char* what) {
-  ASSERT_EQ(a.size(), b.size()) << what;
-  double scale = 0.0;
-  for (float x : b) scale = std::max(scale, double(std::abs(x)));
-  double worst = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, double(std::abs(a[i] - b[i])));
-  EXPECT_LE(worst, tolerance * scale) << what << " (scale " << scale << ")";
-}
+using test::ExpectClose;
+using test::Random;
 
 class MlpCuda : public ::testing::TestWithParam<MlpOptions> {};
 
